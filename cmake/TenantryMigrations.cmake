@@ -1,0 +1,20 @@
+# tenantry_add_migrations(TARGET <target> APP <name> NAMESPACE <c++ namespace> DIR <dir>)
+#
+# Embeds an app's migrations into <target>: every <dir>/shared/NNNN_*.sql and <dir>/tenant/NNNN_*.sql becomes a
+# string in a generated source that defines `const tenantry::migrations::App& <namespace>::app()`.
+function(tenantry_add_migrations)
+  cmake_parse_arguments(ARG "" "TARGET;APP;NAMESPACE;DIR" "" ${ARGN})
+  file(GLOB shared_sql CONFIGURE_DEPENDS "${ARG_DIR}/shared/*.sql")
+  file(GLOB tenant_sql CONFIGURE_DEPENDS "${ARG_DIR}/tenant/*.sql")
+  list(SORT shared_sql)
+  list(SORT tenant_sql)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${ARG_APP}_migrations.cpp")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DAPP=${ARG_APP} -DNAMESPACE=${ARG_NAMESPACE} "-DSHARED=${shared_sql}"
+            "-DTENANT=${tenant_sql}" -DOUT=${out} -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+    DEPENDS ${shared_sql} ${tenant_sql} "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+    COMMENT "Embedding migrations of app ${ARG_APP}"
+    VERBATIM)
+  target_sources(${ARG_TARGET} PRIVATE "${out}")
+endfunction()

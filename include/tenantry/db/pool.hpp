@@ -1,0 +1,80 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/connect_options.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace tenantry::db {
+
+namespace detail {
+class Connection;
+}
+
+/// Sizing and behaviour of one Pool.
+struct PoolConfig {
+  ConnectOptions connect;
+  std::size_t max_size = 8;
+  std::chrono::milliseconds acquire_timeout{5000};
+  /// Recycle a connection after this many leases (0 = never): bounds each backend's catalog cache.
+  std::uint64_t max_connection_uses = 0;
+};
+
+/// A snapshot of a pool's state and the traffic of its connections (including closed ones).
+struct PoolStats {
+  std::size_t size = 0, idle = 0, in_use = 0, waiting = 0;
+  std::uint64_t acquired = 0, affinity_hits = 0, connects = 0, discarded = 0, timeouts = 0;
+  std::uint64_t round_trips = 0, search_path_switches = 0, prepares = 0, statements = 0;
+};
+
+class Pool;
+
+/// Exclusive use of one connection of a Pool; gives it back when destroyed.
+class Lease {
+ public:
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&& other) noexcept;
+  ~Lease();
+  detail::Connection& connection() const noexcept { return *conn_; }
+
+ private:
+  friend class Pool;
+  Lease(Pool* pool, std::unique_ptr<detail::Connection> conn);
+  Pool* pool_;
+  std::unique_ptr<detail::Connection> conn_;
+};
+
+/// A bounded set of connections owned by one io_context (one I/O thread): no locks on the hot path.
+/// Use it only from its io_context's thread; it must outlive every Lease, Session and Transaction on it.
+class Pool {
+ public:
+  Pool(boost::asio::io_context& io, PoolConfig config);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// A connection, preferring an idle one whose search_path is already `schema` (tenant affinity).
+  /// Waits up to the acquire timeout when all are busy, then throws PoolTimeout.
+  Task<Lease> acquire(const std::string* schema = nullptr);
+  /// Closes idle connections and refuses new acquisitions; leases still out close on return.
+  void close();
+  PoolStats stats() const;
+  boost::asio::io_context& io() const noexcept;
+  const PoolConfig& config() const noexcept;
+
+ private:
+  friend class Lease;
+  void release(std::unique_ptr<detail::Connection> conn) noexcept;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tenantry::db

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/params.hpp"
+#include "tenantry/db/pool.hpp"
+#include "tenantry/db/result.hpp"
+#include "tenantry/db/transaction.hpp"
+
+namespace tenantry::db {
+
+/// Runs statements in one schema's scope on a Pool: `co_await session.query("SELECT ... $1", id)`.
+/// The search_path is `"<schema>", public` (or `public` for the empty schema); the switch, when the
+/// connection is on another schema, is pipelined with the statement: never a separate round trip.
+/// Cheap to copy; the schema name must be valid (see tenancy::SchemaName).
+class Session {
+ public:
+  explicit Session(Pool& pool, std::string schema = {}) : pool_(&pool), schema_(std::move(schema)) {}
+
+  template <typename... Args>
+  Task<Result> query(std::string_view sql, const Args&... args) const {
+    return execute(sql, ParamList(args...));
+  }
+  Task<Result> execute(std::string_view sql, ParamList params) const;
+  Task<void> execute_script(std::string_view sql) const;
+  Task<Transaction> begin(IsolationLevel level = IsolationLevel::kReadCommitted) const;
+
+  const std::string& schema() const noexcept { return schema_; }
+  Pool& pool() const noexcept { return *pool_; }
+
+ private:
+  Pool* pool_;
+  std::string schema_;
+};
+
+}  // namespace tenantry::db

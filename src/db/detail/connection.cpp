@@ -1,0 +1,352 @@
+#include "db/detail/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <poll.h>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <vector>
+
+namespace tenantry::db::detail {
+
+namespace asio = boost::asio;
+using asio::posix::descriptor_base;
+
+namespace {
+
+// Bounds the prepared statements one connection keeps: dynamic SQL must not grow backends without limit.
+constexpr std::size_t kMaxStatements = 256;
+
+constexpr const char* kSwitchSql = "SELECT set_config('search_path', $1, false)";
+
+ServerError::Fields error_fields(const PGresult* r, const PGconn* conn) {
+  auto field = [r](int code) {
+    const char* v = PQresultErrorField(r, code);
+    return std::string(v ? v : "");
+  };
+  ServerError::Fields f{field(PG_DIAG_SQLSTATE),       field(PG_DIAG_MESSAGE_PRIMARY),
+                        field(PG_DIAG_MESSAGE_DETAIL), field(PG_DIAG_MESSAGE_HINT),
+                        field(PG_DIAG_SCHEMA_NAME),    field(PG_DIAG_TABLE_NAME),
+                        field(PG_DIAG_COLUMN_NAME),    field(PG_DIAG_CONSTRAINT_NAME)};
+  if (f.message.empty()) f.message = PQerrorMessage(conn);
+  while (!f.message.empty() && f.message.back() == '\n') f.message.pop_back();
+  return f;
+}
+
+bool is_stale_plan(const ServerError::Fields& f) {
+  return f.sqlstate == "0A000" &&
+         f.message.find("cached plan must not change result type") != std::string::npos;
+}
+
+/// libpq wants C arrays of nullable C strings.
+struct ParamArrays {
+  explicit ParamArrays(const ParamList& params) {
+    values.reserve(params.size());
+    for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
+  }
+  int count() const { return static_cast<int>(values.size()); }
+  const char* const* data() const { return values.empty() ? nullptr : values.data(); }
+  std::vector<const char*> values;
+};
+
+}  // namespace
+
+Connection::Connection(asio::io_context& io, pg_conn* conn) : io_(io), conn_(conn), socket_(io) {}
+
+Connection::~Connection() {
+  // Release the descriptor before PQfinish closes it, so the event loop never watches a closed or reused fd.
+  if (socket_.is_open()) socket_.release();
+  PQfinish(conn_);
+}
+
+Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const ConnectOptions& options) {
+  std::vector<const char*> keys{"dbname", "application_name", "options", "client_encoding"};
+  std::vector<const char*> values{options.conninfo.c_str(), options.application_name.c_str(),
+                                  "-c TimeZone=UTC -c DateStyle=ISO,YMD", "UTF8"};
+  if (!options.dbname.empty()) {
+    keys.push_back("dbname");  // a later dbname overrides the one inside the connection string
+    values.push_back(options.dbname.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* raw = PQconnectStartParams(keys.data(), values.data(), 1);
+  if (raw == nullptr) throw ConnectionError("out of memory while connecting to PostgreSQL");
+  std::unique_ptr<Connection> conn(new Connection(io, raw));
+  if (PQstatus(raw) == CONNECTION_BAD) conn->fail("cannot connect to PostgreSQL");
+  co_await conn->connect(options);
+  co_return conn;
+}
+
+Task<void> Connection::connect(const ConnectOptions& options) {
+  if (PQsetnonblocking(conn_, 1) != 0) fail("cannot make the connection non-blocking");
+  asio::steady_timer timer(io_);
+  bool timed_out = false;
+  timer.expires_after(options.connect_timeout);
+  timer.async_wait([this, &timed_out](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the coroutine (and timed_out) may be gone
+    timed_out = true;
+    if (socket_.is_open()) socket_.cancel();
+  });
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  while (status != PGRES_POLLING_OK) {
+    if (status == PGRES_POLLING_FAILED) fail("cannot connect to PostgreSQL");
+    adopt_socket();  // libpq may open a new socket at any step (e.g. trying the next host)
+    boost::system::error_code ec;
+    co_await socket_.async_wait(
+        status == PGRES_POLLING_READING ? descriptor_base::wait_read : descriptor_base::wait_write,
+        asio::redirect_error(asio::use_awaitable, ec));
+    if (timed_out) {
+      broken_ = true;
+      throw ConnectionError("timed out connecting to PostgreSQL");
+    }
+    if (ec) fail("connecting: " + ec.message());
+    status = PQconnectPoll(conn_);
+  }
+  timer.cancel();
+  adopt_socket();
+  if (PQenterPipelineMode(conn_) != 1) fail("cannot enter pipeline mode");
+}
+
+void Connection::adopt_socket() {
+  int fd = PQsocket(conn_);
+  if (fd < 0) fail("connection has no socket");
+  if (socket_.is_open() && socket_.native_handle() == fd) return;
+  if (socket_.is_open()) socket_.release();
+  socket_.assign(fd);
+}
+
+bool Connection::still_alive() {
+  if (!usable()) return false;
+  // An idle connection has nothing to read unless the server closed it (a FATAL message, then EOF) or
+  // sent a notice: read whatever is there without blocking.
+  for (int reads = 0; reads < 8 && !broken_; ++reads) {
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;
+    if (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  }
+  return !broken_;
+}
+
+bool Connection::usable() const {
+  return !broken_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+void Connection::fail(std::string_view what) {
+  broken_ = true;
+  std::string message(what);
+  const char* detail = PQerrorMessage(conn_);
+  if (detail && *detail) {
+    message += ": ";
+    message += detail;
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+  }
+  throw ConnectionError(message);
+}
+
+std::string Connection::quote_identifier(std::string_view name) const {
+  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+  if (quoted == nullptr) throw Error("cannot quote identifier: " + std::string(PQerrorMessage(conn_)));
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+std::string Connection::search_path_for(const std::string& schema) const {
+  if (schema.empty() || schema == "public") return "public";
+  return quote_identifier(schema) + ", public";
+}
+
+const Connection::Statement* Connection::statement_for(std::string_view sql) {
+  auto it = statements_.find(std::string(sql));
+  if (it == statements_.end()) return nullptr;
+  it->second.last_used = ++next_statement_id_;
+  return &it->second;
+}
+
+void Connection::evict_statements() {
+  while (statements_.size() >= kMaxStatements) {
+    auto oldest = statements_.begin();
+    for (auto it = statements_.begin(); it != statements_.end(); ++it)
+      if (it->second.last_used < oldest->second.last_used) oldest = it;
+    pending_deallocate_ += "DEALLOCATE " + oldest->second.name + ";";
+    statements_.erase(oldest);
+  }
+}
+
+void Connection::send_prelude(const Prelude& prelude, int& commands) {
+  auto send = [&](const char* sql, int n, const char* const* values) {
+    if (!PQsendQueryParams(conn_, sql, n, nullptr, values, nullptr, nullptr, 0)) fail("sending");
+    ++commands;
+  };
+  if (rollback_pending_) {
+    send("ROLLBACK", 0, nullptr);
+    rollback_pending_ = false;
+  }
+  if (!pending_deallocate_.empty()) {
+    // DEALLOCATE is a utility statement: one per command. They are rare (only on cache eviction).
+    std::string_view rest = pending_deallocate_;
+    while (!rest.empty()) {
+      auto end = rest.find(';');
+      std::string one(rest.substr(0, end));
+      send(one.c_str(), 0, nullptr);
+      rest.remove_prefix(end + 1);
+    }
+    pending_deallocate_.clear();
+  }
+  if (prelude.begin) send(prelude.begin, 0, nullptr);
+  if (prelude.schema && schema_ != *prelude.schema) {
+    std::string path = search_path_for(*prelude.schema);
+    const char* values[] = {path.c_str()};
+    send(kSwitchSql, 1, values);
+    ++counters_.search_path_switches;
+  }
+}
+
+Task<Result> Connection::run(std::string_view sql, const ParamList& params, const Prelude& prelude) {
+  for (int attempt = 0;; ++attempt) {
+    bool retry = false;
+    try {
+      co_return co_await run_once(sql, params, prelude);
+    } catch (const FeatureNotSupported& e) {
+      // The statement was prepared against another shape of the table (a tenant migrated since, or a
+      // tenant at another migration level): prepare it afresh, once. Not inside a transaction, which the
+      // error has aborted.
+      if (attempt > 0 || prelude.in_transaction || !is_stale_plan(e.fields())) throw;
+      retry = true;
+    }
+    if (retry) {
+      auto it = statements_.find(std::string(sql));
+      if (it != statements_.end()) {
+        pending_deallocate_ += "DEALLOCATE " + it->second.name + ";";
+        statements_.erase(it);
+      }
+    }
+  }
+}
+
+Task<Result> Connection::run_once(std::string_view sql, const ParamList& params, const Prelude& prelude) {
+  if (broken_) throw ConnectionError("connection is broken");
+  int commands = 0;
+  send_prelude(prelude, commands);
+  const bool switching = prelude.schema && schema_ != *prelude.schema;
+  int prepare_index = -1, main_index = -1;
+  std::string prepared_name;
+  if (!sql.empty()) {
+    ParamArrays arrays(params);
+    const Statement* statement = statement_for(sql);
+    if (statement == nullptr) {
+      evict_statements();
+      prepared_name = "tenantry_" + std::to_string(++next_statement_id_);
+      std::string text(sql);
+      if (!PQsendPrepare(conn_, prepared_name.c_str(), text.c_str(), arrays.count(), nullptr))
+        fail("sending");
+      prepare_index = commands++;
+      statement = &(statements_[text] = Statement{prepared_name, next_statement_id_});
+      ++counters_.prepares;
+    }
+    if (!PQsendQueryPrepared(conn_, statement->name.c_str(), arrays.count(), arrays.data(), nullptr, nullptr,
+                             0))
+      fail("sending");
+    main_index = commands++;
+    ++counters_.statements;
+  }
+  if (!PQpipelineSync(conn_)) fail("sending");
+  co_await flush();
+  ++counters_.round_trips;
+
+  std::optional<ServerError::Fields> error;
+  bool prepare_failed = false;
+  Result main;
+  int index = 0, idle_nulls = 0;
+  for (;;) {
+    PGresult* r = co_await next_result();
+    if (r == nullptr) {
+      // A NULL ends one command's results; several in a row mean nothing more is coming.
+      if (++idle_nulls > 2 || PQstatus(conn_) != CONNECTION_OK) fail("pipeline ended without a sync");
+      continue;
+    }
+    idle_nulls = 0;
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+    if (status == PGRES_FATAL_ERROR && !error) error = error_fields(r, conn_);
+    if (index == prepare_index && !ok) prepare_failed = true;
+    if (index == main_index && ok)
+      main = Result(r);
+    else
+      PQclear(r);
+    ++index;
+    if (PQstatus(conn_) != CONNECTION_OK) fail("connection lost");
+  }
+
+  if (prepare_failed) statements_.erase(std::string(sql));
+  if (error) {
+    schema_.reset();  // the implicit transaction of the group rolled back any switch
+    throw_server_error(std::move(*error));
+  }
+  if (switching) schema_ = *prelude.schema;
+  co_return main;
+}
+
+Task<void> Connection::run_script(std::string_view sql, const Prelude& prelude) {
+  if (rollback_pending_ || prelude.begin || (prelude.schema && schema_ != *prelude.schema))
+    co_await run_once({}, {}, prelude);
+  if (PQexitPipelineMode(conn_) != 1) fail("cannot leave pipeline mode");
+  std::string text(sql);
+  if (!PQsendQuery(conn_, text.c_str())) fail("sending");
+  co_await flush();
+  ++counters_.round_trips;
+  std::optional<ServerError::Fields> error;
+  while (PGresult* r = co_await next_result()) {
+    if (PQresultStatus(r) == PGRES_FATAL_ERROR && !error) error = error_fields(r, conn_);
+    PQclear(r);
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) fail("connection lost");
+  if (PQenterPipelineMode(conn_) != 1) fail("cannot re-enter pipeline mode");
+  if (error) {
+    schema_.reset();
+    throw_server_error(std::move(*error));
+  }
+}
+
+Task<std::pair<std::string, std::string>> Connection::next_notification() {
+  for (;;) {
+    if (!PQconsumeInput(conn_)) fail("reading notifications");
+    if (PGnotify* n = PQnotifies(conn_)) {
+      std::pair<std::string, std::string> out{n->relname, n->extra ? n->extra : ""};
+      PQfreemem(n);
+      co_return out;
+    }
+    co_await wait_readable();
+  }
+}
+
+Task<void> Connection::flush() {
+  for (;;) {
+    int r = PQflush(conn_);
+    if (r == 0) co_return;
+    if (r < 0) fail("sending");
+    boost::system::error_code ec;
+    co_await socket_.async_wait(descriptor_base::wait_write, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) fail("waiting to send: " + ec.message());
+  }
+}
+
+Task<void> Connection::wait_readable() {
+  boost::system::error_code ec;
+  co_await socket_.async_wait(descriptor_base::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) fail("waiting for the server: " + ec.message());
+}
+
+Task<PGresult*> Connection::next_result() {
+  while (PQisBusy(conn_)) {
+    co_await wait_readable();
+    if (!PQconsumeInput(conn_)) fail("reading");
+  }
+  co_return PQgetResult(conn_);
+}
+
+}  // namespace tenantry::db::detail

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/connect_options.hpp"
+#include "tenantry/db/params.hpp"
+#include "tenantry/db/result.hpp"
+
+struct pg_conn;
+
+namespace tenantry::db::detail {
+
+/// What to send ahead of a statement in the same pipeline flush.
+struct Prelude {
+  /// The schema whose tables the statement must see ("" = public only); nullptr = leave search_path as is.
+  const std::string* schema = nullptr;
+  /// A statement that opens a transaction (e.g. "BEGIN"), or nullptr.
+  const char* begin = nullptr;
+  /// Inside a transaction: a failed statement must not be retried.
+  bool in_transaction = false;
+};
+
+/// Counters of one connection's traffic, read by tests and metrics.
+struct ConnectionCounters {
+  std::uint64_t round_trips = 0;
+  std::uint64_t search_path_switches = 0;
+  std::uint64_t prepares = 0;
+  std::uint64_t statements = 0;
+};
+
+/// One libpq connection in non-blocking pipeline mode, driven by an Asio descriptor.
+/// Not thread-safe and runs one request at a time: the pool hands it to one user at a time.
+class Connection {
+ public:
+  static Task<std::unique_ptr<Connection>> open(boost::asio::io_context& io, const ConnectOptions& options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Runs one statement, prepared and cached, with its prelude in the same flush: one round trip.
+  /// An empty `sql` sends only the prelude.
+  Task<Result> run(std::string_view sql, const ParamList& params, const Prelude& prelude);
+  /// Runs several statements separated by `;` (simple protocol) after the prelude, e.g. a migration file.
+  Task<void> run_script(std::string_view sql, const Prelude& prelude);
+  /// Waits for the next NOTIFY on a channel this connection LISTENs to.
+  Task<std::pair<std::string, std::string>> next_notification();
+
+  /// False once the connection broke; the pool then discards it.
+  bool usable() const;
+  /// A transaction was abandoned: the next request first rolls it back (in the same flush), which also
+  /// restores the search_path of before the transaction.
+  void abandon_transaction(std::optional<std::string> schema_before) {
+    rollback_pending_ = true;
+    schema_ = std::move(schema_before);
+  }
+  /// After a rollback the server's search_path is the one of before the transaction.
+  void restore_schema(std::optional<std::string> schema) { schema_ = std::move(schema); }
+  /// Checks, without blocking, that an idle connection was not closed by the server meanwhile.
+  bool still_alive();
+  /// The schema set by the last search_path switch, if known.
+  const std::optional<std::string>& schema() const noexcept { return schema_; }
+  void forget_schema() noexcept { schema_.reset(); }
+  const ConnectionCounters& counters() const noexcept { return counters_; }
+  std::uint64_t uses() const noexcept { return uses_; }
+  void count_use() noexcept { ++uses_; }
+  std::string quote_identifier(std::string_view name) const;
+
+ private:
+  Connection(boost::asio::io_context& io, pg_conn* conn);
+  Task<void> connect(const ConnectOptions& options);
+  Task<Result> run_once(std::string_view sql, const ParamList& params, const Prelude& prelude);
+  void send_prelude(const Prelude& prelude, int& commands);
+  Task<void> flush();
+  Task<void> wait_readable();
+  Task<pg_result*> next_result();
+  void adopt_socket();
+  [[noreturn]] void fail(std::string_view what);
+  std::string search_path_for(const std::string& schema) const;
+
+  struct Statement {
+    std::string name;
+    std::uint64_t last_used = 0;
+  };
+  const Statement* statement_for(std::string_view sql);
+  void evict_statements();
+
+  boost::asio::io_context& io_;
+  pg_conn* conn_;
+  boost::asio::posix::stream_descriptor socket_;
+  std::optional<std::string> schema_;
+  bool rollback_pending_ = false;
+  bool broken_ = false;
+  std::unordered_map<std::string, Statement> statements_;
+  std::string pending_deallocate_;
+  std::uint64_t next_statement_id_ = 0;
+  std::uint64_t uses_ = 0;
+  ConnectionCounters counters_;
+};
+
+}  // namespace tenantry::db::detail

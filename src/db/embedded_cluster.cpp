@@ -1,0 +1,258 @@
+#include "tenantry/db/embedded_cluster.hpp"
+
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "tenantry/db/errors.hpp"
+
+namespace tenantry::db {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSystemUser = "postgres";
+constexpr const char* kSuperuser = "tenantry";
+
+fs::path find_bin_dir() {
+  if (const char* env = std::getenv("TENANTRY_PG_BIN")) return env;
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec))
+    if (fs::exists(entry.path() / "bin" / "pg_ctl")) candidates.push_back(entry.path() / "bin");
+  if (candidates.empty())
+    throw Error("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (run scripts/install-deps)");
+  std::sort(candidates.begin(), candidates.end(), [](const fs::path& a, const fs::path& b) {
+    return std::stoi(a.parent_path().filename().string()) < std::stoi(b.parent_path().filename().string());
+  });
+  return candidates.back();
+}
+
+struct SystemUser {
+  uid_t uid;
+  gid_t gid;
+};
+
+SystemUser system_user() {
+  const passwd* pw = ::getpwnam(kSystemUser);
+  if (pw == nullptr)
+    throw Error(
+        "running as root, but there is no 'postgres' system user to run PostgreSQL as (install postgresql)");
+  return {pw->pw_uid, pw->pw_gid};
+}
+
+/// Runs a program, as the postgres system user when asked, with output appended to `log` (or inherited).
+int run(std::vector<std::string> argv, bool as_postgres, const fs::path& log) {
+  if (as_postgres) argv.insert(argv.begin(), {"runuser", "-u", kSystemUser, "--"});
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw Error("fork failed");
+  if (pid == 0) {
+    if (!log.empty()) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::close(fd);
+      }
+    }
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::string tail(const fs::path& file, std::size_t lines) {
+  std::ifstream in(file);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string out;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += all[i] + "\n";
+  return out;
+}
+
+/// Serialises start/stop between processes sharing one cluster directory.
+class DirLock {
+ public:
+  explicit DirLock(const fs::path& file) : fd_(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ < 0) throw Error("cannot open lock file " + file.string());
+    while (::flock(fd_, LOCK_EX) < 0 && errno == EINTR) {
+    }
+  }
+  ~DirLock() { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
+using PgConn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+
+}  // namespace
+
+std::string conninfo_value(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+EmbeddedCluster::EmbeddedCluster(EmbeddedClusterOptions options) : options_(std::move(options)) {
+  bin_dir_ = find_bin_dir();
+  base_dir_ = fs::absolute(options_.dir).lexically_normal();
+  as_postgres_user_ = ::geteuid() == 0;
+  data_dir_ = base_dir_ / "postgres";
+  socket_dir_ = base_dir_ / "run";
+  log_file_ = base_dir_ / "postgres.log";
+}
+
+std::string EmbeddedCluster::conninfo() const {
+  return "host=" + conninfo_value(socket_dir_.string()) + " dbname=" + conninfo_value(options_.database) +
+         " user=" + kSuperuser;
+}
+
+int EmbeddedCluster::pg_ctl(const std::vector<std::string>& args, bool quiet) const {
+  std::vector<std::string> argv{(bin_dir_ / "pg_ctl").string(), "-D", data_dir_.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, as_postgres_user_, quiet ? fs::path("/dev/null") : fs::path());
+}
+
+bool EmbeddedCluster::running() const {
+  return fs::exists(data_dir_ / "PG_VERSION") && pg_ctl({"status"}) == 0;
+}
+
+void EmbeddedCluster::initialise() {
+  fs::create_directories(data_dir_);
+  fs::create_directories(socket_dir_);
+  fs::permissions(data_dir_, fs::perms::owner_all);
+  fs::permissions(socket_dir_, fs::perms::owner_all);
+  if (as_postgres_user_) {
+    const SystemUser user = system_user();
+    for (const auto& p : {data_dir_, socket_dir_})
+      if (::chown(p.c_str(), user.uid, user.gid) != 0) throw Error("cannot chown " + p.string());
+    std::ofstream(log_file_, std::ios::app).close();
+    if (::chown(log_file_.c_str(), user.uid, user.gid) != 0)
+      throw Error("cannot chown " + log_file_.string());
+    if (run({"test", "-w", data_dir_.string()}, true, "/dev/null") != 0)
+      throw Error("the 'postgres' system user cannot reach " + data_dir_.string() +
+                  " (a parent directory is not searchable by other users); point TENANTRY_VAR_DIR elsewhere, "
+                  "e.g. under /var/tmp");
+  }
+  if (fs::exists(data_dir_ / "PG_VERSION")) return;
+  const fs::path init_log = base_dir_ / "initdb.log";
+  std::vector<std::string> argv{(bin_dir_ / "initdb").string(),
+                                "-D",
+                                data_dir_.string(),
+                                "-U",
+                                kSuperuser,
+                                "-E",
+                                "UTF8",
+                                "--locale=C",
+                                "--auth=trust",
+                                "--no-instructions"};
+  if (options_.ephemeral) argv.push_back("--no-sync");
+  std::ofstream(init_log, std::ios::trunc).close();
+  if (as_postgres_user_) {
+    const SystemUser user = system_user();
+    if (::chown(init_log.c_str(), user.uid, user.gid) != 0) throw Error("cannot chown " + init_log.string());
+  }
+  if (run(argv, as_postgres_user_, init_log) != 0)
+    throw Error("initdb failed for " + data_dir_.string() + ":\n" + tail(init_log, 20));
+  // Only the Unix socket, owner-only: the cluster is private to this checkout.
+  std::ofstream conf(data_dir_ / "postgresql.conf", std::ios::app);
+  conf << "\n# Tenantry embedded cluster\n"
+       << "listen_addresses = ''\n"
+       << "unix_socket_permissions = 0700\n"
+       << "max_connections = 300\n"
+       << "shared_buffers = 128MB\n"
+       << "shared_preload_libraries = 'pg_stat_statements'\n"
+       << "log_min_messages = warning\n";
+  if (options_.ephemeral) conf << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+}
+
+void EmbeddedCluster::start() {
+  fs::create_directories(base_dir_);
+  DirLock lock(base_dir_ / ".cluster.lock");
+  initialise();
+  if (pg_ctl({"status"}) == 0) {
+    ensure_database();
+    return;
+  }
+  // The socket directory is given at start, so a moved checkout still works.
+  const std::string server_options = "-k '" + socket_dir_.string() + "'";
+  if (socket_dir_.string().find('\'') != std::string::npos)
+    throw Error("the cluster directory may not contain a single quote: " + base_dir_.string());
+  if (pg_ctl({"start", "-w", "-t", "60", "-l", log_file_.string(), "-o", server_options}) != 0)
+    throw Error("PostgreSQL did not start; the end of " + log_file_.string() + ":\n" + tail(log_file_, 20));
+  started_here_ = true;
+  ensure_database();
+}
+
+void EmbeddedCluster::ensure_database() {
+  const std::string admin =
+      "host=" + conninfo_value(socket_dir_.string()) + " dbname=postgres user=" + kSuperuser;
+  PgConn conn(PQconnectdb(admin.c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    throw ConnectionError("cannot connect to the embedded cluster: " +
+                          std::string(PQerrorMessage(conn.get())));
+  const char* values[] = {options_.database.c_str()};
+  std::unique_ptr<PGresult, decltype(&PQclear)> exists(
+      PQexecParams(conn.get(), "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr, values, nullptr,
+                   nullptr, 0),
+      &PQclear);
+  if (PQntuples(exists.get()) == 1) return;
+  char* quoted = PQescapeIdentifier(conn.get(), options_.database.c_str(), options_.database.size());
+  std::string sql = "CREATE DATABASE " + std::string(quoted);
+  PQfreemem(quoted);
+  std::unique_ptr<PGresult, decltype(&PQclear)> created(PQexec(conn.get(), sql.c_str()), &PQclear);
+  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK &&
+      std::string_view(PQresultErrorField(created.get(), PG_DIAG_SQLSTATE) ?: "") != "42P04")
+    throw Error("cannot create database " + options_.database + ": " + PQerrorMessage(conn.get()));
+}
+
+int EmbeddedCluster::other_clients() const {
+  const std::string admin =
+      "host=" + conninfo_value(socket_dir_.string()) + " dbname=postgres user=" + kSuperuser;
+  PgConn conn(PQconnectdb(admin.c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) return 0;
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(
+      PQexec(conn.get(),
+             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> "
+             "pg_backend_pid()"),
+      &PQclear);
+  return PQresultStatus(r.get()) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r.get(), 0, 0)) : 0;
+}
+
+void EmbeddedCluster::stop() {
+  if (!started_here_) return;
+  started_here_ = false;
+  DirLock lock(base_dir_ / ".cluster.lock");
+  // Another process (a server started meanwhile) still uses it: leave it running for that process.
+  if (other_clients() > 0) return;
+  pg_ctl({"stop", "-m", "fast", "-w", "-t", "60"});
+}
+
+void EmbeddedCluster::stop_unconditionally() {
+  DirLock lock(base_dir_ / ".cluster.lock");
+  if (running()) pg_ctl({"stop", "-m", "fast", "-w", "-t", "60"});
+  started_here_ = false;
+}
+
+}  // namespace tenantry::db

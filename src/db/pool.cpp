@@ -1,0 +1,185 @@
+#include "tenantry/db/pool.hpp"
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <vector>
+
+#include "db/detail/connection.hpp"
+
+namespace tenantry::db {
+
+namespace asio = boost::asio;
+
+namespace {
+/// A coroutine waiting for a connection; woken by release() through its timer.
+struct Waiter {
+  explicit Waiter(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+  std::unique_ptr<detail::Connection> conn;
+  bool may_connect = false;  // a slot freed up: open a new connection
+};
+}  // namespace
+
+struct Pool::Impl {
+  Impl(asio::io_context& io, PoolConfig config) : io(io), config(std::move(config)) {}
+  asio::io_context& io;
+  PoolConfig config;
+  std::vector<std::unique_ptr<detail::Connection>> idle;
+  std::deque<Waiter*> waiters;
+  std::size_t size = 0;  // idle + leased + being opened
+  bool closed = false;
+  PoolStats stats;
+
+  void account(const detail::Connection& c) {
+    const auto& k = c.counters();
+    stats.round_trips += k.round_trips;
+    stats.search_path_switches += k.search_path_switches;
+    stats.prepares += k.prepares;
+    stats.statements += k.statements;
+  }
+  void discard(std::unique_ptr<detail::Connection> c) {
+    account(*c);
+    ++stats.discarded;
+    --size;
+  }
+};
+
+Lease::Lease(Pool* pool, std::unique_ptr<detail::Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+Lease::Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) {}
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    if (conn_) pool_->release(std::move(conn_));
+    pool_ = other.pool_;
+    conn_ = std::move(other.conn_);
+  }
+  return *this;
+}
+Lease::~Lease() {
+  if (conn_) pool_->release(std::move(conn_));
+}
+
+Pool::Pool(asio::io_context& io, PoolConfig config) : impl_(std::make_unique<Impl>(io, std::move(config))) {}
+
+Pool::~Pool() {
+  close();
+}
+
+asio::io_context& Pool::io() const noexcept {
+  return impl_->io;
+}
+const PoolConfig& Pool::config() const noexcept {
+  return impl_->config;
+}
+
+Task<Lease> Pool::acquire(const std::string* schema) {
+  Impl& p = *impl_;
+  for (;;) {
+    if (p.closed) throw ConnectionError("the connection pool is closed");
+    // Idle connections: the most recently used one on the wanted schema, else the most recently used.
+    while (!p.idle.empty()) {
+      auto it = p.idle.end() - 1;
+      if (schema) {
+        auto match = std::find_if(p.idle.rbegin(), p.idle.rend(),
+                                  [&](const auto& c) { return c->schema() == *schema; });
+        if (match != p.idle.rend()) {
+          it = std::prev(match.base());
+          ++p.stats.affinity_hits;
+        }
+      }
+      auto conn = std::move(*it);
+      p.idle.erase(it);
+      if (!conn->still_alive()) {
+        p.discard(std::move(conn));
+        continue;
+      }
+      ++p.stats.acquired;
+      conn->count_use();
+      co_return Lease(this, std::move(conn));
+    }
+    if (p.size < p.config.max_size) {
+      ++p.size;
+      std::unique_ptr<detail::Connection> conn;
+      try {
+        conn = co_await detail::Connection::open(p.io, p.config.connect);
+      } catch (...) {
+        --p.size;
+        throw;
+      }
+      ++p.stats.connects;
+      ++p.stats.acquired;
+      conn->count_use();
+      co_return Lease(this, std::move(conn));
+    }
+    Waiter waiter(p.io);
+    p.waiters.push_back(&waiter);
+    waiter.timer.expires_after(p.config.acquire_timeout);
+    boost::system::error_code ec;
+    co_await waiter.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (waiter.conn) {
+      ++p.stats.acquired;
+      waiter.conn->count_use();
+      co_return Lease(this, std::move(waiter.conn));
+    }
+    if (waiter.may_connect) continue;
+    std::erase(p.waiters, &waiter);
+    ++p.stats.timeouts;
+    if (p.closed) throw ConnectionError("the connection pool is closed");
+    throw PoolTimeout("no database connection became free within " +
+                      std::to_string(p.config.acquire_timeout.count()) + " ms");
+  }
+}
+
+void Pool::release(std::unique_ptr<detail::Connection> conn) noexcept {
+  Impl& p = *impl_;
+  const bool worn = p.config.max_connection_uses && conn->uses() >= p.config.max_connection_uses;
+  if (p.closed || !conn->usable() || worn) {
+    p.discard(std::move(conn));
+    if (!p.closed && !p.waiters.empty()) {
+      Waiter* w = p.waiters.front();
+      p.waiters.pop_front();
+      w->may_connect = true;
+      w->timer.cancel();
+    }
+    return;
+  }
+  if (!p.waiters.empty()) {
+    Waiter* w = p.waiters.front();
+    p.waiters.pop_front();
+    w->conn = std::move(conn);
+    w->timer.cancel();
+    return;
+  }
+  p.idle.push_back(std::move(conn));
+}
+
+void Pool::close() {
+  Impl& p = *impl_;
+  p.closed = true;
+  for (auto& c : p.idle) p.discard(std::move(c));
+  p.idle.clear();
+  for (Waiter* w : p.waiters) w->timer.cancel();
+  p.waiters.clear();
+}
+
+PoolStats Pool::stats() const {
+  const Impl& p = *impl_;
+  PoolStats s = p.stats;
+  s.size = p.size;
+  s.idle = p.idle.size();
+  s.in_use = p.size - p.idle.size();
+  s.waiting = p.waiters.size();
+  for (const auto& c : p.idle) {
+    const auto& k = c->counters();
+    s.round_trips += k.round_trips;
+    s.search_path_switches += k.search_path_switches;
+    s.prepares += k.prepares;
+    s.statements += k.statements;
+  }
+  return s;
+}
+
+}  // namespace tenantry::db

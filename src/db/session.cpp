@@ -1,0 +1,107 @@
+#include "tenantry/db/session.hpp"
+
+#include "db/detail/connection.hpp"
+
+namespace tenantry::db {
+
+namespace {
+const char* begin_statement(IsolationLevel level) {
+  switch (level) {
+    case IsolationLevel::kRepeatableRead:
+      return "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    case IsolationLevel::kSerializable:
+      return "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    case IsolationLevel::kReadCommitted:
+      break;
+  }
+  return "BEGIN";
+}
+}  // namespace
+
+Task<Result> Session::execute(std::string_view sql, ParamList params) const {
+  Lease lease = co_await pool_->acquire(&schema_);
+  co_return co_await lease.connection().run(sql, params, detail::Prelude{.schema = &schema_});
+}
+
+Task<void> Session::execute_script(std::string_view sql) const {
+  Lease lease = co_await pool_->acquire(&schema_);
+  co_await lease.connection().run_script(sql, detail::Prelude{.schema = &schema_});
+}
+
+Task<Transaction> Session::begin(IsolationLevel level) const {
+  Lease lease = co_await pool_->acquire(&schema_);
+  co_return Transaction(std::move(lease), schema_, level);
+}
+
+Transaction::Transaction(Lease lease, std::string schema, IsolationLevel level)
+    : lease_(std::move(lease)),
+      schema_(std::move(schema)),
+      begin_sql_(begin_statement(level)),
+      schema_before_(lease_->connection().schema()) {}
+
+Transaction::Transaction(Transaction&& other) noexcept
+    : lease_(std::move(other.lease_)),
+      schema_(std::move(other.schema_)),
+      begin_sql_(other.begin_sql_),
+      schema_before_(std::move(other.schema_before_)),
+      failed_(other.failed_) {
+  other.lease_.reset();
+}
+
+Transaction::~Transaction() {
+  if (lease_ && begin_sql_ == nullptr) lease_->connection().abandon_transaction(schema_before_);
+}
+
+Task<Result> Transaction::execute(std::string_view sql, ParamList params) {
+  if (!lease_) throw InvalidTransactionState({"25000", "the transaction is already finished"});
+  detail::Prelude prelude{.schema = &schema_, .begin = begin_sql_, .in_transaction = true};
+  begin_sql_ = nullptr;  // sent with this statement, whatever its outcome
+  try {
+    co_return co_await lease_->connection().run(sql, params, prelude);
+  } catch (...) {
+    failed_ = true;
+    throw;
+  }
+}
+
+Task<void> Transaction::execute_script(std::string_view sql) {
+  if (!lease_) throw InvalidTransactionState({"25000", "the transaction is already finished"});
+  detail::Prelude prelude{.schema = &schema_, .begin = begin_sql_, .in_transaction = true};
+  begin_sql_ = nullptr;
+  try {
+    co_await lease_->connection().run_script(sql, prelude);
+  } catch (...) {
+    failed_ = true;
+    throw;
+  }
+}
+
+Task<void> Transaction::commit() {
+  if (!lease_) throw InvalidTransactionState({"25000", "the transaction is already finished"});
+  if (failed_) {
+    // PostgreSQL would answer COMMIT with a silent ROLLBACK: say so instead of pretending it committed.
+    co_await rollback();
+    throw InvalidTransactionState({"25P02", "cannot commit: an earlier statement of the transaction failed"});
+  }
+  if (begin_sql_ == nullptr) {
+    try {
+      co_await lease_->connection().run("COMMIT", {}, detail::Prelude{.in_transaction = true});
+    } catch (...) {
+      lease_->connection().restore_schema(std::nullopt);
+      lease_.reset();
+      throw;
+    }
+  }
+  lease_.reset();
+}
+
+Task<void> Transaction::rollback() {
+  if (!lease_) co_return;
+  if (begin_sql_ == nullptr) {
+    co_await lease_->connection().run("ROLLBACK", {}, detail::Prelude{.in_transaction = true});
+    lease_->connection().restore_schema(schema_before_);
+  }
+  lease_.reset();
+}
+
+}  // namespace tenantry::db

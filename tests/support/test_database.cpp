@@ -1,0 +1,93 @@
+#include "test_database.hpp"
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+#include "tenantry/db/embedded_cluster.hpp"
+
+namespace tenantry::testing {
+
+std::string test_server_conninfo() {
+  if (const char* url = std::getenv("TENANTRY_TEST_DATABASE_URL"); url && *url) return url;
+  const char* dir = std::getenv("TENANTRY_TEST_CLUSTER_DIR");
+  if (!dir) throw std::runtime_error("set TENANTRY_TEST_DATABASE_URL or run the tests through ctest");
+  std::ifstream in(std::string(dir) + "/conninfo");
+  std::string conninfo;
+  std::getline(in, conninfo);
+  if (conninfo.empty()) throw std::runtime_error(std::string("no test cluster running in ") + dir);
+  return conninfo;
+}
+
+void admin_exec(const std::string& sql) {
+  const char* keys[] = {"dbname", "dbname", nullptr};
+  const std::string conninfo = test_server_conninfo();
+  const char* values[] = {conninfo.c_str(), "postgres", nullptr};
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys, values, 1), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    throw std::runtime_error(std::string("test server: ") + PQerrorMessage(conn.get()));
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn.get(), sql.c_str()), &PQclear);
+  const auto status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+    throw std::runtime_error(sql + ": " + PQerrorMessage(conn.get()));
+}
+
+namespace {
+std::string unique_name() {
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  return "test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+         std::to_string(rd() % 100000);
+}
+}  // namespace
+
+TestDatabase::TestDatabase(const std::string& template_name) : name_(unique_name()) {
+  // CREATE DATABASE ... TEMPLATE fails while another session is connected to the template: retry briefly.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      admin_exec("CREATE DATABASE \"" + name_ + "\" TEMPLATE \"" + template_name + "\"");
+      return;
+    } catch (const std::exception&) {
+      if (attempt == 50) throw;
+      ::usleep(100000);
+    }
+  }
+}
+
+TestDatabase::~TestDatabase() {
+  try {
+    admin_exec("DROP DATABASE IF EXISTS \"" + name_ + "\" WITH (FORCE)");
+  } catch (...) {
+  }
+}
+
+db::ConnectOptions TestDatabase::options() const {
+  db::ConnectOptions o;
+  o.conninfo = test_server_conninfo();
+  o.dbname = name_;
+  o.application_name = "tenantry-test";
+  return o;
+}
+
+std::string TestDatabase::conninfo() const {
+  return test_server_conninfo() + " dbname=" + db::conninfo_value(name_);
+}
+
+PgTest::PgTest(const std::string& template_name, std::size_t pool_size) : database_(template_name) {
+  db::PoolConfig config;
+  config.connect = database_.options();
+  config.max_size = pool_size;
+  pool_ = std::make_unique<db::Pool>(io_, config);
+}
+
+PgTest::~PgTest() {
+  pool_->close();
+  pool_.reset();
+}
+
+}  // namespace tenantry::testing
