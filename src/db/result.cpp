@@ -29,6 +29,10 @@ std::int64_t Result::affected_rows() const {
   return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
 }
 
+std::string_view Result::command_tag() const {
+  return res_ ? PQcmdStatus(res_.get()) : "";
+}
+
 Row Result::one() const {
   if (size() == 0) throw Error("query returned no rows");
   return (*this)[0];

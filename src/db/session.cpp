@@ -23,9 +23,9 @@ Task<Result> Session::execute(std::string_view sql, ParamList params) const {
   co_return co_await lease.connection().run(sql, params, detail::Prelude{.schema = &schema_});
 }
 
-Task<void> Session::execute_script(std::string_view sql) const {
+Task<Result> Session::execute_script(std::string_view sql) const {
   Lease lease = co_await pool_->acquire(&schema_);
-  co_await lease.connection().run_script(sql, detail::Prelude{.schema = &schema_});
+  co_return co_await lease.connection().run_script(sql, detail::Prelude{.schema = &schema_});
 }
 
 Task<Transaction> Session::begin(IsolationLevel level) const {
@@ -64,16 +64,21 @@ Task<Result> Transaction::execute(std::string_view sql, ParamList params) {
   }
 }
 
-Task<void> Transaction::execute_script(std::string_view sql) {
+Task<Result> Transaction::execute_script(std::string_view sql) {
   if (!lease_) throw InvalidTransactionState({"25000", "the transaction is already finished"});
   detail::Prelude prelude{.schema = &schema_, .begin = begin_sql_, .in_transaction = true};
   begin_sql_ = nullptr;
   try {
-    co_await lease_->connection().run_script(sql, prelude);
+    co_return co_await lease_->connection().run_script(sql, prelude);
   } catch (...) {
     failed_ = true;
     throw;
   }
+}
+
+std::string Transaction::quote_identifier(std::string_view name) const {
+  if (!lease_) throw InvalidTransactionState({"25000", "the transaction is already finished"});
+  return lease_->connection().quote_identifier(name);
 }
 
 Task<void> Transaction::commit() {

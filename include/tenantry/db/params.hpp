@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "tenantry/core/strong_id.hpp"
+
 namespace tenantry::db {
 
 /// Converts a C++ value to a query parameter in PostgreSQL's text format; std::nullopt is SQL NULL.
@@ -74,6 +76,11 @@ struct ParamTraits<T, std::void_t<decltype(std::declval<const T&>().to_db_param(
   static std::optional<std::string> encode(const T& v) {
     return ParamTraits<std::string_view>::encode(v.to_db_param());
   }
+};
+
+template <typename Tag>
+struct ParamTraits<StrongId<Tag>> {
+  static std::optional<std::string> encode(StrongId<Tag> id) { return std::to_string(id.value); }
 };
 
 /// The encoded parameters of one statement, owning their text.

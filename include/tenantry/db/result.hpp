@@ -52,6 +52,11 @@ struct FieldTraits<Timestamp> {
   static Timestamp decode(std::string_view text) { return parse_timestamp(text); }
 };
 
+template <typename Tag>
+struct FieldTraits<StrongId<Tag>> {
+  static StrongId<Tag> decode(std::string_view text) { return {FieldTraits<std::int64_t>::decode(text)}; }
+};
+
 /// One row of a Result; valid while the Result lives.
 class Row {
  public:
@@ -100,6 +105,8 @@ class Result {
   std::string_view column_name(int column) const;
   /// Rows inserted, updated or deleted by the statement.
   std::int64_t affected_rows() const;
+  /// The command tag, e.g. "UPDATE 3".
+  std::string_view command_tag() const;
   Row operator[](int row) const { return Row(res_.get(), row); }
   /// The first row; throws when the result is empty.
   Row one() const;

@@ -24,7 +24,7 @@ class Session {
     return execute(sql, ParamList(args...));
   }
   Task<Result> execute(std::string_view sql, ParamList params) const;
-  Task<void> execute_script(std::string_view sql) const;
+  Task<Result> execute_script(std::string_view sql) const;
   Task<Transaction> begin(IsolationLevel level = IsolationLevel::kReadCommitted) const;
 
   const std::string& schema() const noexcept { return schema_; }

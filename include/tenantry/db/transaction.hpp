@@ -27,15 +27,16 @@ class Transaction {
   }
   Task<Result> execute(std::string_view sql, ParamList params);
   /// Runs a script of several `;`-separated statements (simple protocol), such as a migration.
-  Task<void> execute_script(std::string_view sql);
+  Task<Result> execute_script(std::string_view sql);
   Task<void> commit();
   Task<void> rollback();
   const std::string& schema() const noexcept { return schema_; }
+  /// Quotes an identifier with libpq's escaping (PQescapeIdentifier) on this transaction's connection.
+  std::string quote_identifier(std::string_view name) const;
 
  private:
   friend class Session;
   Transaction(Lease lease, std::string schema, IsolationLevel level);
-  void finish() noexcept;
 
   std::optional<Lease> lease_;
   std::string schema_;

@@ -73,6 +73,9 @@ Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const C
   if (raw == nullptr) throw ConnectionError("out of memory while connecting to PostgreSQL");
   std::unique_ptr<Connection> conn(new Connection(io, raw));
   if (PQstatus(raw) == CONNECTION_BAD) conn->fail("cannot connect to PostgreSQL");
+  // Notices (e.g. "relation already exists, skipping") are not errors: keep them off stderr.
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   co_await conn->connect(options);
   co_return conn;
 }
@@ -291,7 +294,7 @@ Task<Result> Connection::run_once(std::string_view sql, const ParamList& params,
   co_return main;
 }
 
-Task<void> Connection::run_script(std::string_view sql, const Prelude& prelude) {
+Task<Result> Connection::run_script(std::string_view sql, const Prelude& prelude) {
   if (rollback_pending_ || prelude.begin || (prelude.schema && schema_ != *prelude.schema))
     co_await run_once({}, {}, prelude);
   if (PQexitPipelineMode(conn_) != 1) fail("cannot leave pipeline mode");
@@ -300,9 +303,13 @@ Task<void> Connection::run_script(std::string_view sql, const Prelude& prelude) 
   co_await flush();
   ++counters_.round_trips;
   std::optional<ServerError::Fields> error;
+  Result last;
   while (PGresult* r = co_await next_result()) {
     if (PQresultStatus(r) == PGRES_FATAL_ERROR && !error) error = error_fields(r, conn_);
-    PQclear(r);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
+      last = Result(r);
+    else
+      PQclear(r);
   }
   if (PQstatus(conn_) != CONNECTION_OK) fail("connection lost");
   if (PQenterPipelineMode(conn_) != 1) fail("cannot re-enter pipeline mode");
@@ -310,6 +317,7 @@ Task<void> Connection::run_script(std::string_view sql, const Prelude& prelude) 
     schema_.reset();
     throw_server_error(std::move(*error));
   }
+  co_return last;
 }
 
 Task<std::pair<std::string, std::string>> Connection::next_notification() {

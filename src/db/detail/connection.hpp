@@ -51,7 +51,8 @@ class Connection {
   /// An empty `sql` sends only the prelude.
   Task<Result> run(std::string_view sql, const ParamList& params, const Prelude& prelude);
   /// Runs several statements separated by `;` (simple protocol) after the prelude, e.g. a migration file.
-  Task<void> run_script(std::string_view sql, const Prelude& prelude);
+  /// Returns the last statement's result.
+  Task<Result> run_script(std::string_view sql, const Prelude& prelude);
   /// Waits for the next NOTIFY on a channel this connection LISTENs to.
   Task<std::pair<std::string, std::string>> next_notification();
 

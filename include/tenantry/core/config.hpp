@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tenantry {
+
+/// A setting that could not be read; the message names the key (and the file or variable).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Every setting of a Tenantry process. Defaults make a local run work with no configuration at all.
+struct Config {
+  struct Database {
+    std::string url;              // empty: run the embedded cluster
+    std::string var_dir = "var";  // the embedded cluster's directory
+    std::size_t pool_size = 16;   // connections per I/O thread
+    std::int64_t acquire_timeout_ms = 5000;
+    std::int64_t max_connection_uses = 0;  // 0 = never recycle
+  } database;
+  struct Server {
+    std::string listen = "127.0.0.1:8080";
+    std::int64_t threads = 0;  // 0 = one per core
+    std::int64_t max_header_bytes = 16 * 1024;
+    std::int64_t max_body_bytes = 1024 * 1024;
+    std::int64_t header_timeout_ms = 10'000;
+    std::int64_t idle_timeout_ms = 60'000;
+    std::int64_t max_connections = 10'000;
+    std::int64_t drain_timeout_ms = 10'000;
+    bool access_log = true;
+  } server;
+  struct Tenancy {
+    std::vector<std::string> public_hosts{"localhost", "127.0.0.1"};
+    std::string base_domain = "localhost";
+    bool strip_www = true;
+    bool header_resolver = false;
+    std::vector<std::string> header_trusted_networks;
+    bool path_resolver = true;
+    std::string unknown_host = "404";  // or "public"
+  } tenancy;
+  struct Migrations {
+    std::int64_t jobs = 4;
+  } migrations;
+  struct Log {
+    std::string level = "info";
+    std::string format = "text";  // or "json"
+  } log;
+};
+
+/// Reads `file` (or ./tenantry.toml when present and no file is given), then `TENANTRY_*` environment
+/// variables, which win. Unknown keys and bad values throw ConfigError naming the key.
+Config load_config(const std::optional<std::filesystem::path>& file);
+
+/// The effective configuration as TOML, with secrets (the database password) masked.
+std::string render_config(const Config& config);
+
+/// The URL with its password replaced by `***`, for logs and `config show`.
+std::string mask_url(const std::string& url);
+
+}  // namespace tenantry

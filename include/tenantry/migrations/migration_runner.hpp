@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/pool.hpp"
+#include "tenantry/db/transaction.hpp"
+#include "tenantry/migrations/migration_plan.hpp"
+#include "tenantry/tenancy/schema_name.hpp"
+
+namespace tenantry::migrations {
+
+/// A migration that failed or cannot run; the message names the migration and the schema.
+class MigrationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What happened to one schema in a run.
+struct SchemaOutcome {
+  enum class Kind { kMigrated, kCurrent, kFailed };
+  std::string schema;  // "public" for shared migrations
+  Kind kind = Kind::kCurrent;
+  std::vector<std::string> applied;  // migration ids applied by this run
+  std::string error;
+  double milliseconds = 0;
+};
+
+/// The result of a fleet run: one outcome per tenant schema considered.
+struct FleetReport {
+  std::vector<SchemaOutcome> outcomes;
+  std::size_t count(SchemaOutcome::Kind kind) const;
+  bool ok() const { return count(SchemaOutcome::Kind::kFailed) == 0; }
+};
+
+struct FleetOptions {
+  std::size_t jobs = 4;
+  bool fail_fast = false;
+  /// Called after each schema, with the number finished so far and the total.
+  std::function<void(const SchemaOutcome&, std::size_t done, std::size_t total)> on_progress;
+};
+
+/// A migration recorded in a schema's history table.
+struct AppliedMigration {
+  std::string app, name, checksum, applied_at;
+};
+
+/// Applied, pending and inconsistent migrations of one schema.
+struct SchemaStatus {
+  std::string schema;
+  std::vector<AppliedMigration> applied;
+  std::vector<std::string> pending;   // migration ids
+  std::vector<std::string> problems;  // changed checksums, unknown applied migrations
+};
+
+/// Applies migrations: shared ones in `public`, tenant ones in every tenant schema. Each migration runs in
+/// its own transaction under a per-schema advisory lock, so concurrent runners never apply one twice. Each
+/// schema's history is its own `tenantry_migrations` table; the catalog keeps a digest per tenant so that a
+/// fleet run with nothing to do costs one query.
+class MigrationRunner {
+ public:
+  MigrationRunner(db::Pool& pool, std::span<const App* const> apps);
+
+  Task<SchemaOutcome> migrate_shared();
+  Task<SchemaOutcome> migrate_tenant(const tenancy::SchemaName& schema);
+  /// Every tenant schema not known to be current, `jobs` at a time. A failure does not stop the others
+  /// unless `fail_fast`.
+  Task<FleetReport> migrate_tenants(const FleetOptions& options);
+  /// Status of public (when `only` is empty) and of every tenant schema, or of the one named.
+  Task<std::vector<SchemaStatus>> status(const std::optional<tenancy::SchemaName>& only);
+
+  /// Creates the history table and applies every tenant migration inside `tx`, whose schema must be
+  /// the new tenant's: all or nothing, for provisioning.
+  static Task<void> apply_all(db::Transaction& tx, const MigrationPlan& plan);
+
+  const MigrationPlan& shared_plan() const noexcept { return shared_; }
+  const MigrationPlan& tenant_plan() const noexcept { return tenant_; }
+
+ private:
+  Task<SchemaOutcome> migrate_schema(std::string schema, const MigrationPlan& plan);
+
+  db::Pool& pool_;
+  MigrationPlan shared_, tenant_;
+};
+
+}  // namespace tenantry::migrations

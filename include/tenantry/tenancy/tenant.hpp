@@ -1,0 +1,44 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tenantry/core/strong_id.hpp"
+#include "tenantry/db/params.hpp"
+#include "tenantry/tenancy/schema_name.hpp"
+
+namespace tenantry::tenancy {
+
+using TenantId = StrongId<struct TenantTag>;
+
+/// Where a tenant is in its life: only `active` tenants serve requests.
+enum class TenantState { kProvisioning, kActive, kSuspended, kArchived, kFailed };
+
+std::string_view to_string(TenantState state);
+/// Throws ValidationError for an unknown name.
+TenantState parse_tenant_state(std::string_view name);
+
+/// One of a tenant's hostnames.
+struct Domain {
+  std::string domain;
+  bool is_primary = false;
+};
+
+/// A row of the tenant catalog with its domains.
+struct Tenant {
+  TenantId id;
+  SchemaName schema;
+  std::string name;
+  TenantState state = TenantState::kProvisioning;
+  std::string plan;
+  std::string settings_json = "{}";
+  std::optional<std::string> state_reason;
+  db::Timestamp created_at{}, updated_at{};
+  std::vector<Domain> domains;
+
+  std::optional<std::string> primary_domain() const;
+};
+
+}  // namespace tenantry::tenancy

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/pool.hpp"
+#include "tenantry/tenancy/domain_name.hpp"
+#include "tenantry/tenancy/errors.hpp"
+#include "tenantry/tenancy/tenant.hpp"
+
+namespace tenantry::tenancy {
+
+/// Reads and changes the tenant catalog (`public.tenants`, `public.domains`). Every change notifies the
+/// `tenantry_catalog` channel (a trigger), which running servers listen to.
+class TenantCatalog {
+ public:
+  explicit TenantCatalog(db::Pool& pool) : pool_(pool) {}
+
+  /// Every tenant with its domains, ordered by id.
+  Task<std::vector<Tenant>> list() const;
+  Task<std::optional<Tenant>> find(const SchemaName& schema) const;
+  /// Throws TenantNotFound.
+  Task<Tenant> get(const SchemaName& schema) const;
+
+  Task<void> suspend(const SchemaName& schema, std::optional<std::string> reason = {});
+  Task<void> resume(const SchemaName& schema);
+  Task<void> archive(const SchemaName& schema);
+  Task<void> update(const SchemaName& schema, std::optional<std::string> name,
+                    std::optional<std::string> plan);
+
+  /// The tenant's first domain becomes primary; `primary` makes a later one primary.
+  Task<void> add_domain(const SchemaName& schema, const DomainName& domain, bool primary = false);
+  /// Removing the primary promotes the oldest remaining domain.
+  Task<void> remove_domain(const DomainName& domain);
+  Task<void> set_primary(const DomainName& domain);
+
+ private:
+  Task<void> change_state(const SchemaName& schema, TenantState to, std::vector<TenantState> from,
+                          std::optional<std::string> reason);
+  db::Pool& pool_;
+};
+
+}  // namespace tenantry::tenancy

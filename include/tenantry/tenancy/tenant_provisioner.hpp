@@ -1,0 +1,50 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/pool.hpp"
+#include "tenantry/migrations/migration_plan.hpp"
+#include "tenantry/tenancy/domain_name.hpp"
+#include "tenantry/tenancy/errors.hpp"
+#include "tenantry/tenancy/tenant.hpp"
+
+namespace tenantry::tenancy {
+
+/// What `TenantProvisioner::create` needs.
+struct NewTenant {
+  SchemaName schema;
+  std::string name;
+  std::vector<DomainName> domains;  // the first becomes primary
+  std::string plan = "free";
+};
+
+/// Creates, clones, renames and drops tenant schemas. Create and clone are atomic: the catalog row is
+/// reserved in state `provisioning`, then one transaction creates the schema, applies every tenant migration
+/// and marks the tenant active. On failure the transaction rolls back (no schema) and the row is removed;
+/// a row left by a crashed attempt is taken over by the next attempt.
+class TenantProvisioner {
+ public:
+  TenantProvisioner(db::Pool& pool, const migrations::MigrationPlan& tenant_plan)
+      : pool_(pool), plan_(tenant_plan) {}
+
+  Task<Tenant> create(const NewTenant& request);
+  /// A new tenant with the structure and the rows of `source`; its identity sequences continue after the
+  /// copied rows.
+  Task<Tenant> clone(const SchemaName& source, const SchemaName& target,
+                     std::optional<std::string> name = {});
+  Task<void> rename(const SchemaName& from, const SchemaName& to);
+  /// Drops the schema and the catalog row (with its domains).
+  Task<void> drop(const SchemaName& schema);
+
+ private:
+  Task<TenantId> reserve(const NewTenant& request);
+  Task<Tenant> finish(TenantId id, const SchemaName& schema, std::optional<SchemaName> copy_from);
+
+  db::Pool& pool_;
+  const migrations::MigrationPlan& plan_;
+};
+
+}  // namespace tenantry::tenancy

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "tenantry/core/config.hpp"
+#include "tenantry/core/run_blocking.hpp"
+#include "tenantry/db/embedded_cluster.hpp"
+#include "tenantry/db/pool.hpp"
+#include "tenantry/migrations/migration_runner.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace tenantry::cli {
+
+/// A failure to report to the user with exit code 1 (no stack of exceptions, just the message).
+class CommandError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What every command shares: configuration, the database (embedded cluster started on first use, and
+/// stopped at exit when this process started it), one io_context and a pool on it.
+class CliContext {
+ public:
+  CliContext() = default;
+  ~CliContext();
+
+  /// Loads the configuration once; `--config` has been parsed by then.
+  Config& config();
+  /// The pool, connecting (and starting the embedded cluster) on first use.
+  db::Pool& pool(std::size_t min_size = 4);
+  migrations::MigrationRunner& migrations();
+  boost::asio::io_context& io() { return io_; }
+  /// Runs a task to completion on the io_context.
+  template <typename T>
+  T run(Task<T> task) {
+    return run_blocking(io_, std::move(task));
+  }
+  void run(Task<void> task) { run_blocking(io_, std::move(task)); }
+  /// A libpq connection string for the configured database (starts the embedded cluster if needed).
+  std::string conninfo();
+  /// The embedded cluster object, for `tenantry db` commands.
+  db::EmbeddedCluster& cluster();
+  /// Keep the embedded cluster running after this process exits (the `db start` command).
+  void keep_cluster_running() { keep_cluster_ = true; }
+
+  std::optional<std::string> config_file;
+  /// The command chosen on the command line; run after parsing.
+  std::function<int()> action;
+
+ private:
+  boost::asio::io_context io_;
+  std::optional<Config> config_;
+  std::unique_ptr<db::EmbeddedCluster> cluster_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<migrations::MigrationRunner> migrations_;
+  bool keep_cluster_ = false;
+};
+
+void add_db_commands(CLI::App& app, CliContext& ctx);
+void add_migrate_command(CLI::App& app, CliContext& ctx);
+void add_tenant_commands(CLI::App& app, CliContext& ctx);
+void add_domain_commands(CLI::App& app, CliContext& ctx);
+void add_exec_command(CLI::App& app, CliContext& ctx);
+void add_config_command(CLI::App& app, CliContext& ctx);
+void add_demo_command(CLI::App& app, CliContext& ctx);
+
+/// Prints rows as an aligned text table.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace tenantry::cli

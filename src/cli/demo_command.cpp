@@ -1,0 +1,25 @@
+// `tenantry demo seed`: demo stores for a first run.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "apps/demo/demo_data.hpp"
+#include "cli/cli_context.hpp"
+
+namespace tenantry::cli {
+
+void add_demo_command(CLI::App& app, CliContext& ctx) {
+  auto* demo = app.add_subcommand("demo", "Demo data");
+  demo->require_subcommand(1);
+  demo->add_subcommand("seed", "Create the demo stores (northwind, acme, globex) unless they exist")
+      ->callback([&ctx] {
+        ctx.action = [&ctx] {
+          auto created = ctx.run(
+              apps::demo::seed(ctx.pool(), ctx.migrations().tenant_plan(), ctx.config().tenancy.base_domain));
+          if (created.empty()) std::cout << "the demo stores already exist\n";
+          for (const auto& slug : created) std::cout << "created demo store " << slug << "\n";
+          return 0;
+        };
+      });
+}
+
+}  // namespace tenantry::cli

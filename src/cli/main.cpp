@@ -1,0 +1,57 @@
+// `tenantry`: the server and the management commands, like Django's manage.py.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/cli_context.hpp"
+#include "tenantry/db/errors.hpp"
+#include "tenantry/tenancy/errors.hpp"
+#include "tenantry/tenancy/schema_name.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tenantry;
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tenantry"));
+  spdlog::set_pattern("%^%l%$: %v");
+
+  cli::CliContext ctx;
+  CLI::App app{"Tenantry: a multi-tenant SaaS backend on PostgreSQL, one schema per tenant.", "tenantry"};
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  app.require_subcommand(1);
+  app.add_option("--config", ctx.config_file,
+                 "TOML configuration file (default: ./tenantry.toml when present)");
+  cli::add_db_commands(app, ctx);
+  cli::add_migrate_command(app, ctx);
+  cli::add_tenant_commands(app, ctx);
+  cli::add_domain_commands(app, ctx);
+  cli::add_exec_command(app, ctx);
+  cli::add_config_command(app, ctx);
+  cli::add_demo_command(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    return ctx.action ? ctx.action() : 2;
+  } catch (const tenancy::ValidationError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const db::UndefinedTable& e) {
+    std::cerr << "error: " << e.what() << " (has `tenantry migrate` been run?)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

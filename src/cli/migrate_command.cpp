@@ -1,0 +1,100 @@
+// `tenantry migrate`: shared migrations in public, then tenant migrations in every tenant schema.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/cli_context.hpp"
+
+namespace tenantry::cli {
+
+namespace {
+
+using migrations::SchemaOutcome;
+
+void print_outcome(const SchemaOutcome& o) {
+  switch (o.kind) {
+    case SchemaOutcome::Kind::kMigrated:
+      std::cout << o.schema << ": applied " << o.applied.size() << " migration(s)";
+      for (const auto& id : o.applied) std::cout << (id == o.applied.front() ? " (" : ", ") << id;
+      std::cout << ")\n";
+      break;
+    case SchemaOutcome::Kind::kCurrent:
+      std::cout << o.schema << ": up to date\n";
+      break;
+    case SchemaOutcome::Kind::kFailed:
+      std::cout << o.schema << ": FAILED: " << o.error << "\n";
+      break;
+  }
+}
+
+int status(CliContext& ctx, const std::optional<std::string>& tenant) {
+  std::optional<tenancy::SchemaName> only;
+  if (tenant) only.emplace(*tenant);
+  auto all = ctx.run(ctx.migrations().status(only));
+  bool problems = false;
+  for (const auto& s : all) {
+    std::cout << s.schema << ": " << s.applied.size() << " applied, " << s.pending.size() << " pending\n";
+    for (const auto& a : s.applied)
+      std::cout << "  [x] " << a.app << "/" << a.name << "  " << a.applied_at << "\n";
+    for (const auto& p : s.pending) std::cout << "  [ ] " << p << "\n";
+    for (const auto& p : s.problems) std::cout << "  !!  " << p << "\n";
+    problems |= !s.problems.empty();
+  }
+  return problems ? 1 : 0;
+}
+
+}  // namespace
+
+void add_migrate_command(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("migrate", "Apply migrations: shared (public), then every tenant schema");
+  struct Options {
+    bool shared = false, fail_fast = false, status = false;
+    std::optional<std::string> tenant;
+    std::optional<std::int64_t> jobs;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* shared = cmd->add_flag("--shared", opts->shared, "Only the shared migrations (public schema)");
+  cmd->add_option("--tenant", opts->tenant, "Only this tenant's schema")->excludes(shared);
+  cmd->add_option("--jobs,-j", opts->jobs, "Tenant schemas migrated in parallel (default: migrations.jobs)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--fail-fast", opts->fail_fast, "Stop at the first tenant that fails");
+  cmd->add_flag("--status", opts->status, "Show applied and pending migrations per schema; change nothing");
+  cmd->callback([&ctx, opts] {
+    ctx.action = [&ctx, opts]() -> int {
+      if (opts->status) return status(ctx, opts->tenant);
+      const std::size_t jobs = static_cast<std::size_t>(opts->jobs.value_or(ctx.config().migrations.jobs));
+      ctx.pool(jobs + 1);
+      if (opts->tenant) {
+        auto outcome = ctx.run(ctx.migrations().migrate_tenant(tenancy::SchemaName(*opts->tenant)));
+        print_outcome(outcome);
+        return outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
+      }
+      auto shared_outcome = ctx.run(ctx.migrations().migrate_shared());
+      print_outcome(shared_outcome);
+      if (shared_outcome.kind == SchemaOutcome::Kind::kFailed || opts->shared)
+        return shared_outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
+
+      const bool tty = ::isatty(STDERR_FILENO);
+      std::size_t failed = 0;
+      migrations::FleetOptions fleet{.jobs = jobs, .fail_fast = opts->fail_fast};
+      fleet.on_progress = [&](const SchemaOutcome& o, std::size_t done, std::size_t total) {
+        failed += o.kind == SchemaOutcome::Kind::kFailed;
+        if (tty)
+          std::cerr << "\rmigrating tenants: " << done << "/" << total << " (" << failed << " failed)"
+                    << std::flush;
+      };
+      auto report = ctx.run(ctx.migrations().migrate_tenants(fleet));
+      if (tty && !report.outcomes.empty()) std::cerr << "\n";
+      for (const auto& o : report.outcomes)
+        if (o.kind == SchemaOutcome::Kind::kFailed) print_outcome(o);
+      std::cout << "tenants: " << report.count(SchemaOutcome::Kind::kMigrated) << " migrated, "
+                << report.count(SchemaOutcome::Kind::kCurrent) << " already current, "
+                << report.count(SchemaOutcome::Kind::kFailed) << " failed"
+                << (report.outcomes.empty() ? " (every tenant is up to date)" : "") << "\n";
+      return report.ok() ? 0 : 1;
+    };
+  });
+}
+
+}  // namespace tenantry::cli

@@ -1,0 +1,239 @@
+// `tenantry tenant ...` and `tenantry domain ...`: the tenant lifecycle.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+#include <iostream>
+
+#include "cli/cli_context.hpp"
+#include "tenantry/tenancy/tenant_catalog.hpp"
+#include "tenantry/tenancy/tenant_json.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
+
+namespace tenantry::cli {
+
+namespace {
+
+using tenancy::DomainName;
+using tenancy::SchemaName;
+
+std::string short_time(db::Timestamp t) {
+  return db::format_timestamp(t).substr(0, 16);
+}
+
+void print_tenant(const tenancy::Tenant& t) {
+  std::cout << "schema:   " << t.schema.str() << "\n"
+            << "name:     " << t.name << "\n"
+            << "id:       " << t.id.value << "\n"
+            << "state:    " << to_string(t.state) << (t.state_reason ? " (" + *t.state_reason + ")" : "")
+            << "\n"
+            << "plan:     " << t.plan << "\n"
+            << "created:  " << db::format_timestamp(t.created_at) << "\n"
+            << "domains:  ";
+  if (t.domains.empty()) std::cout << "(none)";
+  for (const auto& d : t.domains)
+    std::cout << (&d == &t.domains.front() ? "" : ", ") << d.domain << (d.is_primary ? " (primary)" : "");
+  std::cout << "\n";
+}
+
+/// Registers `name` with one positional SLUG argument and an action taking the validated schema name.
+CLI::App* slug_command(CLI::App* parent, CliContext& ctx, const char* name, const char* help,
+                       std::function<int(CliContext&, const SchemaName&)> run) {
+  auto* cmd = parent->add_subcommand(name, help);
+  auto slug = std::make_shared<std::string>();
+  cmd->add_option("slug", *slug, "The tenant's slug (its schema name)")->required();
+  cmd->callback(
+      [&ctx, slug, run] { ctx.action = [&ctx, slug, run] { return run(ctx, SchemaName(*slug)); }; });
+  return cmd;
+}
+
+}  // namespace
+
+void add_tenant_commands(CLI::App& app, CliContext& ctx) {
+  auto* tenant = app.add_subcommand("tenant", "Create, list and manage tenants");
+  tenant->require_subcommand(1);
+
+  {
+    auto* cmd = tenant->add_subcommand("create", "Create a tenant: schema + migrations, atomically");
+    struct Options {
+      std::string slug, name, plan = "free";
+      std::vector<std::string> domains;
+    };
+    auto o = std::make_shared<Options>();
+    cmd->add_option("slug", o->slug, "Schema name / slug: lower-case letters, digits, _")->required();
+    cmd->add_option("--name", o->name, "Display name")->required();
+    cmd->add_option("--domain", o->domains, "A hostname (repeatable; the first is primary)");
+    cmd->add_option("--plan", o->plan, "Plan")->capture_default_str();
+    cmd->callback([&ctx, o] {
+      ctx.action = [&ctx, o] {
+        tenancy::NewTenant request{SchemaName(o->slug), o->name, {}, o->plan};
+        for (const auto& d : o->domains) request.domains.emplace_back(d);
+        tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan());
+        const auto start = std::chrono::steady_clock::now();
+        auto t = ctx.run(provisioner.create(request));
+        const auto ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        std::cout << "created tenant " << t.schema.str() << " (id " << t.id.value << ") in "
+                  << static_cast<int>(ms) << " ms\n";
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = tenant->add_subcommand("list", "List tenants");
+    auto json = std::make_shared<bool>(false);
+    cmd->add_flag("--json", *json, "JSON output");
+    cmd->callback([&ctx, json] {
+      ctx.action = [&ctx, json] {
+        auto all = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
+        if (*json) {
+          boost::json::array out;
+          for (const auto& t : all) out.push_back(tenancy::to_json(t));
+          std::cout << boost::json::serialize(out) << "\n";
+          return 0;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& t : all)
+          rows.push_back({std::to_string(t.id.value), t.schema.str(), t.name, std::string(to_string(t.state)),
+                          t.plan, t.primary_domain().value_or("-"), short_time(t.created_at)});
+        print_table({"ID", "SLUG", "NAME", "STATE", "PLAN", "PRIMARY DOMAIN", "CREATED (UTC)"}, rows);
+        if (all.empty()) std::cout << "(no tenants: create one with `tenantry tenant create`)\n";
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = tenant->add_subcommand("show", "Show one tenant");
+    auto slug = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    cmd->add_option("slug", *slug, "The tenant's slug")->required();
+    cmd->add_flag("--json", *json, "JSON output");
+    cmd->callback([&ctx, slug, json] {
+      ctx.action = [&ctx, slug, json] {
+        auto t = ctx.run(tenancy::TenantCatalog(ctx.pool()).get(SchemaName(*slug)));
+        if (*json)
+          std::cout << boost::json::serialize(tenancy::to_json(t)) << "\n";
+        else
+          print_tenant(t);
+        return 0;
+      };
+    });
+  }
+  {
+    auto reason = std::make_shared<std::optional<std::string>>();
+    auto* cmd = slug_command(tenant, ctx, "suspend", "Suspend a tenant: its requests get 403; data kept",
+                             [reason](CliContext& c, const SchemaName& s) {
+                               c.run(tenancy::TenantCatalog(c.pool()).suspend(s, *reason));
+                               std::cout << "suspended " << s.str() << "\n";
+                               return 0;
+                             });
+    cmd->add_option("--reason", *reason, "Why (shown to admins)");
+  }
+  slug_command(tenant, ctx, "resume", "Make a suspended or archived tenant active again",
+               [](CliContext& c, const SchemaName& s) {
+                 c.run(tenancy::TenantCatalog(c.pool()).resume(s));
+                 std::cout << "resumed " << s.str() << "\n";
+                 return 0;
+               });
+  slug_command(tenant, ctx, "archive", "Archive a tenant: no longer served, data kept",
+               [](CliContext& c, const SchemaName& s) {
+                 c.run(tenancy::TenantCatalog(c.pool()).archive(s));
+                 std::cout << "archived " << s.str() << "\n";
+                 return 0;
+               });
+  {
+    auto yes = std::make_shared<bool>(false);
+    auto* cmd = slug_command(
+        tenant, ctx, "drop", "Drop a tenant: its schema, data and catalog row",
+        [yes](CliContext& c, const SchemaName& s) {
+          if (!*yes) {
+            if (!::isatty(STDIN_FILENO))
+              throw CommandError("refusing to drop '" + s.str() + "' without --yes (no terminal to ask)");
+            std::cout << "Drop tenant '" << s.str()
+                      << "' and ALL its data? Type the slug to confirm: " << std::flush;
+            std::string answer;
+            std::getline(std::cin, answer);
+            if (answer != s.str()) {
+              std::cout << "not dropped\n";
+              return 1;
+            }
+          }
+          tenancy::TenantProvisioner p(c.pool(), c.migrations().tenant_plan());
+          c.run(p.drop(s));
+          std::cout << "dropped " << s.str() << "\n";
+          return 0;
+        });
+    cmd->add_flag("--yes,-y", *yes, "Do not ask for confirmation");
+  }
+  {
+    auto* cmd = tenant->add_subcommand("rename", "Rename a tenant's slug and schema");
+    auto from = std::make_shared<std::string>(), to = std::make_shared<std::string>();
+    cmd->add_option("old", *from, "Current slug")->required();
+    cmd->add_option("new", *to, "New slug")->required();
+    cmd->callback([&ctx, from, to] {
+      ctx.action = [&ctx, from, to] {
+        tenancy::TenantProvisioner p(ctx.pool(), ctx.migrations().tenant_plan());
+        ctx.run(p.rename(SchemaName(*from), SchemaName(*to)));
+        std::cout << "renamed " << *from << " to " << *to << "\n";
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = tenant->add_subcommand("clone", "Create a tenant with the structure and data of another");
+    auto src = std::make_shared<std::string>(), dst = std::make_shared<std::string>();
+    auto name = std::make_shared<std::optional<std::string>>();
+    cmd->add_option("source", *src, "Slug to copy")->required();
+    cmd->add_option("new", *dst, "Slug of the copy")->required();
+    cmd->add_option("--name", *name, "Display name of the copy");
+    cmd->callback([&ctx, src, dst, name] {
+      ctx.action = [&ctx, src, dst, name] {
+        tenancy::TenantProvisioner p(ctx.pool(), ctx.migrations().tenant_plan());
+        auto t = ctx.run(p.clone(SchemaName(*src), SchemaName(*dst), *name));
+        std::cout << "cloned " << *src << " into " << t.schema.str() << " (id " << t.id.value << ")\n";
+        return 0;
+      };
+    });
+  }
+}
+
+void add_domain_commands(CLI::App& app, CliContext& ctx) {
+  auto* domain = app.add_subcommand("domain", "Manage tenants' hostnames");
+  domain->require_subcommand(1);
+  {
+    auto* cmd = domain->add_subcommand("add", "Add a hostname to a tenant (its first becomes primary)");
+    auto slug = std::make_shared<std::string>(), host = std::make_shared<std::string>();
+    auto primary = std::make_shared<bool>(false);
+    cmd->add_option("slug", *slug, "The tenant's slug")->required();
+    cmd->add_option("domain", *host, "The hostname")->required();
+    cmd->add_flag("--primary", *primary, "Make it the primary domain");
+    cmd->callback([&ctx, slug, host, primary] {
+      ctx.action = [&ctx, slug, host, primary] {
+        const DomainName d(*host);
+        ctx.run(tenancy::TenantCatalog(ctx.pool()).add_domain(SchemaName(*slug), d, *primary));
+        std::cout << "added " << d.str() << " to " << *slug << "\n";
+        return 0;
+      };
+    });
+  }
+  auto one_domain = [&](const char* name, const char* help, auto run) {
+    auto* cmd = domain->add_subcommand(name, help);
+    auto host = std::make_shared<std::string>();
+    cmd->add_option("domain", *host, "The hostname")->required();
+    cmd->callback(
+        [&ctx, host, run] { ctx.action = [&ctx, host, run] { return run(ctx, DomainName(*host)); }; });
+  };
+  one_domain("remove", "Remove a hostname (removing the primary promotes the oldest other)",
+             [](CliContext& c, const DomainName& d) {
+               c.run(tenancy::TenantCatalog(c.pool()).remove_domain(d));
+               std::cout << "removed " << d.str() << "\n";
+               return 0;
+             });
+  one_domain("set-primary", "Make a hostname its tenant's primary", [](CliContext& c, const DomainName& d) {
+    c.run(tenancy::TenantCatalog(c.pool()).set_primary(d));
+    std::cout << d.str() << " is now primary\n";
+    return 0;
+  });
+}
+
+}  // namespace tenantry::cli

@@ -1,0 +1,264 @@
+#include "tenantry/core/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <variant>
+
+namespace tenantry {
+
+namespace {
+
+using Target = std::variant<std::string*, std::int64_t*, std::size_t*, bool*, std::vector<std::string>*>;
+
+/// One setting: its TOML key, its environment variables, and a check of the value.
+struct Setting {
+  std::string key;
+  Target target;
+  std::vector<std::string> env;
+  std::function<std::string(const Config&)> check = {};  // returns the problem, or empty
+  bool secret = false;
+};
+
+std::string env_name(const std::string& key) {
+  std::string out = "TENANTRY_";
+  for (char c : key) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::vector<Setting> settings(Config& c) {
+  auto positive = [](const std::int64_t& v) {
+    return [&v](const Config&) { return v > 0 ? std::string() : "must be greater than 0"; };
+  };
+  auto one_of = [](const std::string& v, std::vector<std::string> allowed) {
+    return [&v, allowed](const Config&) {
+      for (const auto& a : allowed)
+        if (v == a) return std::string();
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return "must be one of: " + list;
+    };
+  };
+  std::vector<Setting> s{
+      {"database.url", &c.database.url, {}, {}, true},
+      {"database.var_dir", &c.database.var_dir, {"TENANTRY_VAR_DIR"}},
+      {"database.pool_size",
+       &c.database.pool_size,
+       {},
+       [&](const Config&) { return std::string(c.database.pool_size > 0 ? "" : "must be greater than 0"); }},
+      {"database.acquire_timeout_ms",
+       &c.database.acquire_timeout_ms,
+       {},
+       positive(c.database.acquire_timeout_ms)},
+      {"database.max_connection_uses",
+       &c.database.max_connection_uses,
+       {},
+       [&](const Config&) {
+         return std::string(c.database.max_connection_uses >= 0 ? "" : "must not be negative");
+       }},
+      {"server.listen",
+       &c.server.listen,
+       {"TENANTRY_LISTEN"},
+       [&](const Config&) {
+         auto colon = c.server.listen.rfind(':');
+         if (colon == std::string::npos || colon == 0) return std::string("must look like HOST:PORT");
+         const std::string port = c.server.listen.substr(colon + 1);
+         char* end = nullptr;
+         long p = std::strtol(port.c_str(), &end, 10);
+         return std::string((port.empty() || *end || p < 0 || p > 65535) ? "port must be 0 to 65535" : "");
+       }},
+      {"server.threads",
+       &c.server.threads,
+       {},
+       [&](const Config&) { return std::string(c.server.threads >= 0 ? "" : "must not be negative"); }},
+      {"server.max_header_bytes", &c.server.max_header_bytes, {}, positive(c.server.max_header_bytes)},
+      {"server.max_body_bytes", &c.server.max_body_bytes, {}, positive(c.server.max_body_bytes)},
+      {"server.header_timeout_ms", &c.server.header_timeout_ms, {}, positive(c.server.header_timeout_ms)},
+      {"server.idle_timeout_ms", &c.server.idle_timeout_ms, {}, positive(c.server.idle_timeout_ms)},
+      {"server.max_connections", &c.server.max_connections, {}, positive(c.server.max_connections)},
+      {"server.drain_timeout_ms", &c.server.drain_timeout_ms, {}, positive(c.server.drain_timeout_ms)},
+      {"server.access_log", &c.server.access_log},
+      {"tenancy.public_hosts", &c.tenancy.public_hosts},
+      {"tenancy.base_domain", &c.tenancy.base_domain},
+      {"tenancy.strip_www", &c.tenancy.strip_www},
+      {"tenancy.header_resolver", &c.tenancy.header_resolver},
+      {"tenancy.header_trusted_networks", &c.tenancy.header_trusted_networks},
+      {"tenancy.path_resolver", &c.tenancy.path_resolver},
+      {"tenancy.unknown_host",
+       &c.tenancy.unknown_host,
+       {},
+       one_of(c.tenancy.unknown_host, {"404", "public"})},
+      {"migrations.jobs", &c.migrations.jobs, {}, positive(c.migrations.jobs)},
+      {"log.level",
+       &c.log.level,
+       {},
+       one_of(c.log.level, {"trace", "debug", "info", "warn", "error", "off"})},
+      {"log.format", &c.log.format, {}, one_of(c.log.format, {"text", "json"})},
+  };
+  for (auto& setting : s) setting.env.insert(setting.env.begin(), env_name(setting.key));
+  return s;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+/// Assigns a value given as text (environment variables).
+void assign_text(const Setting& s, const std::string& text, const std::string& origin) {
+  auto bad = [&](const char* what) {
+    throw ConfigError(origin + ": " + s.key + " " + what + ", got '" + text + "'");
+  };
+  std::visit(
+      [&](auto* target) {
+        using T = std::remove_pointer_t<decltype(target)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          *target = text;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (text == "true" || text == "1" || text == "yes" || text == "on")
+            *target = true;
+          else if (text == "false" || text == "0" || text == "no" || text == "off")
+            *target = false;
+          else
+            bad("must be true or false");
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          *target = split_list(text);
+        } else {
+          char* end = nullptr;
+          const long long v = std::strtoll(text.c_str(), &end, 10);
+          if (text.empty() || *end) bad("must be an integer");
+          if constexpr (std::is_same_v<T, std::size_t>) {
+            if (v < 0) bad("must not be negative");
+          }
+          *target = static_cast<T>(v);
+        }
+      },
+      s.target);
+}
+
+void assign_toml(const Setting& s, const toml::node& node, const std::string& origin) {
+  auto bad = [&](const char* what) { throw ConfigError(origin + ": " + s.key + " " + what); };
+  std::visit(
+      [&](auto* target) {
+        using T = std::remove_pointer_t<decltype(target)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          if (!node.is_string()) bad("must be a string");
+          *target = node.as_string()->get();
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (!node.is_boolean()) bad("must be true or false");
+          *target = node.as_boolean()->get();
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          if (!node.is_array()) bad("must be an array of strings");
+          target->clear();
+          for (const auto& item : *node.as_array()) {
+            if (!item.is_string()) bad("must be an array of strings");
+            target->push_back(item.as_string()->get());
+          }
+        } else {
+          if (!node.is_integer()) bad("must be an integer");
+          const auto v = node.as_integer()->get();
+          if (std::is_same_v<T, std::size_t> && v < 0) bad("must not be negative");
+          *target = static_cast<T>(v);
+        }
+      },
+      s.target);
+}
+
+}  // namespace
+
+Config load_config(const std::optional<std::filesystem::path>& file) {
+  Config config;
+  auto all = settings(config);
+  std::optional<std::filesystem::path> path = file;
+  if (!path && std::filesystem::exists("tenantry.toml")) path = "tenantry.toml";
+  if (path) {
+    if (!std::filesystem::exists(*path))
+      throw ConfigError("configuration file " + path->string() + " does not exist");
+    toml::table table;
+    try {
+      table = toml::parse_file(path->string());
+    } catch (const toml::parse_error& e) {
+      std::ostringstream msg;
+      msg << path->string() << ":" << e.source().begin.line << ": " << e.description();
+      throw ConfigError(msg.str());
+    }
+    for (const auto& [section, value] : table) {
+      if (!value.is_table())
+        throw ConfigError(path->string() + ": unknown key '" + std::string(section.str()) + "'");
+      for (const auto& [name, node] : *value.as_table()) {
+        const std::string key = std::string(section.str()) + "." + std::string(name.str());
+        auto it = std::find_if(all.begin(), all.end(), [&](const Setting& s) { return s.key == key; });
+        if (it == all.end()) throw ConfigError(path->string() + ": unknown key '" + key + "'");
+        assign_toml(*it, node, path->string());
+      }
+    }
+  }
+  for (const auto& s : all)
+    for (const auto& name : s.env)
+      if (const char* v = std::getenv(name.c_str())) assign_text(s, v, "environment variable " + name);
+  for (const auto& s : all)
+    if (s.check)
+      if (auto problem = s.check(config); !problem.empty())
+        throw ConfigError("invalid configuration: " + s.key + " " + problem);
+  return config;
+}
+
+std::string mask_url(const std::string& url) {
+  // postgresql://user:password@host/db → postgresql://user:***@host/db; key=value form: password=***
+  std::string out = url;
+  if (auto scheme = out.find("://"); scheme != std::string::npos) {
+    auto at = out.find('@', scheme + 3);
+    auto colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (std::size_t pos = out.find("password="); pos != std::string::npos;
+       pos = out.find("password=", pos + 1)) {
+    auto end = out.find_first_of(" &", pos);
+    out.replace(pos + 9, (end == std::string::npos ? out.size() : end) - pos - 9, "***");
+  }
+  return out;
+}
+
+std::string render_config(const Config& input) {
+  Config config = input;
+  auto all = settings(config);
+  std::ostringstream out;
+  std::string section;
+  for (const auto& s : all) {
+    const auto dot = s.key.find('.');
+    if (s.key.substr(0, dot) != section) {
+      section = s.key.substr(0, dot);
+      out << (out.tellp() > 0 ? "\n" : "") << "[" << section << "]\n";
+    }
+    out << s.key.substr(dot + 1) << " = ";
+    std::visit(
+        [&](auto* target) {
+          using T = std::remove_pointer_t<decltype(target)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            out << toml::value<std::string>(s.secret ? mask_url(*target) : *target);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            out << (*target ? "true" : "false");
+          } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            toml::array a;
+            for (const auto& v : *target) a.push_back(v);
+            out << a;
+          } else {
+            out << *target;
+          }
+        },
+        s.target);
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace tenantry

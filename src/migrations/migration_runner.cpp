@@ -1,0 +1,225 @@
+#include "tenantry/migrations/migration_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "tenantry/core/concurrency.hpp"
+#include "tenantry/db/session.hpp"
+
+namespace tenantry::migrations {
+
+namespace {
+
+// Advisory lock class of "migrating this schema"; the second key is hashtext(schema).
+constexpr int kLockClass = 0x54454e54;  // 'TENT'
+
+// The shared history has its own name so that a tenant session (search_path "<tenant>", public) can never
+// fall through to the shared history when its own is missing.
+std::string_view history_table(Scope scope) {
+  return scope == Scope::kShared ? "tenantry_shared_migrations" : "tenantry_migrations";
+}
+
+std::string create_history_sql(Scope scope) {
+  return "CREATE TABLE IF NOT EXISTS " + std::string(history_table(scope)) +
+         " (app text NOT NULL, name text NOT NULL, checksum text NOT NULL,"
+         " applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (app, name))";
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+Task<std::vector<AppliedMigration>> load_history(const db::Session& session, Scope scope) {
+  std::vector<AppliedMigration> out;
+  try {
+    auto rows = co_await session.query("SELECT app, name, checksum, applied_at::text FROM " +
+                                       std::string(history_table(scope)) + " ORDER BY applied_at, app, name");
+    for (auto row : rows)
+      out.push_back({row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2),
+                     row.get<std::string>(3)});
+  } catch (const db::UndefinedTable&) {
+    // never migrated: an empty history
+  }
+  co_return out;
+}
+
+/// Checksum mismatches and applied migrations the code no longer has.
+std::vector<std::string> problems_of(const std::vector<AppliedMigration>& applied,
+                                     const MigrationPlan& plan) {
+  std::vector<std::string> problems;
+  for (const auto& a : applied) {
+    const Migration* m = plan.find(a.app, a.name);
+    if (m == nullptr)
+      problems.push_back("applied migration " + a.app + "/" + a.name + " is not in the code");
+    else if (m->checksum != a.checksum)
+      problems.push_back("migration " + m->id() + " was changed after it was applied (checksum " +
+                         a.checksum.substr(0, 12) + " applied, " + m->checksum.substr(0, 12) +
+                         " in the code)");
+  }
+  return problems;
+}
+
+}  // namespace
+
+std::size_t FleetReport::count(SchemaOutcome::Kind kind) const {
+  std::size_t n = 0;
+  for (const auto& o : outcomes) n += o.kind == kind;
+  return n;
+}
+
+MigrationRunner::MigrationRunner(db::Pool& pool, std::span<const App* const> apps)
+    : pool_(pool), shared_(apps, Scope::kShared), tenant_(apps, Scope::kTenant) {}
+
+Task<SchemaOutcome> MigrationRunner::migrate_shared() {
+  return migrate_schema("", shared_);
+}
+
+Task<SchemaOutcome> MigrationRunner::migrate_tenant(const tenancy::SchemaName& schema) {
+  return migrate_schema(schema.str(), tenant_);
+}
+
+Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const MigrationPlan& plan) {
+  const auto start = std::chrono::steady_clock::now();
+  SchemaOutcome outcome{schema.empty() ? "public" : schema};
+  const db::Session session(pool_, schema);
+  try {
+    if (plan.scope() == Scope::kTenant) {
+      auto exists = co_await session.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema);
+      if (exists.empty()) throw MigrationError("schema " + schema + " does not exist");
+    }
+    const auto applied = co_await load_history(session, plan.scope());
+    if (auto problems = problems_of(applied, plan); !problems.empty()) throw MigrationError(problems.front());
+    for (const Migration& m : plan.migrations()) {
+      const bool done = std::any_of(applied.begin(), applied.end(),
+                                    [&](const auto& a) { return a.app == m.app && a.name == m.name; });
+      if (done) continue;
+      db::Transaction tx = co_await session.begin();
+      co_await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", kLockClass, outcome.schema);
+      co_await tx.query(create_history_sql(plan.scope()));
+      // Another runner may have applied it while we waited for the lock.
+      auto again = co_await tx.query("SELECT checksum FROM " + std::string(history_table(plan.scope())) +
+                                         " WHERE app = $1 AND name = $2",
+                                     m.app, m.name);
+      if (!again.empty()) {
+        if (again.one().get<std::string>(0) != m.checksum)
+          throw MigrationError("migration " + m.id() + " was changed after it was applied");
+        co_await tx.commit();
+        continue;
+      }
+      bool failed = false;
+      std::string error;
+      try {
+        co_await tx.execute_script(m.sql);
+      } catch (const db::Error& e) {
+        failed = true;
+        error = e.what();
+      }
+      if (failed) throw MigrationError("migration " + m.id() + " failed: " + error);
+      co_await tx.query("INSERT INTO " + std::string(history_table(plan.scope())) +
+                            " (app, name, checksum) VALUES ($1, $2, $3)",
+                        m.app, m.name, m.checksum);
+      co_await tx.commit();
+      outcome.applied.push_back(m.id());
+    }
+    if (plan.scope() == Scope::kTenant)
+      co_await session.query(
+          "UPDATE public.tenants SET migrations_digest = $1 WHERE schema_name = $2 AND "
+          "migrations_digest IS DISTINCT FROM $1",
+          plan.digest(), schema);
+    outcome.kind = outcome.applied.empty() ? SchemaOutcome::Kind::kCurrent : SchemaOutcome::Kind::kMigrated;
+  } catch (const std::exception& e) {
+    outcome.kind = SchemaOutcome::Kind::kFailed;
+    outcome.error = e.what();
+  }
+  outcome.milliseconds = elapsed_ms(start);
+  co_return outcome;
+}
+
+Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) {
+  const db::Session catalog(pool_);
+  // One query finds the tenants that are not current: "nothing to do" costs no per-schema work.
+  auto rows = co_await catalog.query(
+      "SELECT schema_name FROM tenants WHERE state IN ('active', 'suspended', 'archived') "
+      "AND migrations_digest IS DISTINCT FROM $1 ORDER BY id",
+      tenant_.digest());
+  std::vector<std::string> schemas;
+  for (auto row : rows) schemas.push_back(row.get<std::string>(0));
+
+  FleetReport report;
+  report.outcomes.resize(schemas.size());
+  std::size_t next = 0, finished = 0;
+  bool stop = false;
+  const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, schemas.size()));
+  co_await run_concurrently(jobs, [&](std::size_t) -> Task<void> {
+    while (!stop && next < schemas.size()) {
+      const std::size_t i = next++;
+      report.outcomes[i] = co_await migrate_schema(schemas[i], tenant_);
+      ++finished;
+      if (report.outcomes[i].kind == SchemaOutcome::Kind::kFailed && options.fail_fast) stop = true;
+      if (options.on_progress) options.on_progress(report.outcomes[i], finished, schemas.size());
+    }
+  });
+  report.outcomes.resize(std::min(report.outcomes.size(), next));
+  std::erase_if(report.outcomes, [](const SchemaOutcome& o) { return o.schema.empty(); });
+  co_return report;
+}
+
+Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tenancy::SchemaName>& only) {
+  std::vector<std::pair<std::string, const MigrationPlan*>> targets;
+  if (!only) targets.emplace_back("", &shared_);
+  const db::Session catalog(pool_);
+  // Not `only ? co_await a : co_await b`: GCC 12 miscompiles co_await inside a conditional expression.
+  db::Result rows;
+  if (only)
+    rows = co_await catalog.query("SELECT schema_name FROM tenants WHERE schema_name = $1", only->str());
+  else
+    rows = co_await catalog.query("SELECT schema_name FROM tenants ORDER BY id");
+  if (only && rows.empty()) throw MigrationError("no tenant " + only->str());
+  for (auto row : rows) targets.emplace_back(row.get<std::string>(0), &tenant_);
+
+  std::vector<SchemaStatus> out(targets.size());
+  std::size_t next = 0;
+  co_await run_concurrently(std::min<std::size_t>(4, targets.size()), [&](std::size_t) -> Task<void> {
+    while (next < targets.size()) {
+      const std::size_t i = next++;
+      const auto& [schema, plan] = targets[i];
+      SchemaStatus& s = out[i];
+      s.schema = schema.empty() ? "public" : schema;
+      s.applied = co_await load_history(db::Session(pool_, schema), plan->scope());
+      s.problems = problems_of(s.applied, *plan);
+      for (const Migration& m : plan->migrations())
+        if (std::none_of(s.applied.begin(), s.applied.end(),
+                         [&](const auto& a) { return a.app == m.app && a.name == m.name; }))
+          s.pending.push_back(m.id());
+    }
+  });
+  co_return out;
+}
+
+Task<void> MigrationRunner::apply_all(db::Transaction& tx, const MigrationPlan& plan) {
+  co_await tx.query(create_history_sql(Scope::kTenant));
+  db::ParamList params;
+  std::string insert = "INSERT INTO tenantry_migrations (app, name, checksum) VALUES ";
+  int n = 0;
+  for (const Migration& m : plan.migrations()) {
+    bool failed = false;
+    std::string error;
+    try {
+      co_await tx.execute_script(m.sql);
+    } catch (const db::Error& e) {
+      failed = true;
+      error = e.what();
+    }
+    if (failed) throw MigrationError("migration " + m.id() + " failed: " + error);
+    insert += (n ? ", (" : "(") + ("$" + std::to_string(n + 1)) + ", $" + std::to_string(n + 2) + ", $" +
+              std::to_string(n + 3) + ")";
+    params.add(m.app);
+    params.add(m.name);
+    params.add(m.checksum);
+    n += 3;
+  }
+  if (n > 0) co_await tx.execute(insert, std::move(params));
+}
+
+}  // namespace tenantry::migrations

@@ -1,0 +1,25 @@
+#include "tenantry/tenancy/tenant_json.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+namespace tenantry::tenancy {
+
+boost::json::object to_json(const Tenant& t) {
+  boost::json::array domains;
+  for (const auto& d : t.domains) domains.push_back({{"domain", d.domain}, {"is_primary", d.is_primary}});
+  boost::json::object o{{"id", t.id.value},
+                        {"schema", t.schema.str()},
+                        {"slug", t.schema.str()},
+                        {"name", t.name},
+                        {"state", to_string(t.state)},
+                        {"plan", t.plan},
+                        {"domains", std::move(domains)},
+                        {"created_at", db::format_timestamp(t.created_at)},
+                        {"updated_at", db::format_timestamp(t.updated_at)}};
+  o["settings"] = boost::json::parse(t.settings_json);
+  if (t.state_reason) o["state_reason"] = *t.state_reason;
+  return o;
+}
+
+}  // namespace tenantry::tenancy
