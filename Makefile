@@ -1,0 +1,34 @@
+# The two quick-start commands: `make run` and `make test`. Both install missing Debian packages first.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+TENANTRY := $(BUILD_DIR)/tenantry
+
+.PHONY: deps configure build run test bench format clean
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > /dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Embedded PostgreSQL under ./var, migrations, demo stores on first run, then the server.
+run: build
+	@$(TENANTRY) db start > /dev/null
+	@$(TENANTRY) migrate
+	@$(TENANTRY) demo seed --if-empty
+	@$(TENANTRY) tenant list
+	@$(TENANTRY) db stop > /dev/null
+
+# Every test, against one throwaway PostgreSQL cluster for the run.
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $$(( $(JOBS) * 2 ))
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	@rm -rf $(BUILD_DIR)
