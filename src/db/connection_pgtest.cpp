@@ -2,6 +2,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "db/detail/connection.hpp"
 #include "tenantry/db/errors.hpp"
@@ -142,11 +144,13 @@ TEST_F(DbTest, PoolTimesOutWhenExhaustedAndRecoversBrokenConnections) {
     auto pid = (co_await s.query("SELECT pg_backend_pid()")).one().get<int>(0);
     Session other(*pool_);
     co_await other.query("SELECT pg_terminate_backend($1)", pid);
-    // Give the server a moment to close the socket; the pool notices the idle connection died.
+    // The backend leaves pg_stat_activity a moment before its socket closes: wait for both.
     for (int i = 0; i < 50; ++i) {
       auto r = co_await other.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid);
       if (r.one().get<int>(0) == 0) break;
     }
+    boost::asio::steady_timer settle(io_, std::chrono::milliseconds(200));
+    co_await settle.async_wait(boost::asio::use_awaitable);
     auto pid2 = (co_await s.query("SELECT pg_backend_pid()")).one().get<int>(0);
     EXPECT_NE(pid, pid2);
     EXPECT_GE(small->stats().discarded, 1u);

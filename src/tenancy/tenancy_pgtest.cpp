@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include "catalog_test.hpp"
+#include "tenantry/db/errors.hpp"
+#include "tenantry/db/session.hpp"
+
+namespace tenantry::tenancy {
+namespace {
+
+using testing::CatalogTest;
+
+class TenancyTest : public CatalogTest {};
+
+TEST_F(TenancyTest, RowsOfOneTenantAreInvisibleFromAnother) {
+  create("alpha");
+  create("beta");
+  run([&]() -> Task<void> {
+    db::Session alpha(*pool_, "alpha"), beta(*pool_, "beta");
+    co_await alpha.query("INSERT INTO notes (body) VALUES ('alpha secret')");
+    co_await beta.query("INSERT INTO notes (body) VALUES ('beta 1'), ('beta 2')");
+    auto a = co_await alpha.query("SELECT body FROM notes");
+    auto b = co_await beta.query("SELECT body FROM notes ORDER BY id");
+    EXPECT_EQ(a.size(), 1);
+    EXPECT_EQ(a.one().get<std::string>(0), "alpha secret");
+    EXPECT_EQ(b.size(), 2);
+    EXPECT_EQ(b[0].get<std::string>(0), "beta 1");
+    // The public session sees no tenant table at all.
+    EXPECT_THROW(co_await db::Session(*pool_).query("SELECT * FROM notes"), db::UndefinedTable);
+  }());
+}
+
+TEST_F(TenancyTest, SharedTablesLiveInPublicAndTenantTablesOnlyInTenantSchemas) {
+  create("alpha");
+  EXPECT_EQ(
+      scalar(
+          "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"),
+      "domains,tenantry_shared_migrations,tenants");
+  EXPECT_EQ(
+      scalar(
+          "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'alpha'"),
+      "notes,tenantry_migrations");
+}
+
+TEST_F(TenancyTest, CreateIsAtomicWhenAMigrationFails) {
+  static constexpr std::array<migrations::MigrationSource, 2> broken{
+      {{"notes", "0001_notes", "CREATE TABLE notes (id bigint PRIMARY KEY)"},
+       {"notes", "0002_broken", "CREATE TABLE more (id bigint PRIMARY KEY); SELECT * FROM no_such_table"}}};
+  static const migrations::App broken_app{"notes", {}, broken};
+  use_apps({&app(), &broken_app});
+  try {
+    create("gamma");
+    FAIL() << "create should fail";
+  } catch (const ProvisioningError& e) {
+    EXPECT_NE(std::string(e.what()).find("notes/0002_broken"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'gamma'"), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenants"), "0");
+  // Once the migration is fixed, the same create succeeds.
+  static constexpr std::array<migrations::MigrationSource, 2> fixed{
+      {{"notes", "0001_notes", "CREATE TABLE notes (id bigint PRIMARY KEY)"},
+       {"notes", "0002_broken", "CREATE TABLE more (id bigint PRIMARY KEY)"}}};
+  static const migrations::App fixed_app{"notes", {}, fixed};
+  use_apps({&app(), &fixed_app});
+  auto t = create("gamma");
+  EXPECT_EQ(t.state, TenantState::kActive);
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenantry_migrations", "gamma"), "2");
+}
+
+TEST_F(TenancyTest, ARowLeftByACrashedAttemptIsTakenOver) {
+  scalar("INSERT INTO tenants (schema_name, name) VALUES ('delta', 'Crashed') RETURNING id");
+  auto t = create("delta");
+  EXPECT_EQ(t.state, TenantState::kActive);
+  EXPECT_EQ(t.name, "Tenant delta");
+}
+
+TEST_F(TenancyTest, DuplicateSlugAndDomainAreConflictsThatLeaveNothing) {
+  create("alpha");
+  EXPECT_THROW(create("alpha"), TenantConflict);
+  run(catalog().add_domain(SchemaName("alpha"), DomainName("shop.example.com")));
+  auto p = provisioner();
+  NewTenant taken{SchemaName("beta"), "Beta", {DomainName("SHOP.example.com")}};
+  EXPECT_THROW(run(p.create(taken)), TenantConflict);
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenants WHERE schema_name = 'beta'"), "0");
+}
+
+TEST_F(TenancyTest, OnePrimaryDomainPerTenantEnforcedByTheDatabase) {
+  create("alpha");
+  auto c = catalog();
+  run(c.add_domain(SchemaName("alpha"), DomainName("a.example.com")));
+  run(c.add_domain(SchemaName("alpha"), DomainName("b.example.com")));
+  auto t = run(c.get(SchemaName("alpha")));
+  EXPECT_EQ(t.primary_domain(), "a.example.com");
+  run(c.set_primary(DomainName("b.example.com")));
+  EXPECT_EQ(run(c.get(SchemaName("alpha"))).primary_domain(), "b.example.com");
+  EXPECT_THROW(scalar("UPDATE domains SET is_primary = true"), db::UniqueViolation);
+  run(c.remove_domain(DomainName("b.example.com")));
+  EXPECT_EQ(run(c.get(SchemaName("alpha"))).primary_domain(), "a.example.com");
+  EXPECT_THROW(run(c.remove_domain(DomainName("b.example.com"))), TenantNotFound);
+}
+
+TEST_F(TenancyTest, StateTransitions) {
+  create("alpha");
+  auto c = catalog();
+  const SchemaName alpha("alpha");
+  run(c.suspend(alpha, "unpaid"));
+  EXPECT_EQ(run(c.get(alpha)).state, TenantState::kSuspended);
+  EXPECT_EQ(run(c.get(alpha)).state_reason, "unpaid");
+  run(c.resume(alpha));
+  run(c.archive(alpha));
+  EXPECT_THROW(run(c.suspend(alpha)), TenantConflict);
+  run(c.resume(alpha));
+  EXPECT_EQ(run(c.get(alpha)).state, TenantState::kActive);
+  EXPECT_THROW(run(c.suspend(SchemaName("nobody"))), TenantNotFound);
+}
+
+TEST_F(TenancyTest, CloneCopiesRowsAndItsSequencesContinue) {
+  create("alpha");
+  scalar("INSERT INTO notes (body) SELECT 'note ' || g FROM generate_series(1, 5) g RETURNING 1", "alpha");
+  auto p = provisioner();
+  auto copy = run(p.clone(SchemaName("alpha"), SchemaName("alpha_copy")));
+  EXPECT_EQ(copy.state, TenantState::kActive);
+  EXPECT_EQ(scalar("SELECT string_agg(body, ',' ORDER BY id) FROM notes", "alpha_copy"),
+            "note 1,note 2,note 3,note 4,note 5");
+  EXPECT_EQ(scalar("INSERT INTO notes (body) VALUES ('new') RETURNING id", "alpha_copy"), "6");
+  // The source is untouched.
+  EXPECT_EQ(scalar("SELECT count(*) FROM notes", "alpha"), "5");
+  EXPECT_THROW(run(p.clone(SchemaName("alpha"), SchemaName("alpha_copy"))), TenantConflict);
+}
+
+TEST_F(TenancyTest, RenameMovesSchemaAndRefusesAnExistingTarget) {
+  create("alpha");
+  create("beta");
+  scalar("INSERT INTO notes (body) VALUES ('kept') RETURNING id", "alpha");
+  auto p = provisioner();
+  EXPECT_THROW(run(p.rename(SchemaName("alpha"), SchemaName("beta"))), TenantConflict);
+  run(p.rename(SchemaName("alpha"), SchemaName("omega")));
+  EXPECT_EQ(scalar("SELECT body FROM notes", "omega"), "kept");
+  EXPECT_FALSE(run(catalog().find(SchemaName("alpha"))).has_value());
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'alpha'"), "0");
+}
+
+TEST_F(TenancyTest, DropRemovesSchemaRowAndDomains) {
+  create("alpha");
+  run(catalog().add_domain(SchemaName("alpha"), DomainName("a.example.com")));
+  run(provisioner().drop(SchemaName("alpha")));
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'alpha'"), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenants"), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM domains"), "0");
+  EXPECT_THROW(run(provisioner().drop(SchemaName("alpha"))), TenantNotFound);
+}
+
+}  // namespace
+}  // namespace tenantry::tenancy

@@ -1,0 +1,143 @@
+// The `tenantry` command end to end: the real binary against a database of the test's own.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "apps/registry.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/migrations/migration_runner.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
+#include "test_database.hpp"
+
+namespace tenantry {
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+class CliTest : public testing::PgTest {
+ protected:
+  Outcome tenantry(const std::string& args, const std::string& extra_env = "") {
+    const std::string command = "cd '" + dir_ + "' && TENANTRY_DATABASE_URL=\"" + database_.conninfo() +
+                                "\" " + extra_env + " " TENANTRY_BINARY " " + args + " </dev/null 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::string output;
+    std::array<char, 4096> buffer;
+    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+    const int status = ::pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  }
+  std::string scalar(const std::string& sql) {
+    return run([&]() -> Task<std::string> {
+      auto r = co_await db::Session(*pool_).query(sql);
+      co_return std::string(r.one().text(0));
+    }());
+  }
+  void sql(const std::string& script) {
+    run([&]() -> Task<void> { co_await db::Session(*pool_).execute_script(script); }());
+  }
+  std::string dir_ = ::testing::TempDir();
+};
+
+TEST_F(CliTest, LifecycleWithClearErrorsAndExitCodes) {
+  EXPECT_EQ(tenantry("migrate").exit_code, 0);
+  auto bad = tenantry("tenant create 'Bad Slug' --name X");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("invalid schema name"), std::string::npos) << bad.output;
+  auto created = tenantry("tenant create shop --name 'The Shop' --domain Shop.Example.com.");
+  EXPECT_EQ(created.exit_code, 0) << created.output;
+  auto again = tenantry("tenant create shop --name 'The Shop'");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+  auto list = tenantry("tenant list --json");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.output.find("\"domain\":\"shop.example.com\",\"is_primary\":true"), std::string::npos)
+      << list.output;
+  EXPECT_EQ(tenantry("tenant suspend shop --reason unpaid").exit_code, 0);
+  EXPECT_NE(tenantry("tenant show shop").output.find("suspended (unpaid)"), std::string::npos);
+  EXPECT_EQ(tenantry("tenant clone shop shop2").exit_code, 0);
+  EXPECT_EQ(tenantry("tenant rename shop2 shop").exit_code, 1);
+  EXPECT_EQ(tenantry("tenant rename shop2 shop3").exit_code, 0);
+  auto unconfirmed = tenantry("tenant drop shop3");
+  EXPECT_EQ(unconfirmed.exit_code, 1);
+  EXPECT_NE(unconfirmed.output.find("--yes"), std::string::npos) << unconfirmed.output;
+  EXPECT_EQ(tenantry("tenant drop shop3 --yes").exit_code, 0);
+  EXPECT_EQ(tenantry("tenant show shop3").exit_code, 1);
+  EXPECT_EQ(tenantry("tenant frobnicate").exit_code, 2);
+  EXPECT_EQ(tenantry("tenant --help").exit_code, 0);
+  EXPECT_EQ(tenantry("domain add shop 'bad domain'").exit_code, 2);
+  EXPECT_EQ(scalar("SELECT string_agg(schema_name, ',') FROM tenants"), "shop");
+}
+
+TEST_F(CliTest, FleetMigrateOf50TenantsReportsTheFailureAndARerunCompletesIt) {
+  EXPECT_EQ(tenantry("migrate").exit_code, 0);
+  migrations::MigrationRunner runner(*pool_, apps::installed());
+  tenancy::TenantProvisioner provisioner(*pool_, runner.tenant_plan());
+  for (int i = 0; i < 50; ++i) {
+    const tenancy::NewTenant t{tenancy::SchemaName("store" + std::to_string(i)), "Store"};
+    run(provisioner.create(t));
+  }
+  // Roll every tenant back to "never migrated"; store7 keeps its products table, so its migration fails.
+  for (int i = 0; i < 50; ++i) {
+    const std::string s = "store" + std::to_string(i);
+    sql("DELETE FROM " + s + ".tenantry_migrations" + (i == 7 ? "" : "; DROP TABLE " + s + ".products"));
+  }
+  sql("UPDATE tenants SET migrations_digest = NULL");
+
+  auto first = tenantry("migrate --jobs 4");
+  EXPECT_EQ(first.exit_code, 1) << first.output;
+  EXPECT_NE(first.output.find("store7: FAILED: migration catalog/0001_products failed"), std::string::npos)
+      << first.output;
+  EXPECT_NE(first.output.find("tenants: 49 migrated, 0 already current, 1 failed"), std::string::npos)
+      << first.output;
+
+  sql("DROP TABLE store7.products");
+  auto second = tenantry("migrate --jobs 4");
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("tenants: 1 migrated, 0 already current, 0 failed"), std::string::npos)
+      << second.output;
+  auto third = tenantry("migrate");
+  EXPECT_NE(third.output.find("every tenant is up to date"), std::string::npos) << third.output;
+  auto status = tenantry("migrate --status --tenant store7");
+  EXPECT_NE(status.output.find("store7: 1 applied, 0 pending"), std::string::npos) << status.output;
+}
+
+TEST_F(CliTest, ExecReportsPerTenant) {
+  EXPECT_EQ(tenantry("migrate").exit_code, 0);
+  EXPECT_EQ(tenantry("tenant create one --name One").exit_code, 0);
+  EXPECT_EQ(tenantry("tenant create two --name Two").exit_code, 0);
+  auto insert =
+      tenantry("exec --tenant one -- \"INSERT INTO products (sku, name, price_cents) VALUES ('A', 'a', 1)\"");
+  EXPECT_EQ(insert.exit_code, 0) << insert.output;
+  auto count = tenantry("exec --all -- 'SELECT count(*) AS n FROM products'");
+  EXPECT_EQ(count.exit_code, 0);
+  EXPECT_NE(count.output.find("== one\nn\n1\n"), std::string::npos) << count.output;
+  EXPECT_NE(count.output.find("== two\nn\n0\n"), std::string::npos) << count.output;
+  auto failing = tenantry("exec --all -- 'SELECT * FROM nothing_here'");
+  EXPECT_EQ(failing.exit_code, 1);
+  EXPECT_NE(failing.output.find("0 succeeded, 2 failed"), std::string::npos) << failing.output;
+}
+
+TEST_F(CliTest, ConfigIsValidatedAndShownWithSecretsMasked) {
+  auto shown = tenantry("config show", "TENANTRY_MIGRATIONS_JOBS=7");
+  EXPECT_EQ(shown.exit_code, 0);
+  EXPECT_NE(shown.output.find("jobs = 7"), std::string::npos) << shown.output;
+  auto masked = tenantry("config show", "TENANTRY_DATABASE_URL=postgresql://app:hunter2@db.example/x");
+  EXPECT_EQ(masked.output.find("hunter2"), std::string::npos) << masked.output;
+  EXPECT_NE(masked.output.find("app:***@"), std::string::npos) << masked.output;
+  std::ofstream(dir_ + "/bad.toml") << "[server]\nlisten = \"127.0.0.1:8080\"\nlisen = 1\n";
+  auto unknown = tenantry("--config bad.toml config show");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("unknown key 'server.lisen'"), std::string::npos) << unknown.output;
+  auto bad_value = tenantry("config show", "TENANTRY_SERVER_MAX_BODY_BYTES=lots");
+  EXPECT_EQ(bad_value.exit_code, 2);
+  EXPECT_NE(bad_value.output.find("server.max_body_bytes"), std::string::npos) << bad_value.output;
+}
+
+}  // namespace
+}  // namespace tenantry
