@@ -17,11 +17,7 @@ build: configure
 
 # Embedded PostgreSQL under ./var, migrations, demo stores on first run, then the server.
 run: build
-	@$(TENANTRY) db start > /dev/null
-	@$(TENANTRY) migrate
-	@$(TENANTRY) demo seed --if-empty
-	@$(TENANTRY) tenant list
-	@$(TENANTRY) db stop > /dev/null
+	@$(TENANTRY) serve --migrate --demo
 
 # Every test, against one throwaway PostgreSQL cluster for the run.
 test: build

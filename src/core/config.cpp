@@ -80,6 +80,15 @@ std::vector<Setting> settings(Config& c) {
       {"server.max_connections", &c.server.max_connections, {}, positive(c.server.max_connections)},
       {"server.drain_timeout_ms", &c.server.drain_timeout_ms, {}, positive(c.server.drain_timeout_ms)},
       {"server.access_log", &c.server.access_log},
+      {"tenancy.resolvers",
+       &c.tenancy.resolvers,
+       {},
+       [&](const Config&) {
+         for (const auto& r : c.tenancy.resolvers)
+           if (r != "header" && r != "path" && r != "host" && r != "subdomain")
+             return "has '" + r + "'; allowed: header, path, host, subdomain";
+         return std::string();
+       }},
       {"tenancy.public_hosts", &c.tenancy.public_hosts},
       {"tenancy.base_domain", &c.tenancy.base_domain},
       {"tenancy.strip_www", &c.tenancy.strip_www},

@@ -37,6 +37,8 @@ struct Config {
     bool access_log = true;
   } server;
   struct Tenancy {
+    /// Order in which resolvers are tried: any of header, path, host, subdomain.
+    std::vector<std::string> resolvers{"header", "path", "host", "subdomain"};
     std::vector<std::string> public_hosts{"localhost", "127.0.0.1"};
     std::string base_domain = "localhost";
     bool strip_www = true;

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tenantry::http {
+
+/// One header field as sent by the client (views into the Request that returned it).
+struct HeaderField {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// An HTTP request as the handler sees it, independent of the wire library. The server reuses one Request
+/// per connection so that its buffers keep their capacity; a handler may keep references into it only until
+/// its Task completes.
+class Request {
+ public:
+  /// The method token exactly as sent (RFC 9110 §9.1: methods are case-sensitive, so "get" is not GET).
+  std::string method;
+  /// The request target as sent, e.g. "/api/products?page=2".
+  std::string target;
+  /// The percent-decoded path without the query. Front layers may rewrite it before routing (the tenant
+  /// resolver strips "/t/{schema}"); `target` keeps the original.
+  std::string path;
+  /// Decoded query parameters in the order sent ('+' decodes to a space); names may repeat.
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string body;
+  /// The peer's IP address, e.g. "127.0.0.1" or "::1".
+  std::string remote_address;
+  /// The client's valid X-Request-Id, else a generated one; echoed in the response and the access log.
+  std::string request_id;
+  /// 10 for HTTP/1.0, 11 for HTTP/1.1.
+  int version = 11;
+
+  /// The first header with this name (ASCII case-insensitive), if any.
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+  /// Every header field in the order received.
+  std::vector<HeaderField> headers() const;
+  std::size_t header_count() const noexcept { return header_slots_.size(); }
+  void add_header(std::string_view name, std::string_view value);
+
+  /// The first query parameter with this name (case-sensitive), decoded.
+  std::optional<std::string> query_param(std::string_view name) const;
+
+  /// Sets `target` and derives `path` and `query` from it (origin-form "/p?q", absolute-form
+  /// "http://h/p?q" or "*"). Returns false, leaving path and query empty, when the target is malformed or
+  /// decodes to a NUL or to invalid UTF-8 (either would only fail later, deeper in the stack).
+  bool set_target(std::string_view target);
+
+  /// Empties every field but keeps the allocated capacity, for the next request on the connection.
+  void clear() noexcept;
+
+ private:
+  // Header names and values live in one string so a keep-alive connection does not allocate per header.
+  struct HeaderSlot {
+    std::uint32_t name_offset, name_size, value_offset, value_size;
+  };
+  std::string header_data_;
+  std::vector<HeaderSlot> header_slots_;
+};
+
+}  // namespace tenantry::http

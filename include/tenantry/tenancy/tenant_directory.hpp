@@ -1,0 +1,58 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/connect_options.hpp"
+#include "tenantry/db/pool.hpp"
+#include "tenantry/tenancy/tenant.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace tenantry::tenancy {
+
+/// An immutable copy of the whole catalog, indexed for request routing.
+struct CatalogSnapshot {
+  std::unordered_map<std::string, std::shared_ptr<const Tenant>> by_domain;
+  std::unordered_map<std::string, std::shared_ptr<const Tenant>> by_schema;
+  std::uint64_t version = 0;
+  const Tenant* find_domain(std::string_view host) const;
+  const Tenant* find_schema(std::string_view schema) const;
+};
+
+/// The tenant catalog held in memory, so that resolving a tenant costs no query. A listener on the
+/// `tenantry_catalog` channel reloads it after every change made by any process (within a second); after a
+/// lost connection it reconnects and reloads, since notifications may have been missed meanwhile.
+/// snapshot() is safe from any thread.
+class TenantDirectory {
+ public:
+  explicit TenantDirectory(db::ConnectOptions options) : options_(std::move(options)) {}
+
+  /// Loads the catalog once.
+  Task<void> load(db::Pool& pool);
+  /// Listens and reloads until `stop()`; run it on one io_context.
+  Task<void> watch(boost::asio::io_context& io, db::Pool& pool);
+  void stop() { stopping_ = true; }
+
+  std::shared_ptr<const CatalogSnapshot> snapshot() const {
+    return snapshot_.load(std::memory_order_acquire);
+  }
+  std::uint64_t reloads() const noexcept { return reloads_.load(); }
+
+ private:
+  db::ConnectOptions options_;
+  std::atomic<std::shared_ptr<const CatalogSnapshot>> snapshot_{std::make_shared<const CatalogSnapshot>()};
+  std::atomic<std::uint64_t> reloads_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace tenantry::tenancy

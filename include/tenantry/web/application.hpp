@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tenantry/core/config.hpp"
+#include "tenantry/http/server.hpp"
+#include "tenantry/migrations/migration_plan.hpp"
+#include "tenantry/web/request_context.hpp"
+
+namespace tenantry::web {
+
+/// A running Tenantry server: the HTTP server, one connection pool per I/O thread, the in-memory tenant
+/// directory kept current by LISTEN/NOTIFY, and the resolver that sends each request to its tenant's routes.
+class Application {
+ public:
+  /// `conninfo` reaches the database; `shared_plan`/`tenant_plan` are what /readyz checks against.
+  Application(Config config, std::string conninfo, Routes routes,
+              const migrations::MigrationPlan& shared_plan, const migrations::MigrationPlan& tenant_plan);
+  ~Application();
+
+  /// Loads the tenant catalog, then listens. Throws if the database is unreachable or the port is taken.
+  void start();
+  void stop(bool graceful = true);
+  void wait();
+  std::uint16_t port() const;
+  const http::ServerStats& stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Maps the configuration's server section onto the HTTP server's options; throws ConfigError.
+http::ServerOptions server_options(const Config& config);
+
+}  // namespace tenantry::web

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <functional>
+
+#include "tenantry/core/config.hpp"
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/http/path_params.hpp"
+#include "tenantry/http/request.hpp"
+#include "tenantry/http/response.hpp"
+#include "tenantry/http/router.hpp"
+#include "tenantry/tenancy/tenant.hpp"
+
+namespace tenantry::web {
+
+/// What a route handler works with. The tenant travels with the request (not in a thread-local), and `db`
+/// runs every statement in the tenant's schema (or in public on public routes).
+struct RequestContext {
+  http::Request& request;
+  const http::PathParams& params;
+  /// The resolved tenant on tenant routes; null on public routes.
+  const tenancy::Tenant* tenant;
+  db::Session db;
+  const Config& config;
+};
+
+using RouteHandler = std::function<Task<http::Response>(RequestContext&)>;
+using RouteTable = http::Router<RouteHandler>;
+
+/// The two route tables, like Django's urls_public and urls_tenant: public routes are served on the public
+/// hosts, tenant routes once a tenant is resolved. Apps register into one or the other.
+struct Routes {
+  RouteTable public_routes;
+  RouteTable tenant_routes;
+};
+
+}  // namespace tenantry::web

@@ -1,0 +1,86 @@
+// `tenantry serve`: the HTTP server.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "apps/demo/demo_data.hpp"
+#include "apps/registry.hpp"
+#include "apps/routes.hpp"
+#include "cli/cli_context.hpp"
+#include "tenantry/tenancy/tenant_catalog.hpp"
+#include "tenantry/web/application.hpp"
+
+namespace tenantry::cli {
+
+namespace {
+
+void print_welcome(const Config& config, const std::vector<tenancy::Tenant>& tenants, std::uint16_t port) {
+  const std::string listen = config.server.listen.substr(0, config.server.listen.rfind(':'));
+  const std::string host = listen == "0.0.0.0" || listen == "127.0.0.1" ? "localhost" : listen;
+  std::cout << "\nTenantry is serving " << tenants.size() << " tenant(s) on http://" << host << ":" << port
+            << "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& t : tenants)
+    rows.push_back({t.schema.str(), t.name, std::string(to_string(t.state)),
+                    "http://" +
+                        t.primary_domain().value_or(t.schema.str() + "." + config.tenancy.base_domain) + ":" +
+                        std::to_string(port) + "/api/"});
+  if (!rows.empty()) print_table({"SLUG", "NAME", "STATE", "API"}, rows);
+  std::cout << "\nTry:\n  curl http://" << host << ":" << port << "/api/\n";
+  for (std::size_t i = 0; i < tenants.size() && i < 2; ++i)
+    std::cout << "  curl http://"
+              << tenants[i].primary_domain().value_or(tenants[i].schema.str() + "." +
+                                                      config.tenancy.base_domain)
+              << ":" << port << "/api/\n";
+  std::cout << "Stop with Ctrl-C.\n" << std::endl;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("serve", "Run the HTTP server");
+  struct Options {
+    bool migrate = false, demo = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_flag("--migrate", o->migrate, "Apply pending migrations first");
+  cmd->add_flag("--demo", o->demo, "Create the demo stores first when there are no tenants");
+  cmd->callback([&ctx, o] {
+    ctx.action = [&ctx, o]() -> int {
+      // Signals are taken synchronously by this thread; the I/O threads inherit the blocked mask.
+      sigset_t signals;
+      sigemptyset(&signals);
+      sigaddset(&signals, SIGINT);
+      sigaddset(&signals, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+      Config& config = ctx.config();
+      if (o->migrate) {
+        auto shared = ctx.run(ctx.migrations().migrate_shared());
+        if (shared.kind == migrations::SchemaOutcome::Kind::kFailed) throw CommandError(shared.error);
+        auto fleet = ctx.run(
+            ctx.migrations().migrate_tenants({.jobs = static_cast<std::size_t>(config.migrations.jobs)}));
+        if (!fleet.ok())
+          throw CommandError("some tenants failed to migrate: run `tenantry migrate` for details");
+      }
+      auto tenants = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
+      if (o->demo && tenants.empty()) {
+        ctx.run(apps::demo::seed(ctx.pool(), ctx.migrations().tenant_plan(), config.tenancy.base_domain));
+        tenants = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
+      }
+      web::Application application(config, ctx.conninfo(), apps::all_routes(), ctx.migrations().shared_plan(),
+                                   ctx.migrations().tenant_plan());
+      application.start();
+      print_welcome(config, tenants, application.port());
+      int signal = 0;
+      sigwait(&signals, &signal);
+      std::cerr << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": finishing in-flight requests\n";
+      application.stop(true);
+      application.wait();
+      return 0;
+    };
+  });
+}
+
+}  // namespace tenantry::cli

@@ -1,0 +1,692 @@
+#include "tenantry/http/server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tenantry/http/problem.hpp"
+#include "tenantry/http/router.hpp"
+
+namespace tenantry::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// ---- a tiny blocking HTTP/1.1 client over POSIX sockets, to speak raw bytes at the server ---------------
+
+struct RawResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  std::optional<std::string> header(const std::string& name) const {
+    for (const auto& [n, v] : headers) {
+      if (n == name) return v;
+    }
+    return std::nullopt;
+  }
+  json::value json_body() const { return json::parse(body); }
+};
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) throw std::runtime_error("socket failed");
+    timeval tv{.tv_sec = 3, .tv_usec = 0};  // no test waits on the server longer than this
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd_);
+      throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
+    }
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error(std::string("send failed: ") + std::strerror(errno));
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  // One response; throws when the connection ends or times out first.
+  RawResponse read_response(bool head_request = false) {
+    std::size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill()) throw std::runtime_error("connection ended before a response header: " + buf_);
+    }
+    RawResponse r;
+    std::istringstream head(buf_.substr(0, end));
+    std::string line;
+    std::getline(head, line);
+    if (line.rfind("HTTP/1.1 ", 0) != 0) throw std::runtime_error("bad status line: " + line);
+    r.status = std::stoi(line.substr(9, 3));
+    std::size_t length = 0;
+    while (std::getline(head, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      if (name == "content-length") length = std::stoul(value);
+      r.headers.emplace_back(std::move(name), std::move(value));
+    }
+    buf_.erase(0, end + 4);
+    if (head_request || r.status < 200) length = 0;
+    while (buf_.size() < length) {
+      if (!fill()) throw std::runtime_error("connection ended inside a response body");
+    }
+    r.body = buf_.substr(0, length);
+    buf_.erase(0, length);
+    return r;
+  }
+
+  // True when the server closes the connection (FIN or RST) within the receive timeout.
+  bool closed_by_peer() {
+    while (fill()) {
+    }
+    return last_error_ != EAGAIN && last_error_ != EWOULDBLOCK;
+  }
+
+  void set_receive_timeout(std::chrono::milliseconds t) {
+    timeval tv{.tv_sec = static_cast<time_t>(t.count() / 1000),
+               .tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000)};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+ private:
+  bool fill() {
+    char tmp[4096];
+    const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n > 0) {
+      buf_.append(tmp, static_cast<std::size_t>(n));
+      return true;
+    }
+    last_error_ = n == 0 ? 0 : errno;
+    return false;
+  }
+
+  int fd_ = -1;
+  std::string buf_;
+  int last_error_ = 0;
+};
+
+std::string get(std::string_view target, std::string_view extra_headers = "") {
+  return std::string("GET ") + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" +
+         std::string(extra_headers) + "\r\n";
+}
+
+Task<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// ---- a server with a router-backed test handler ----------------------------------------------------------
+
+using RouteHandler = std::function<Task<Response>(Request&, const PathParams&)>;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    router_.add("GET", "/json", [](Request& req, const PathParams&) -> Task<Response> {
+      json::object query;
+      for (const auto& [k, v] : req.query) query[k] = v;
+      co_return Response::json(
+          200, json::object{
+                   {"hello", "world"}, {"path", req.path}, {"query", query}, {"remote", req.remote_address}});
+    });
+    router_.add("POST", "/echo", [](Request& req, const PathParams&) -> Task<Response> {
+      co_return Response::text(200, req.body);
+    });
+    router_.add("GET", "/echo/{word}", [](Request&, const PathParams& p) -> Task<Response> {
+      co_return Response::text(200, std::string(*p.get("word")));
+    });
+    router_.add("GET", "/api/items/{id:int}", [](Request&, const PathParams& p) -> Task<Response> {
+      co_return Response::json(200, json::object{{"id", *p.get_int("id")}});
+    });
+    router_.add("GET", "/throw", [](Request&, const PathParams&) -> Task<Response> {
+      throw std::runtime_error("connection to db-7 failed: password=hunter2");
+      co_return Response{};
+    });
+    router_.add("GET", "/problem", [](Request&, const PathParams&) -> Task<Response> {
+      throw ProblemError(Problem::conflict("That name is taken."));
+      co_return Response{};
+    });
+    router_.add("GET", "/slow", [this](Request&, const PathParams&) -> Task<Response> {
+      slow_started_ = true;
+      co_await sleep_for(slow_delay_);
+      slow_finished_ = true;
+      co_return Response::text(200, "done");
+    });
+    router_.add("GET", "/close", [](Request&, const PathParams&) -> Task<Response> {
+      co_return Response::text(200, "bye").add_header("Connection", "close");
+    });
+    router_.add("GET", "/stop", [this](Request&, const PathParams&) -> Task<Response> {
+      server_->stop();  // from the server's own thread: initiates only
+      co_return Response::text(200, "stopping");
+    });
+    router_.add("GET", "/headers", [](Request& req, const PathParams&) -> Task<Response> {
+      co_return Response::text(200, std::string(req.header("x-custom").value_or("none")));
+    });
+  }
+
+  void start(ServerOptions options = {}, ThreadHook on_start = {}, ThreadHook on_stop = {}) {
+    options.address = "127.0.0.1";
+    options.port = 0;
+    if (options.threads == 0) options.threads = 2;
+    server_ = std::make_unique<Server>(
+        options,
+        [this](Request& req) -> Task<Response> {
+          auto match = router_.match(req.method, req.path);
+          if (auto* found = std::get_if<Router<RouteHandler>::Found>(&match)) {
+            co_return co_await (*found->handler)(req, found->params);
+          }
+          if (auto* mna = std::get_if<Router<RouteHandler>::MethodNotAllowed>(&match)) {
+            co_return to_response(Problem::method_not_allowed()).add_header("Allow", mna->allow_header());
+          }
+          co_return to_response(Problem::not_found("No route for " + req.path));
+        },
+        std::move(on_start), std::move(on_stop));
+    server_->start();
+    ASSERT_NE(server_->local_port(), 0);
+  }
+
+  std::uint16_t port() const { return server_->local_port(); }
+  RawResponse round_trip(std::string_view request) {
+    Client c(port());
+    c.send(request);
+    return c.read_response();
+  }
+
+  Router<RouteHandler> router_;
+  std::unique_ptr<Server> server_;
+  std::atomic<bool> slow_started_{false}, slow_finished_{false};
+  std::chrono::milliseconds slow_delay_{300};
+};
+
+ServerOptions quiet() {
+  ServerOptions o;
+  o.access_log = false;
+  return o;
+}
+
+TEST_F(ServerTest, JsonRoundTrip) {
+  start(quiet());
+  const RawResponse r = round_trip(get("/json?q=caf%C3%A9&tag=a+b&empty="));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_EQ(r.header("server"), "tenantry");
+  EXPECT_TRUE(r.header("date").has_value());
+  EXPECT_EQ(r.header("content-length"), std::to_string(r.body.size()));
+  EXPECT_FALSE(r.header("connection").has_value());  // HTTP/1.1 keep-alive is the default
+  const json::value body = r.json_body();
+  EXPECT_EQ(body.at("hello"), "world");
+  EXPECT_EQ(body.at("path"), "/json");
+  EXPECT_EQ(body.at("query").at("q"), "caf\xc3\xa9");
+  EXPECT_EQ(body.at("query").at("tag"), "a b");
+  EXPECT_EQ(body.at("query").at("empty"), "");
+  EXPECT_EQ(body.at("remote"), "127.0.0.1");
+  EXPECT_EQ(server_->stats().requests.load(), 1u);
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrderOnOneConnection) {
+  start(quiet());
+  Client c(port());
+  c.send(get("/echo/first") + get("/echo/second") +
+         "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nthird");
+  EXPECT_EQ(c.read_response().body, "first");
+  EXPECT_EQ(c.read_response().body, "second");
+  EXPECT_EQ(c.read_response().body, "third");
+  c.send(get("/echo/fourth"));  // still open
+  EXPECT_EQ(c.read_response().body, "fourth");
+  EXPECT_EQ(server_->stats().accepted_connections.load(), 1u);
+}
+
+TEST_F(ServerTest, RouterBackedNotFoundAndMethodNotAllowed) {
+  start(quiet());
+  Client c(port());
+  c.send(get("/nowhere"));
+  const RawResponse nf = c.read_response();
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(nf.header("content-type"), "application/problem+json");
+  EXPECT_EQ(nf.json_body().at("type"), "https://tenantry.dev/problems/not-found");
+
+  c.send("DELETE /api/items/5 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  const RawResponse mna = c.read_response();
+  EXPECT_EQ(mna.status, 405);
+  EXPECT_EQ(mna.header("allow"), "GET, HEAD");
+
+  c.send(get("/api/items/abc"));
+  EXPECT_EQ(c.read_response().status, 404);
+  c.send(get("/api/items/99999999999999999999"));
+  EXPECT_EQ(c.read_response().status, 404);
+  c.send(get("/api/items/12"));
+  const RawResponse ok = c.read_response();
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.json_body().at("id"), 12);
+}
+
+TEST_F(ServerTest, HeadSendsHeadersWithoutBody) {
+  start(quiet());
+  Client c(port());
+  c.send("HEAD /echo/abc HTTP/1.1\r\nHost: localhost\r\n\r\n" + get("/echo/next"));
+  const RawResponse head = c.read_response(/*head_request=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), "3");
+  EXPECT_EQ(c.read_response().body, "next");  // no stray body bytes in between
+}
+
+TEST_F(ServerTest, HeaderOverLimitIs431AndCloses) {
+  ServerOptions o = quiet();
+  o.max_header_bytes = 1024;
+  start(o);
+  Client c(port());
+  c.send(get("/json", "X-Pad: " + std::string(2000, 'p') + "\r\n"));
+  const RawResponse r = c.read_response();
+  EXPECT_EQ(r.status, 431);
+  EXPECT_EQ(r.header("content-type"), "application/problem+json");
+  EXPECT_EQ(r.json_body().at("status"), 431);
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, BodyOverLimitIs413AndCloses) {
+  ServerOptions o = quiet();
+  o.max_body_bytes = 1024;
+  start(o);
+  {
+    Client c(port());
+    c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2048\r\n\r\n" + std::string(2048, 'b'));
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/content-too-large");
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {  // chunked: the limit applies to the decoded body as it arrives
+    Client c(port());
+    std::string chunked = "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 3; ++i) chunked += "200\r\n" + std::string(512, 'c') + "\r\n";
+    chunked += "0\r\n\r\n";
+    c.send(chunked);
+    EXPECT_EQ(c.read_response().status, 413);
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {  // at the limit is fine
+    Client c(port());
+    c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1024\r\n\r\n" + std::string(1024, 'k'));
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.size(), 1024u);
+  }
+}
+
+TEST_F(ServerTest, MalformedRequestLineIs400AndCloses) {
+  start(quiet());
+  Client c(port());
+  c.send("GARBAGE\r\n\r\n");
+  const RawResponse r = c.read_response();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("content-type"), "application/problem+json");
+  EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/bad-request");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, MissingHostOnHttp11Is400) {
+  start(quiet());
+  {
+    Client c(port());
+    c.send("GET /json HTTP/1.1\r\n\r\n");
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.json_body().at("detail").as_string().find("Host"), json::string::npos);
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {
+    Client c(port());
+    c.send("GET /json HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 400);
+  }
+  // HTTP/1.0 does not require Host.
+  EXPECT_EQ(round_trip("GET /json HTTP/1.0\r\n\r\n").status, 200);
+}
+
+TEST_F(ServerTest, IllegalHostIs400) {
+  start(quiet());
+  for (const char* host : {"evil.com/path", "a_b.example", "exa\"mple", "host@x", "%41"}) {
+    EXPECT_EQ(round_trip(std::string("GET /json HTTP/1.1\r\nHost: ") + host + "\r\n\r\n").status, 400)
+        << host;
+  }
+  for (const char* host : {"localhost:8080", "[::1]:8080", "api.tenantry.dev", "10.0.0.1"}) {
+    EXPECT_EQ(round_trip(std::string("GET /json HTTP/1.1\r\nHost: ") + host + "\r\n\r\n").status, 200)
+        << host;
+  }
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500WithRequestIdAndNoDetails) {
+  start(quiet());
+  const RawResponse r = round_trip(get("/throw"));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.header("content-type"), "application/problem+json");
+  const json::value body = r.json_body();
+  ASSERT_TRUE(r.header("x-request-id").has_value());
+  EXPECT_EQ(body.at("request_id").as_string(), *r.header("x-request-id"));
+  EXPECT_EQ(body.at("status"), 500);
+  EXPECT_EQ(r.body.find("hunter2"), std::string::npos);
+  EXPECT_EQ(r.body.find("db-7"), std::string::npos);
+  EXPECT_EQ(server_->stats().handler_errors.load(), 1u);
+}
+
+TEST_F(ServerTest, ProblemErrorBecomesItsResponse) {
+  start(quiet());
+  const RawResponse r = round_trip(get("/problem"));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.header("content-type"), "application/problem+json");
+  EXPECT_EQ(r.json_body().at("detail"), "That name is taken.");
+  EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/conflict");
+  EXPECT_EQ(server_->stats().handler_errors.load(), 0u);
+}
+
+TEST_F(ServerTest, RequestIdIsEchoedWhenValidAndReplacedOtherwise) {
+  start(quiet());
+  Client c(port());
+  c.send(get("/json", "X-Request-Id: abc-123.XYZ_9\r\n"));
+  EXPECT_EQ(c.read_response().header("x-request-id"), "abc-123.XYZ_9");
+  for (const std::string& bad :
+       {std::string("bad id"), std::string("x/y"), std::string(129, 'a'), std::string()}) {
+    c.send(get("/json", "X-Request-Id: " + bad + "\r\n"));
+    const auto id = c.read_response().header("x-request-id");
+    ASSERT_TRUE(id.has_value());
+    EXPECT_NE(*id, bad);
+    EXPECT_EQ(id->size(), 16u);
+    EXPECT_EQ(id->find_first_not_of("0123456789abcdef"), std::string::npos) << *id;
+  }
+  c.send(get("/json"));
+  const auto a = c.read_response().header("x-request-id");
+  c.send(get("/json"));
+  const auto b = c.read_response().header("x-request-id");
+  EXPECT_NE(a, b);
+  c.send(get("/json", "X-Request-Id: " + std::string(128, 'z') + "\r\n"));
+  EXPECT_EQ(c.read_response().header("x-request-id"), std::string(128, 'z'));
+}
+
+TEST_F(ServerTest, SlowHeaderIsCutByHeaderTimeout) {
+  ServerOptions o = quiet();
+  o.header_timeout = 300ms;
+  start(o);
+  Client c(port());
+  const auto t0 = Clock::now();
+  c.send("GET /json HTTP/1.1\r\nHo");
+  // Dribble a byte now and then: progress must not extend the deadline.
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(60ms);
+    c.send("s");
+  }
+  EXPECT_TRUE(c.closed_by_peer());
+  const auto elapsed = Clock::now() - t0;
+  EXPECT_GE(elapsed, 250ms);
+  EXPECT_LT(elapsed, 1500ms);
+}
+
+TEST_F(ServerTest, SilentAndIdleConnectionsAreClosed) {
+  ServerOptions o = quiet();
+  o.header_timeout = 200ms;
+  o.idle_timeout = 300ms;
+  start(o);
+  {
+    Client silent(port());
+    const auto t0 = Clock::now();
+    EXPECT_TRUE(silent.closed_by_peer());
+    EXPECT_LT(Clock::now() - t0, 1000ms);
+  }
+  {
+    Client c(port());
+    c.send(get("/json"));
+    EXPECT_EQ(c.read_response().status, 200);
+    const auto t0 = Clock::now();
+    EXPECT_TRUE(c.closed_by_peer());
+    const auto elapsed = Clock::now() - t0;
+    EXPECT_GE(elapsed, 250ms);
+    EXPECT_LT(elapsed, 1500ms);
+  }
+}
+
+TEST_F(ServerTest, ConnectionCloseAndHttp10AreHonoured) {
+  start(quiet());
+  {
+    Client c(port());
+    c.send(get("/json", "Connection: close\r\n"));
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("connection"), "close");
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {
+    Client c(port());
+    c.send("GET /json HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(c.read_response().header("connection"), "close");
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {
+    Client c(port());
+    c.send("GET /json HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(c.read_response().header("connection"), "keep-alive");
+    c.send("GET /echo/again HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(c.read_response().body, "again");
+  }
+  {  // a handler may close the connection too
+    Client c(port());
+    c.send(get("/close"));
+    EXPECT_EQ(c.read_response().header("connection"), "close");
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+}
+
+TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
+  start(quiet());
+  Client c(port());
+  c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(c.read_response().status, 100);
+  c.send("hello");
+  const RawResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello");
+}
+
+TEST_F(ServerTest, RejectsBadTargetsAndVersions) {
+  start(quiet());
+  EXPECT_EQ(round_trip(get("/echo/%FF")).status, 400);         // not UTF-8
+  EXPECT_EQ(round_trip(get("/echo/a%00b")).status, 400);       // NUL
+  EXPECT_EQ(round_trip(get("/json?bad=%C0%AF")).status, 400);  // overlong UTF-8
+  EXPECT_EQ(round_trip("GET /json HTTP/2.0\r\nHost: x\r\n\r\n").status, 505);
+  // absolute-form is accepted (RFC 9112 §3.2.2) and decoded like origin-form
+  const RawResponse abs = round_trip(get("http://localhost/echo/caf%C3%A9"));
+  EXPECT_EQ(abs.status, 200);
+  EXPECT_EQ(abs.body, "caf\xc3\xa9");
+}
+
+TEST_F(ServerTest, GracefulStopLetsInFlightRequestFinish) {
+  start(quiet());
+  Client c(port());
+  c.send(get("/slow"));
+  while (!slow_started_) std::this_thread::sleep_for(2ms);
+  Client idle(port());  // an idle keep-alive connection must not hold the stop up
+  std::thread stopper([&] { server_->stop(); });
+  const RawResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "done");
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(idle.closed_by_peer());
+  stopper.join();
+  EXPECT_TRUE(slow_finished_);
+  EXPECT_THROW(Client{port()}, std::runtime_error);  // no longer listening
+  server_->wait();                                   // returns at once
+}
+
+TEST_F(ServerTest, StopCancelsRequestsThatOutlastTheDrainTimeout) {
+  ServerOptions o = quiet();
+  o.drain_timeout = 200ms;
+  slow_delay_ = 10s;
+  start(o);
+  Client c(port());
+  c.send(get("/slow"));
+  while (!slow_started_) std::this_thread::sleep_for(2ms);
+  const auto t0 = Clock::now();
+  server_->stop();
+  EXPECT_LT(Clock::now() - t0, 1500ms);
+  EXPECT_FALSE(slow_finished_);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, StopFromHandlerDoesNotDeadlock) {
+  start(quiet());
+  Client c(port());
+  c.send(get("/stop"));
+  const RawResponse r = c.read_response();
+  EXPECT_EQ(r.body, "stopping");
+  server_->wait();
+  EXPECT_THROW(Client{port()}, std::runtime_error);
+}
+
+TEST_F(ServerTest, ImmediateStopAndDestructionWithoutStart) {
+  Server never(quiet(), [](Request&) -> Task<Response> { co_return Response{}; });
+  never.stop();
+  never.wait();
+  start(quiet());
+  server_->stop(false);
+  server_->stop();  // idempotent
+}
+
+TEST_F(ServerTest, ThreadHooksRunOncePerThread) {
+  std::mutex m;
+  std::set<std::size_t> started, stopped;
+  ServerOptions o = quiet();
+  o.threads = 3;
+  start(
+      o,
+      [&](asio::io_context&, std::size_t i) {
+        std::lock_guard lock(m);
+        started.insert(i);
+      },
+      [&](asio::io_context&, std::size_t i) {
+        std::lock_guard lock(m);
+        stopped.insert(i);
+      });
+  EXPECT_EQ(started, (std::set<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(round_trip(get("/json")).status, 200);
+  server_->stop();
+  EXPECT_EQ(stopped, (std::set<std::size_t>{0, 1, 2}));
+}
+
+TEST_F(ServerTest, FailingStartHookFailsStart) {
+  ServerOptions o = quiet();
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.threads = 2;
+  Server s(
+      o, [](Request&) -> Task<Response> { co_return Response{}; },
+      [](asio::io_context&, std::size_t i) {
+        if (i == 1) throw std::runtime_error("no database");
+      });
+  EXPECT_THROW(s.start(), std::runtime_error);
+}
+
+TEST_F(ServerTest, ConnectionsOverTheCapAreRefused) {
+  ServerOptions o = quiet();
+  o.max_connections = 1;
+  o.threads = 1;
+  start(o);
+  Client first(port());
+  first.send(get("/json"));
+  EXPECT_EQ(first.read_response().status, 200);
+  Client second(port());
+  EXPECT_TRUE(second.closed_by_peer());
+  EXPECT_EQ(server_->stats().rejected_connections.load(), 1u);
+  EXPECT_EQ(server_->stats().active_connections.load(), 1u);
+  first.send(get("/json"));  // the first is unaffected
+  EXPECT_EQ(first.read_response().status, 200);
+}
+
+TEST_F(ServerTest, RequestTimeoutCancelsTheHandler) {
+  ServerOptions o = quiet();
+  o.request_timeout = 100ms;
+  slow_delay_ = 5s;
+  start(o);
+  const auto t0 = Clock::now();
+  const RawResponse r = round_trip(get("/slow"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_LT(Clock::now() - t0, 1000ms);
+  EXPECT_FALSE(slow_finished_);
+  EXPECT_EQ(round_trip(get("/json")).status, 200);  // fast handlers are unaffected
+}
+
+TEST_F(ServerTest, HeadersAreCaseInsensitive) {
+  start(quiet());
+  EXPECT_EQ(round_trip(get("/headers", "X-CUSTOM: yes\r\n")).body, "yes");
+}
+
+TEST_F(ServerTest, AccessLogLinesAsJson) {
+  auto out = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out);
+  sink->set_pattern("%v");
+  spdlog::drop("access");
+  spdlog::register_logger(std::make_shared<spdlog::logger>("access", sink));
+  ServerOptions o;
+  o.access_log_json = true;
+  start(o);
+  round_trip(get("/echo/x?token=secret", "X-Request-Id: log-test-1\r\n"));
+  server_->stop();
+  spdlog::drop("access");
+  const std::string line = out->str();
+  const json::value entry = json::parse(line.substr(0, line.find('\n')));
+  EXPECT_EQ(entry.at("method"), "GET");
+  EXPECT_EQ(entry.at("path"), "/echo/x");
+  EXPECT_EQ(entry.at("status"), 200);
+  EXPECT_EQ(entry.at("request_id"), "log-test-1");
+  EXPECT_EQ(entry.at("tenant"), "");
+  EXPECT_TRUE(entry.at("duration_ms").is_double());
+  EXPECT_EQ(line.find("secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tenantry::http

@@ -1,0 +1,61 @@
+#include "tenantry/tenancy/tenant_directory.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "tenantry/db/errors.hpp"
+#include "tenantry/db/listener.hpp"
+#include "tenantry/tenancy/tenant_catalog.hpp"
+
+namespace tenantry::tenancy {
+
+const Tenant* CatalogSnapshot::find_domain(std::string_view host) const {
+  auto it = by_domain.find(std::string(host));
+  return it == by_domain.end() ? nullptr : it->second.get();
+}
+
+const Tenant* CatalogSnapshot::find_schema(std::string_view schema) const {
+  auto it = by_schema.find(std::string(schema));
+  return it == by_schema.end() ? nullptr : it->second.get();
+}
+
+Task<void> TenantDirectory::load(db::Pool& pool) {
+  auto tenants = co_await TenantCatalog(pool).list();
+  auto next = std::make_shared<CatalogSnapshot>();
+  next->version = reloads_ + 1;
+  for (auto& t : tenants) {
+    auto shared = std::make_shared<const Tenant>(std::move(t));
+    next->by_schema.emplace(shared->schema.str(), shared);
+    for (const auto& d : shared->domains) next->by_domain.emplace(d.domain, shared);
+  }
+  snapshot_.store(std::move(next), std::memory_order_release);
+  ++reloads_;
+}
+
+Task<void> TenantDirectory::watch(boost::asio::io_context& io, db::Pool& pool) {
+  boost::asio::steady_timer pause(io);
+  while (!stopping_) {
+    bool lost = false;
+    try {
+      auto listener = co_await db::Listener::connect(io, options_);
+      co_await listener->listen("tenantry_catalog");
+      co_await load(pool);  // whatever changed while nobody listened
+      while (!stopping_) {
+        co_await listener->next();
+        co_await load(pool);
+      }
+    } catch (const db::Error& e) {
+      if (!stopping_) spdlog::warn("catalog listener: {}; reconnecting", e.what());
+      lost = true;
+    }
+    if (lost && !stopping_) {
+      pause.expires_after(std::chrono::milliseconds(500));
+      co_await pause.async_wait(boost::asio::use_awaitable);
+    }
+  }
+}
+
+}  // namespace tenantry::tenancy

@@ -1,0 +1,251 @@
+#include "tenantry/web/application.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "tenantry/core/run_blocking.hpp"
+#include "tenantry/db/errors.hpp"
+#include "tenantry/http/problem.hpp"
+#include "tenantry/tenancy/errors.hpp"
+#include "tenantry/tenancy/tenant_directory.hpp"
+#include "tenantry/tenancy/tenant_resolver.hpp"
+
+namespace tenantry::web {
+
+namespace {
+
+using tenancy::Resolution;
+
+http::Response problem(int status, std::string type, std::string title, std::string detail) {
+  http::Problem p;
+  p.status = status;
+  p.type = std::move(type);
+  p.title = std::move(title);
+  p.detail = std::move(detail);
+  return http::to_response(p);
+}
+
+}  // namespace
+
+http::ServerOptions server_options(const Config& config) {
+  const auto& s = config.server;
+  http::ServerOptions o;
+  const auto colon = s.listen.rfind(':');
+  o.address = s.listen.substr(0, colon);
+  if (o.address.size() > 2 && o.address.front() == '[') o.address = o.address.substr(1, o.address.size() - 2);
+  o.port = static_cast<std::uint16_t>(std::stoi(s.listen.substr(colon + 1)));
+  o.threads = static_cast<std::size_t>(s.threads);
+  o.max_header_bytes = static_cast<std::size_t>(s.max_header_bytes);
+  o.max_body_bytes = static_cast<std::size_t>(s.max_body_bytes);
+  o.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+  o.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  o.max_connections = static_cast<std::size_t>(s.max_connections);
+  o.drain_timeout = std::chrono::milliseconds(s.drain_timeout_ms);
+  o.access_log = s.access_log;
+  o.access_log_json = config.log.format == "json";
+  return o;
+}
+
+struct Application::Impl {
+  Impl(Config c, std::string conninfo, Routes r, const migrations::MigrationPlan& shared,
+       const migrations::MigrationPlan& tenant)
+      : config(std::move(c)),
+        connect{.conninfo = std::move(conninfo), .application_name = "tenantry-server"},
+        routes(std::move(r)),
+        shared_plan(shared),
+        tenant_plan(tenant),
+        directory(connect),
+        resolver(config.tenancy, directory) {}
+
+  Config config;
+  db::ConnectOptions connect;
+  Routes routes;
+  const migrations::MigrationPlan& shared_plan;
+  const migrations::MigrationPlan& tenant_plan;
+  tenancy::TenantDirectory directory;
+  tenancy::TenantResolver resolver;
+  // One pool per I/O thread, found through the io_context a request's coroutine runs on: a connection lives
+  // on one thread, so its requests always use that thread's pool, without locks.
+  std::vector<std::pair<boost::asio::execution_context*, std::unique_ptr<db::Pool>>> pools;
+  Task<db::Pool*> current_pool() const {
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto* context = &boost::asio::query(executor, boost::asio::execution::context);
+    for (const auto& [io, pool] : pools)
+      if (io == context) co_return pool.get();
+    throw std::logic_error("request on an io_context without a pool");
+  }
+  std::unique_ptr<http::Server> server;
+
+  db::PoolConfig pool_config() const {
+    return db::PoolConfig{
+        .connect = connect,
+        .max_size = config.database.pool_size,
+        .acquire_timeout = std::chrono::milliseconds(config.database.acquire_timeout_ms),
+        .max_connection_uses = static_cast<std::uint64_t>(config.database.max_connection_uses)};
+  }
+
+  Task<http::Response> handle(http::Request& request);
+  Task<http::Response> route(const RouteTable& table, http::Request& request, const tenancy::Tenant* tenant);
+  Task<http::Response> readiness();
+};
+
+Task<http::Response> Application::Impl::handle(http::Request& request) {
+  // Liveness and readiness answer on every host, tenant or not.
+  if (request.path == "/healthz") co_return http::Response::json(200, {{"status", "ok"}});
+  if (request.path == "/readyz") co_return co_await readiness();
+
+  const Resolution r = resolver.resolve(request.header("Host").value_or(""), request.header("X-Tenant"),
+                                        request.path, request.remote_address);
+  switch (r.kind) {
+    case Resolution::Kind::kPublic:
+      co_return co_await route(routes.public_routes, request, nullptr);
+    case Resolution::Kind::kTenant: {
+      if (r.path_prefix > 0) {
+        request.path.erase(0, r.path_prefix);
+        if (request.path.empty()) request.path = "/";
+      }
+      auto response = co_await route(routes.tenant_routes, request, r.tenant);
+      response.log_tenant = r.tenant->schema.str();
+      co_return response;
+    }
+    case Resolution::Kind::kSuspended: {
+      auto response = problem(403, "tenant-suspended", "Tenant suspended",
+                              "The store '" + r.tenant->schema.str() + "' is suspended.");
+      response.log_tenant = r.tenant->schema.str();
+      co_return response;
+    }
+    case Resolution::Kind::kProvisioning: {
+      auto response = problem(503, "tenant-provisioning", "Tenant not ready",
+                              "The store '" + r.tenant->schema.str() + "' is being created; retry shortly.");
+      response.add_header("Retry-After", "2");
+      co_return response;
+    }
+    case Resolution::Kind::kNotFound:
+      break;
+  }
+  co_return problem(404, "tenant-not-found", "Tenant not found", "No tenant is served at this address.");
+}
+
+Task<http::Response> Application::Impl::route(const RouteTable& table, http::Request& request,
+                                              const tenancy::Tenant* tenant) {
+  auto match = table.match(request.method, request.path);
+  if (auto* allowed = std::get_if<RouteTable::MethodNotAllowed>(&match)) {
+    auto response = http::to_response(http::Problem::method_not_allowed(
+        "The method " + request.method + " is not allowed on " + request.path + "."));
+    response.add_header("Allow", allowed->allow_header());
+    co_return response;
+  }
+  auto* found = std::get_if<RouteTable::Found>(&match);
+  if (found == nullptr)
+    co_return http::to_response(http::Problem::not_found("No route for " + request.path + "."));
+  db::Pool* pool = co_await current_pool();
+  RequestContext context{request, found->params, tenant,
+                         db::Session(*pool, tenant ? tenant->schema.str() : std::string()), config};
+  // Errors that mean the same whatever the handler: mapped here once.
+  std::optional<http::Problem> failure;
+  try {
+    co_return co_await (*found->handler)(context);
+  } catch (const tenancy::ValidationError& e) {
+    failure = http::Problem::validation({{e.field(), e.what()}}, e.what());
+  } catch (const tenancy::TenantNotFound& e) {
+    failure = http::Problem::not_found(e.what());
+  } catch (const tenancy::TenantConflict& e) {
+    failure = http::Problem::conflict(e.what());
+  } catch (const db::PoolTimeout& e) {
+    failure = http::Problem{
+        .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};
+  }
+  co_return http::to_response(*failure);
+}
+
+Task<http::Response> Application::Impl::readiness() {
+  boost::json::object checks;
+  bool ready = true;
+  try {
+    const db::Session session(*co_await current_pool());
+    auto applied = co_await session.query("SELECT app, name, checksum FROM tenantry_shared_migrations");
+    std::size_t current = 0;
+    for (auto row : applied)
+      if (const auto* m = shared_plan.find(row.get<std::string_view>(0), row.get<std::string_view>(1)))
+        current += m->checksum == row.get<std::string_view>(2);
+    const bool shared_ok = current == shared_plan.migrations().size();
+    auto behind = co_await session.query(
+        "SELECT count(*) FROM tenants WHERE state IN ('active', 'suspended') AND migrations_digest IS "
+        "DISTINCT FROM $1",
+        tenant_plan.digest());
+    const auto tenants_behind = behind.one().get<std::int64_t>(0);
+    checks["database"] = "ok";
+    checks["shared_migrations"] = shared_ok ? "current" : "pending";
+    checks["tenants_behind"] = tenants_behind;
+    ready = shared_ok && tenants_behind == 0;
+  } catch (const std::exception& e) {
+    checks["database"] = "unreachable";
+    ready = false;
+  }
+  co_return http::Response::json(ready ? 200 : 503,
+                                 {{"status", ready ? "ready" : "not ready"}, {"checks", checks}});
+}
+
+Application::Application(Config config, std::string conninfo, Routes routes,
+                         const migrations::MigrationPlan& shared_plan,
+                         const migrations::MigrationPlan& tenant_plan)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(conninfo), std::move(routes), shared_plan,
+                                   tenant_plan)) {}
+
+Application::~Application() {
+  if (impl_->server) impl_->server->stop(false);
+}
+
+void Application::start() {
+  Impl& app = *impl_;
+  {
+    // The catalog is in memory before the first request arrives.
+    boost::asio::io_context io;
+    db::Pool pool(io, app.pool_config());
+    run_blocking(io, app.directory.load(pool));
+    pool.close();
+  }
+  const auto options = server_options(app.config);
+  const std::size_t threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  app.pools.resize(threads);
+  app.server = std::make_unique<http::Server>(
+      options, [&app](http::Request& request) { return app.handle(request); },
+      [&app](boost::asio::io_context& io, std::size_t index) {
+        app.pools[index] = {&io, std::make_unique<db::Pool>(io, app.pool_config())};
+        if (index == 0)
+          boost::asio::co_spawn(io, app.directory.watch(io, *app.pools[0].second), boost::asio::detached);
+      },
+      [&app](boost::asio::io_context&, std::size_t index) {
+        if (index == 0) app.directory.stop();
+        app.pools[index].second->close();
+      });
+  app.server->start();
+  spdlog::info("serving {} tenants on http://{}:{}", app.directory.snapshot()->by_schema.size(),
+               options.address, app.server->local_port());
+}
+
+void Application::stop(bool graceful) {
+  if (impl_->server) impl_->server->stop(graceful);
+}
+
+void Application::wait() {
+  if (impl_->server) impl_->server->wait();
+}
+
+std::uint16_t Application::port() const {
+  return impl_->server ? impl_->server->local_port() : 0;
+}
+
+const http::ServerStats& Application::stats() const {
+  return impl_->server->stats();
+}
+
+}  // namespace tenantry::web
