@@ -1,0 +1,235 @@
+// `tenantry serve` behaviour end to end over HTTP: tenant resolution, isolation under concurrency, catalog
+// changes from another process, shutdown.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <random>
+#include <thread>
+
+#include "apps/registry.hpp"
+#include "apps/routes.hpp"
+#include "http_client.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/migrations/migration_runner.hpp"
+#include "tenantry/tenancy/tenant_catalog.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
+#include "tenantry/web/application.hpp"
+#include "test_database.hpp"
+
+namespace tenantry {
+namespace {
+
+using testing::HttpClient;
+using testing::HttpResponse;
+
+class TenantServerTest : public testing::PgTest {
+ protected:
+  TenantServerTest() : runner_(*pool_, apps::installed()) {
+    EXPECT_NE(run(runner_.migrate_shared()).kind, migrations::SchemaOutcome::Kind::kFailed);
+    config_.server.listen = "127.0.0.1:0";
+    config_.server.threads = 2;
+    config_.server.access_log = false;
+  }
+  ~TenantServerTest() override {
+    if (app_) app_->stop(false);
+  }
+
+  void create(const std::string& slug, std::vector<std::string> domains = {}) {
+    tenancy::NewTenant t{tenancy::SchemaName(slug), "Store " + slug};
+    for (const auto& d : domains) t.domains.emplace_back(d);
+    run(tenancy::TenantProvisioner(*pool_, runner_.tenant_plan()).create(t));
+    // A row that only this tenant has, to prove where each answer came from.
+    run(db::Session(*pool_, slug)
+            .query("INSERT INTO products (sku, name, price_cents) VALUES ($1, 'marker', 1)", slug));
+  }
+  void start() {
+    if (app_) app_->stop(false);
+    auto routes = apps::all_routes();
+    routes.tenant_routes.add("GET", "/whoami", [](web::RequestContext& ctx) -> Task<http::Response> {
+      auto r = co_await ctx.db.query("SELECT sku, current_schema() FROM products ORDER BY id LIMIT 1");
+      co_return http::Response::json(200, {{"tenant", ctx.tenant->schema.str()},
+                                           {"sku", r.one().get<std::string>(0)},
+                                           {"schema", r.one().get<std::string>(1)}});
+    });
+    app_ = std::make_unique<web::Application>(config_, database_.conninfo(), std::move(routes),
+                                              runner_.shared_plan(), runner_.tenant_plan());
+    app_->start();
+  }
+  /// The tenant that answered GET /whoami, "public" for the public API root, or the problem type.
+  std::string who(const std::string& host, const std::string& target = "/whoami",
+                  std::vector<std::string> extra = {}) {
+    HttpClient client(app_->port());
+    extra.push_back("Host: " + host);
+    auto r = client.request("GET", target, extra);
+    auto body = boost::json::parse(r.body).as_object();
+    if (body.contains("tenant") && body["tenant"].is_string()) return std::string(body["tenant"].as_string());
+    if (body.contains("schema") && body["schema"] == "public") return "public";
+    if (body.contains("type")) {
+      std::string type(body["type"].as_string());
+      return std::to_string(r.status) + " " + type.substr(type.rfind('/') + 1);
+    }
+    return std::to_string(r.status);
+  }
+
+  migrations::MigrationRunner runner_;
+  Config config_;
+  std::unique_ptr<web::Application> app_;
+};
+
+TEST_F(TenantServerTest, ResolutionMatrix) {
+  create("acme", {"shop.example.com"});
+  create("beta");
+  create("susp");
+  create("arch");
+  run(tenancy::TenantCatalog(*pool_).suspend(tenancy::SchemaName("susp")));
+  run(tenancy::TenantCatalog(*pool_).archive(tenancy::SchemaName("arch")));
+  run(db::Session(*pool_).query("INSERT INTO tenants (schema_name, name) VALUES ('prov', 'Provisioning')"));
+  start();
+
+  EXPECT_EQ(who("shop.example.com"), "acme");                // exact domain
+  EXPECT_EQ(who("SHOP.Example.COM"), "acme");                // case-insensitive
+  EXPECT_EQ(who("shop.example.com:8080"), "acme");           // port stripped
+  EXPECT_EQ(who("shop.example.com."), "acme");               // trailing dot
+  EXPECT_EQ(who("www.shop.example.com"), "acme");            // www. stripped
+  EXPECT_EQ(who("beta.localhost"), "beta");                  // subdomain of the base domain
+  EXPECT_EQ(who("acme.localhost"), "404 tenant-not-found");  // acme has an explicit domain
+  EXPECT_EQ(who("localhost", "/api/"), "public");            // public host
+  EXPECT_EQ(who("127.0.0.1:8080", "/api/"), "public");
+  EXPECT_EQ(who("localhost", "/t/beta/whoami"), "beta");  // path prefix, stripped before routing
+  EXPECT_EQ(who("localhost", "/t/nope/whoami"), "404 tenant-not-found");
+  EXPECT_EQ(who("localhost", "/api/", {"X-Tenant: beta"}), "public");  // header resolver off by default
+  EXPECT_EQ(who("unknown.example.org"), "404 tenant-not-found");
+  EXPECT_EQ(who("susp.localhost"), "403 tenant-suspended");
+  EXPECT_EQ(who("arch.localhost"), "404 tenant-not-found");
+  EXPECT_EQ(who("prov.localhost"), "503 tenant-provisioning");
+  EXPECT_EQ(HttpClient(app_->port()).get("/whoami", "prov.localhost").header("retry-after"), "2");
+  EXPECT_EQ(who("beta.localhost", "/nothing"), "404 not-found");
+  EXPECT_EQ(HttpClient(app_->port()).request("POST", "/whoami", {"Host: beta.localhost"}).status, 405);
+
+  // Malformed hosts are refused before resolution.
+  EXPECT_EQ(HttpClient(app_->port()).get("/whoami", "bad host\"").status, 400);
+  EXPECT_EQ(HttpClient(app_->port()).raw("GET /whoami HTTP/1.1\r\n\r\n").status, 400);
+
+  config_.tenancy.header_resolver = true;
+  config_.tenancy.unknown_host = "public";
+  start();
+  EXPECT_EQ(who("localhost", "/whoami", {"X-Tenant: beta"}), "beta");
+  EXPECT_EQ(who("shop.example.com", "/whoami", {"X-Tenant: nope"}), "404 tenant-not-found");
+  EXPECT_EQ(who("unknown.example.org", "/api/"), "public");
+
+  config_.tenancy.header_trusted_networks = {"10.0.0.0/8"};
+  start();
+  EXPECT_EQ(who("localhost", "/api/", {"X-Tenant: beta"}), "public");  // 127.0.0.1 is not trusted
+  config_.tenancy.header_trusted_networks = {"127.0.0.0/8"};
+  start();
+  EXPECT_EQ(who("localhost", "/whoami", {"X-Tenant: beta"}), "beta");
+}
+
+TEST_F(TenantServerTest, ConcurrentRequestsNeverCrossTenants) {
+  constexpr int kTenants = 20, kConnections = 64, kPerConnection = 32;
+  for (int i = 0; i < kTenants; ++i) create("store" + std::to_string(i));
+  start();
+  std::atomic<int> ok{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConnections; ++c)
+    clients.emplace_back([&, c] {
+      std::mt19937 random(c);
+      HttpClient client(app_->port());
+      for (int i = 0; i < kPerConnection; ++i) {
+        const std::string tenant = "store" + std::to_string(random() % kTenants);
+        auto r = client.get("/whoami", tenant + ".localhost");
+        auto body = boost::json::parse(r.body).as_object();
+        const bool mine = r.status == 200 && body["tenant"] == tenant.c_str() &&
+                          body["sku"] == tenant.c_str() && body["schema"] == tenant.c_str();
+        (mine ? ok : wrong)++;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(ok.load(), kConnections * kPerConnection);
+}
+
+TEST_F(TenantServerTest, SuspensionByAnotherProcessTakesEffectWithinASecond) {
+  create("acme");
+  start();
+  EXPECT_EQ(who("acme.localhost"), "acme");
+  auto cli = [&](const std::string& args) {
+    const std::string command = "TENANTRY_DATABASE_URL=\"" + database_.conninfo() +
+                                "\" " TENANTRY_BINARY " " + args + " >/dev/null 2>&1";
+    return std::system(command.c_str());
+  };
+  auto wait_for = [&](const std::string& expected) {
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) {
+      if (who("acme.localhost") == expected) return std::chrono::steady_clock::now() - start;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return std::chrono::steady_clock::duration::max();
+  };
+  ASSERT_EQ(cli("tenant suspend acme"), 0);
+  EXPECT_LT(wait_for("403 tenant-suspended"), std::chrono::seconds(1));
+  ASSERT_EQ(cli("tenant resume acme"), 0);
+  EXPECT_LT(wait_for("acme"), std::chrono::seconds(1));
+  ASSERT_EQ(cli("domain add acme acme.example.net"), 0);
+  const auto start = std::chrono::steady_clock::now();
+  while (who("acme.example.net") != "acme" &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(1))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(who("acme.example.net"), "acme");
+}
+
+TEST_F(TenantServerTest, ReadinessReportsPendingTenantMigrations) {
+  create("acme");
+  start();
+  HttpClient client(app_->port());
+  EXPECT_EQ(client.get("/readyz").status, 200);
+  EXPECT_EQ(client.get("/healthz", "acme.localhost").status, 200);
+  run(db::Session(*pool_).query("UPDATE tenants SET migrations_digest = NULL"));
+  auto r = client.get("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("\"tenants_behind\":1"), std::string::npos) << r.body;
+}
+
+// The real binary: SIGTERM ends it cleanly (exit 0) after it served requests.
+TEST_F(TenantServerTest, ServeExitsCleanlyOnSigterm) {
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 2);
+    ::dup2(out[1], 1);
+    ::setenv("TENANTRY_DATABASE_URL", database_.conninfo().c_str(), 1);
+    ::setenv("TENANTRY_LISTEN", "127.0.0.1:0", 1);
+    ::execl(TENANTRY_BINARY, TENANTRY_BINARY, "serve", "--migrate", "--demo", nullptr);
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string log;
+  std::uint16_t port = 0;
+  char buffer[4096];
+  while (port == 0) {
+    const auto n = ::read(out[0], buffer, sizeof buffer);
+    ASSERT_GT(n, 0) << log;
+    log.append(buffer, static_cast<std::size_t>(n));
+    if (auto at = log.find("serving "); at != std::string::npos)
+      if (auto colon = log.find("http://127.0.0.1:", at); colon != std::string::npos) {
+        auto end = log.find('\n', colon);
+        if (end != std::string::npos)
+          port = static_cast<std::uint16_t>(std::stoi(log.substr(colon + 17, end - colon - 17)));
+      }
+  }
+  HttpClient client(port);
+  EXPECT_EQ(client.get("/api/", "acme.localhost").status, 200);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(out[0]);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace tenantry
