@@ -1,12 +1,15 @@
 #include "apps/routes.hpp"
 
+#include "apps/accounts/accounts_app.hpp"
 #include "apps/core/core_routes.hpp"
 
 namespace tenantry::apps {
 
-web::Routes all_routes() {
+web::Routes all_routes(const Config& config, const migrations::MigrationPlan& tenant_plan) {
   web::Routes routes;
+  auto auth = std::make_shared<accounts::AuthService>(config);
   core::register_routes(routes);
+  accounts::register_routes(routes, auth, tenant_plan);
   return routes;
 }
 

@@ -47,7 +47,7 @@ class TenantServerTest : public testing::PgTest {
   }
   void start() {
     if (app_) app_->stop(false);
-    auto routes = apps::all_routes();
+    auto routes = apps::all_routes(config_, runner_.tenant_plan());
     routes.tenant_routes.add("GET", "/whoami", [](web::RequestContext& ctx) -> Task<http::Response> {
       auto r = co_await ctx.db.query("SELECT sku, current_schema() FROM products ORDER BY id LIMIT 1");
       co_return http::Response::json(200, {{"tenant", ctx.tenant->schema.str()},

@@ -69,7 +69,8 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
         ctx.run(apps::demo::seed(ctx.pool(), ctx.migrations().tenant_plan(), config.tenancy.base_domain));
         tenants = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
       }
-      web::Application application(config, ctx.conninfo(), apps::all_routes(), ctx.migrations().shared_plan(),
+      web::Application application(config, ctx.conninfo(), apps::all_routes(config, ctx.migrations().tenant_plan()),
+                                   ctx.migrations().shared_plan(),
                                    ctx.migrations().tenant_plan());
       application.start();
       print_welcome(config, tenants, application.port());

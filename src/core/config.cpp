@@ -100,6 +100,11 @@ std::vector<Setting> settings(Config& c) {
        {},
        one_of(c.tenancy.unknown_host, {"404", "public"})},
       {"migrations.jobs", &c.migrations.jobs, {}, positive(c.migrations.jobs)},
+      {"auth.secret", &c.auth.secret, {}, {}, true},
+      {"auth.token_ttl_minutes", &c.auth.token_ttl_minutes, {}, positive(c.auth.token_ttl_minutes)},
+      {"auth.login_attempts_per_minute", &c.auth.login_attempts_per_minute, {},
+       positive(c.auth.login_attempts_per_minute)},
+      {"auth.hash_threads", &c.auth.hash_threads, {}, positive(c.auth.hash_threads)},
       {"log.level",
        &c.log.level,
        {},
@@ -266,6 +271,11 @@ std::string render_config(const Config& input) {
         },
         s.target);
     out << "\n";
+  }
+  for (const auto& [name, plan] : config.plans) {
+    out << "\n[plans." << name << "]\n";
+    if (plan.max_products) out << "max_products = " << *plan.max_products << "\n";
+    if (plan.max_members) out << "max_members = " << *plan.max_members << "\n";
   }
   return out.str();
 }

@@ -151,7 +151,8 @@ Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) 
   std::size_t next = 0, finished = 0;
   bool stop = false;
   const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, schemas.size()));
-  co_await run_concurrently(jobs, [&](std::size_t) -> Task<void> {
+  // Named workers: GCC 12 mishandles class-type temporaries inside co_await expressions.
+  std::function<Task<void>(std::size_t)> worker = [&](std::size_t) -> Task<void> {
     while (!stop && next < schemas.size()) {
       const std::size_t i = next++;
       report.outcomes[i] = co_await migrate_schema(schemas[i], tenant_);
@@ -159,7 +160,8 @@ Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) 
       if (report.outcomes[i].kind == SchemaOutcome::Kind::kFailed && options.fail_fast) stop = true;
       if (options.on_progress) options.on_progress(report.outcomes[i], finished, schemas.size());
     }
-  });
+  };
+  co_await run_concurrently(jobs, std::move(worker));
   report.outcomes.resize(std::min(report.outcomes.size(), next));
   std::erase_if(report.outcomes, [](const SchemaOutcome& o) { return o.schema.empty(); });
   co_return report;
@@ -180,7 +182,7 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
 
   std::vector<SchemaStatus> out(targets.size());
   std::size_t next = 0;
-  co_await run_concurrently(std::min<std::size_t>(4, targets.size()), [&](std::size_t) -> Task<void> {
+  std::function<Task<void>(std::size_t)> worker = [&](std::size_t) -> Task<void> {
     while (next < targets.size()) {
       const std::size_t i = next++;
       const auto& [schema, plan] = targets[i];
@@ -193,7 +195,8 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
                          [&](const auto& a) { return a.app == m.app && a.name == m.name; }))
           s.pending.push_back(m.id());
     }
-  });
+  };
+  co_await run_concurrently(std::min<std::size_t>(4, targets.size()), std::move(worker));
   co_return out;
 }
 

@@ -104,7 +104,9 @@ TEST_F(MigrationRunnerTest, ConcurrentRunsLeaveEverySchemaCorrect) {
   MigrationRunner second(*second_pool, apps_);
   std::vector<FleetReport> reports(2);
   run(run_concurrently(2, [&](std::size_t i) -> Task<void> {
-    reports[i] = co_await (i == 0 ? *runner_ : second).migrate_tenants(FleetOptions{.jobs = 3});
+    MigrationRunner& runner = i == 0 ? *runner_ : second;
+    const FleetOptions options{.jobs = 3};
+    reports[i] = co_await runner.migrate_tenants(options);
   }));
   EXPECT_TRUE(reports[0].ok());
   EXPECT_TRUE(reports[1].ok());

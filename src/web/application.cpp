@@ -147,7 +147,7 @@ Task<http::Response> Application::Impl::route(const RouteTable& table, http::Req
     co_return http::to_response(http::Problem::not_found("No route for " + request.path + "."));
   db::Pool* pool = co_await current_pool();
   RequestContext context{request, found->params, tenant,
-                         db::Session(*pool, tenant ? tenant->schema.str() : std::string()), config};
+                         db::Session(*pool, tenant ? tenant->schema.str() : std::string()), config, *pool, directory};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
   try {
@@ -210,6 +210,7 @@ void Application::start() {
     boost::asio::io_context io;
     db::Pool pool(io, app.pool_config());
     run_blocking(io, app.directory.load(pool));
+    for (const auto& task : app.routes.on_start) run_blocking(io, task(pool));
     pool.close();
   }
   const auto options = server_options(app.config);
@@ -220,8 +221,11 @@ void Application::start() {
       options, [&app](http::Request& request) { return app.handle(request); },
       [&app](boost::asio::io_context& io, std::size_t index) {
         app.pools[index] = {&io, std::make_unique<db::Pool>(io, app.pool_config())};
-        if (index == 0)
+        if (index == 0) {
           boost::asio::co_spawn(io, app.directory.watch(io, *app.pools[0].second), boost::asio::detached);
+          for (const auto& watcher : app.routes.watchers)
+            boost::asio::co_spawn(io, watcher(io, *app.pools[0].second), boost::asio::detached);
+        }
       },
       [&app](boost::asio::io_context&, std::size_t index) {
         if (index == 0) app.directory.stop();

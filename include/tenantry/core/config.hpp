@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -50,6 +51,19 @@ struct Config {
   struct Migrations {
     std::int64_t jobs = 4;
   } migrations;
+  struct Auth {
+    std::string secret;  // HMAC key for tokens; empty: a key generated once and kept in the database
+    std::int64_t token_ttl_minutes = 12 * 60;
+    std::int64_t login_attempts_per_minute = 10;  // per client address and email
+    std::int64_t hash_threads = 2;                // argon2id runs on these, off the I/O threads
+  } auth;
+  /// A plan's limits; an absent limit is unlimited.
+  struct Plan {
+    std::optional<std::int64_t> max_products;
+    std::optional<std::int64_t> max_members;
+  };
+  /// Plans by name, from `[plans.<name>]` tables; these defaults apply when the file defines none.
+  std::map<std::string, Plan> plans{{"free", {100, 3}}, {"pro", {10'000, 25}}, {"enterprise", {}}};
   struct Log {
     std::string level = "info";
     std::string format = "text";  // or "json"

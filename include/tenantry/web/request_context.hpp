@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/task.hpp"
@@ -10,6 +11,13 @@
 #include "tenantry/http/response.hpp"
 #include "tenantry/http/router.hpp"
 #include "tenantry/tenancy/tenant.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace tenantry::tenancy {
+class TenantDirectory;
+}
 
 namespace tenantry::web {
 
@@ -22,6 +30,11 @@ struct RequestContext {
   const tenancy::Tenant* tenant;
   db::Session db;
   const Config& config;
+  /// This I/O thread's pool, for work outside the tenant's schema (e.g. provisioning a new tenant).
+  db::Pool& pool;
+  /// The in-memory catalog; load() it after changing the catalog so this process sees the change at once
+  /// (others follow through NOTIFY).
+  tenancy::TenantDirectory& tenants;
 };
 
 using RouteHandler = std::function<Task<http::Response>(RequestContext&)>;
@@ -32,6 +45,10 @@ using RouteTable = http::Router<RouteHandler>;
 struct Routes {
   RouteTable public_routes;
   RouteTable tenant_routes;
+  /// Run once before the server accepts requests (e.g. load keys into memory).
+  std::vector<std::function<Task<void>(db::Pool&)>> on_start;
+  /// Run on I/O thread 0 while the server runs (e.g. LISTEN for changes); they end with the server.
+  std::vector<std::function<Task<void>(boost::asio::io_context&, db::Pool&)>> watchers;
 };
 
 }  // namespace tenantry::web

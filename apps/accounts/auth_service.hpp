@@ -1,0 +1,87 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "tenantry/core/config.hpp"
+#include "tenantry/core/task.hpp"
+#include "tenantry/db/pool.hpp"
+#include "tenantry/web/request_context.hpp"
+
+namespace tenantry::apps::accounts {
+
+/// A member's role in one store, weakest first.
+enum class Role { kViewer = 0, kStaff = 1, kAdmin = 2, kOwner = 3 };
+std::string_view to_string(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+/// Who made an authenticated request, read from its token.
+struct Principal {
+  std::int64_t user_id = 0;
+  std::int64_t tenant_id = 0;
+  Role role = Role::kViewer;
+  std::string token_id;
+  std::int64_t issued_at_us = 0;  // microseconds since the epoch
+  std::int64_t expires_at = 0;    // seconds since the epoch
+};
+
+/// A token handed to a client, and when it expires.
+struct IssuedToken {
+  std::string token;
+  std::int64_t expires_at = 0;
+};
+
+/// Passwords (argon2id, on a small thread pool off the I/O threads), tokens (HMAC-SHA-256 signed, valid for
+/// one tenant, verified in memory with no query), revocations (kept in memory and refreshed through
+/// LISTEN/NOTIFY, so a logout in one process is refused by all within a second) and login rate limits.
+class AuthService {
+ public:
+  explicit AuthService(const Config& config);
+  ~AuthService();
+
+  /// Loads the signing key (creating it once) and the revocations. Run before serving.
+  Task<void> load(db::Pool& pool);
+  /// Keeps revocations current until the io_context stops.
+  Task<void> watch(boost::asio::io_context& io, db::Pool& pool);
+
+  Task<std::string> hash_password(std::string password);
+  /// Also spends the time of a verification when `hash` is empty (unknown user), so timing reveals nothing.
+  Task<bool> verify_password(std::string hash, std::string password);
+
+  IssuedToken issue(std::int64_t user_id, std::int64_t tenant_id, Role role) const;
+  /// The request's bearer token, checked: signature, expiry, this tenant, not revoked. Throws 401.
+  Principal authenticate(const web::RequestContext& ctx) const;
+  /// authenticate() and at least `role` here, else 403.
+  Principal require(const web::RequestContext& ctx, Role role) const;
+
+  /// Revokes one token now in this process, and in the others once `tx` commits.
+  Task<void> revoke_token(db::Session& db, const Principal& who);
+  /// Revokes every token of a user on one tenant (role changed, membership removed).
+  Task<void> revoke_member(db::Session& db, std::int64_t user_id, std::int64_t tenant_id);
+
+  /// Counts a login attempt; returns the seconds to wait when over the limit.
+  std::optional<int> login_throttled(std::string_view address, std::string_view email);
+
+ private:
+  struct Revocations;
+  Task<void> reload(db::Pool& pool);
+  bool revoked(const Principal& p) const;
+
+  const Config& config_;
+  std::string key_;
+  std::atomic<std::shared_ptr<const Revocations>> revocations_;
+  struct HashPool;
+  std::unique_ptr<HashPool> hashing_;
+  std::mutex throttle_mutex_;
+  std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, int>> attempts_;
+};
+
+}  // namespace tenantry::apps::accounts

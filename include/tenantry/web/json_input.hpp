@@ -1,0 +1,66 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tenantry/http/problem.hpp"
+#include "tenantry/http/request.hpp"
+
+namespace tenantry::web {
+
+/// What a field must be: its presence, and bounds on its length (strings) or value (integers).
+struct FieldRule {
+  bool required = false;
+  std::int64_t min = 0;
+  std::int64_t max = INT64_MAX;
+  bool nullable = false;  // an explicit null is accepted (and seen through is_null())
+};
+
+/// Reads a JSON object from a request body and validates its fields, collecting every error before answering
+/// 400 with the list (`finish()`), so that a client sees all its mistakes at once.
+///
+///   JsonInput in(ctx.request);
+///   auto name = in.string("name", {.required = true, .max = 200});
+///   auto price = in.integer("price_cents", {.required = true, .min = 0});
+///   in.finish();  // throws ProblemError(400) when anything was wrong
+class JsonInput {
+ public:
+  using Rule = FieldRule;
+
+  /// Throws ProblemError(400) when the body is not a JSON object.
+  explicit JsonInput(const http::Request& request);
+
+  bool has(std::string_view field) const;
+  bool is_null(std::string_view field) const;
+  std::optional<std::string> string(std::string_view field, Rule rule = {});
+  std::optional<std::int64_t> integer(std::string_view field, Rule rule = {});
+  std::optional<bool> boolean(std::string_view field, Rule rule = {});
+  /// A string that must be one of `allowed`.
+  std::optional<std::string> choice(std::string_view field, const std::vector<std::string_view>& allowed, Rule rule = {});
+  /// An e-mail address (lower-cased), validated loosely: one '@', a dot in the domain, no spaces.
+  std::optional<std::string> email(std::string_view field, Rule rule = {});
+  /// Fields not in `known` are errors: typos are not silently ignored.
+  void only(const std::vector<std::string_view>& known);
+
+  void error(std::string field, std::string message) { errors_.push_back({std::move(field), std::move(message)}); }
+  bool ok() const noexcept { return errors_.empty(); }
+  /// Throws ProblemError(400, validation-error) listing every field error.
+  void finish() const;
+
+ private:
+  const boost::json::value* find(std::string_view field, const Rule& rule);
+  boost::json::object object_;
+  std::vector<http::FieldError> errors_;
+};
+
+/// A 400 problem listing field errors.
+http::Problem validation_problem(std::vector<http::FieldError> errors);
+
+/// Throws ProblemError with `status`, a problem `type` slug and a detail.
+[[noreturn]] void fail(int status, std::string type, std::string title, std::string detail = {});
+
+}  // namespace tenantry::web

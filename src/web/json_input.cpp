@@ -1,0 +1,152 @@
+#include "tenantry/web/json_input.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace tenantry::web {
+
+http::Problem validation_problem(std::vector<http::FieldError> errors) {
+  http::Problem p;
+  p.status = 400;
+  p.type = "validation-error";
+  p.title = "Invalid input";
+  p.detail = errors.size() == 1 ? errors[0].field + ": " + errors[0].message
+                                : std::to_string(errors.size()) + " fields are invalid.";
+  p.errors = std::move(errors);
+  return p;
+}
+
+void fail(int status, std::string type, std::string title, std::string detail) {
+  http::Problem p;
+  p.status = status;
+  p.type = std::move(type);
+  p.title = std::move(title);
+  p.detail = std::move(detail);
+  throw http::ProblemError(std::move(p));
+}
+
+JsonInput::JsonInput(const http::Request& request) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(request.body, ec);
+  if (ec || !value.is_object()) fail(400, "invalid-json", "Invalid JSON", "The body must be a JSON object.");
+  object_ = std::move(value.as_object());
+}
+
+bool JsonInput::has(std::string_view field) const { return object_.contains(field); }
+
+bool JsonInput::is_null(std::string_view field) const {
+  auto it = object_.find(field);
+  return it != object_.end() && it->value().is_null();
+}
+
+const boost::json::value* JsonInput::find(std::string_view field, const Rule& rule) {
+  auto it = object_.find(field);
+  if (it == object_.end()) {
+    if (rule.required) error(std::string(field), "This field is required.");
+    return nullptr;
+  }
+  if (it->value().is_null()) {
+    if (!rule.nullable) error(std::string(field), "This field may not be null.");
+    return nullptr;
+  }
+  return &it->value();
+}
+
+std::optional<std::string> JsonInput::string(std::string_view field, Rule rule) {
+  const auto* v = find(field, rule);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) {
+    error(std::string(field), "Must be a string.");
+    return std::nullopt;
+  }
+  std::string s(v->as_string());
+  // Length in characters (UTF-8 code points), as a user counts them.
+  std::int64_t length = 0;
+  for (unsigned char c : s) length += (c & 0xC0) != 0x80;
+  if (length < rule.min) {
+    error(std::string(field), rule.min == 1 ? "May not be blank." : "Must be at least " + std::to_string(rule.min) + " characters.");
+    return std::nullopt;
+  }
+  if (length > rule.max) {
+    error(std::string(field), "Must be at most " + std::to_string(rule.max) + " characters.");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::int64_t> JsonInput::integer(std::string_view field, Rule rule) {
+  if (rule.min == 0 && rule.max == INT64_MAX) rule.min = INT64_MIN;
+  const auto* v = find(field, rule);
+  if (v == nullptr) return std::nullopt;
+  std::int64_t n;
+  if (v->is_int64())
+    n = v->as_int64();
+  else if (v->is_uint64() && v->as_uint64() <= INT64_MAX)
+    n = static_cast<std::int64_t>(v->as_uint64());
+  else {
+    error(std::string(field), "Must be an integer.");
+    return std::nullopt;
+  }
+  if (n < rule.min) {
+    error(std::string(field), "Must be at least " + std::to_string(rule.min) + ".");
+    return std::nullopt;
+  }
+  if (n > rule.max) {
+    error(std::string(field), "Must be at most " + std::to_string(rule.max) + ".");
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<bool> JsonInput::boolean(std::string_view field, Rule rule) {
+  const auto* v = find(field, rule);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_bool()) {
+    error(std::string(field), "Must be true or false.");
+    return std::nullopt;
+  }
+  return v->as_bool();
+}
+
+std::optional<std::string> JsonInput::choice(std::string_view field, const std::vector<std::string_view>& allowed,
+                                             Rule rule) {
+  auto s = string(field, rule);
+  if (!s) return s;
+  for (auto a : allowed)
+    if (*s == a) return s;
+  std::string list;
+  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  error(std::string(field), "Must be one of: " + list + ".");
+  return std::nullopt;
+}
+
+std::optional<std::string> JsonInput::email(std::string_view field, Rule rule) {
+  if (rule.max == INT64_MAX) rule.max = 254;
+  auto s = string(field, rule);
+  if (!s) return s;
+  for (char& c : *s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const auto at = s->find('@');
+  const bool valid = at != std::string::npos && at > 0 && s->find('@', at + 1) == std::string::npos &&
+                     s->find('.', at) != std::string::npos && s->back() != '.' && s->find(' ') == std::string::npos &&
+                     s->find(".", at + 1) != at + 1;
+  if (!valid) {
+    error(std::string(field), "Enter a valid e-mail address.");
+    return std::nullopt;
+  }
+  return s;
+}
+
+void JsonInput::only(const std::vector<std::string_view>& known) {
+  for (const auto& [key, value] : object_) {
+    (void)value;
+    bool listed = false;
+    for (auto k : known) listed |= key == k;
+    if (!listed) error(std::string(key), "Unknown field.");
+  }
+}
+
+void JsonInput::finish() const {
+  if (!errors_.empty()) throw http::ProblemError(validation_problem(errors_));
+}
+
+}  // namespace tenantry::web

@@ -1,0 +1,82 @@
+#include "tenantry/web/pagination.hpp"
+
+#include <charconv>
+
+#include "tenantry/web/json_input.hpp"
+
+namespace tenantry::web {
+
+namespace {
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+/// The request's URL with limit and offset replaced, as the client addressed it.
+std::string link(const http::Request& request, std::int64_t limit, std::int64_t offset) {
+  std::string url = "http://" + std::string(request.header("Host").value_or("localhost"));
+  url += request.target.substr(0, request.target.find('?'));
+  std::string query;
+  for (const auto& [name, value] : request.query)
+    if (name != "limit" && name != "offset") query += "&" + percent_encode(name) + "=" + percent_encode(value);
+  query += "&limit=" + std::to_string(limit);
+  if (offset > 0) query += "&offset=" + std::to_string(offset);
+  return url + "?" + query.substr(1);
+}
+
+}  // namespace
+
+std::optional<std::int64_t> query_integer(const http::Request& request, std::string_view name) {
+  auto text = request.query_param(name);
+  if (!text) return std::nullopt;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || p != text->data() + text->size() || text->empty())
+    throw http::ProblemError(validation_problem({{std::string(name), "Must be an integer."}}));
+  return v;
+}
+
+std::optional<bool> query_boolean(const http::Request& request, std::string_view name) {
+  auto text = request.query_param(name);
+  if (!text) return std::nullopt;
+  if (*text == "true" || *text == "1") return true;
+  if (*text == "false" || *text == "0") return false;
+  throw http::ProblemError(validation_problem({{std::string(name), "Must be true or false."}}));
+}
+
+Page Page::from(const http::Request& request, std::int64_t default_limit, std::int64_t max_limit) {
+  Page page{default_limit, 0};
+  if (auto limit = query_integer(request, "limit")) {
+    if (*limit < 1 || *limit > max_limit)
+      throw http::ProblemError(
+          validation_problem({{"limit", "Must be between 1 and " + std::to_string(max_limit) + "."}}));
+    page.limit = *limit;
+  }
+  if (auto offset = query_integer(request, "offset")) {
+    if (*offset < 0) throw http::ProblemError(validation_problem({{"offset", "May not be negative."}}));
+    page.offset = *offset;
+  }
+  return page;
+}
+
+http::Response Page::response(const http::Request& request, std::int64_t count, boost::json::array results) const {
+  boost::json::object body;
+  body["count"] = count;
+  body["next"] = offset + limit < count ? boost::json::value(link(request, limit, offset + limit)) : nullptr;
+  body["previous"] = offset > 0 ? boost::json::value(link(request, limit, std::max<std::int64_t>(0, offset - limit))) : nullptr;
+  body["results"] = std::move(results);
+  return http::Response::json(200, body);
+}
+
+}  // namespace tenantry::web
