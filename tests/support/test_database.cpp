@@ -24,17 +24,32 @@ std::string test_server_conninfo() {
   return conninfo;
 }
 
-void admin_exec(const std::string& sql) {
+AdminSession::AdminSession() {
   const char* keys[] = {"dbname", "dbname", nullptr};
   const std::string conninfo = test_server_conninfo();
   const char* values[] = {conninfo.c_str(), "postgres", nullptr};
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys, values, 1), &PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK)
-    throw std::runtime_error(std::string("test server: ") + PQerrorMessage(conn.get()));
-  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn.get(), sql.c_str()), &PQclear);
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string error = PQerrorMessage(conn_);
+    PQfinish(conn_);
+    throw std::runtime_error("test server: " + error);
+  }
+}
+
+AdminSession::~AdminSession() {
+  PQfinish(conn_);
+}
+
+std::string AdminSession::exec(const std::string& sql) {
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn_, sql.c_str()), &PQclear);
   const auto status = PQresultStatus(r.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-    throw std::runtime_error(sql + ": " + PQerrorMessage(conn.get()));
+    throw std::runtime_error(sql + ": " + PQerrorMessage(conn_));
+  return status == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 ? PQgetvalue(r.get(), 0, 0) : "";
+}
+
+void admin_exec(const std::string& sql) {
+  AdminSession().exec(sql);
 }
 
 namespace {

@@ -10,6 +10,8 @@
 #include "tenantry/db/pool.hpp"
 #include "tenantry/db/session.hpp"
 
+struct pg_conn;
+
 namespace tenantry::testing {
 
 /// Connection string of the test server: TENANTRY_TEST_DATABASE_URL, else the run's throwaway cluster.
@@ -34,6 +36,20 @@ class TestDatabase {
 
 /// Runs SQL on the test server's maintenance database, synchronously (test set-up only).
 void admin_exec(const std::string& sql);
+
+/// One connection to the test server's maintenance database, for set-up that needs a session (locks).
+class AdminSession {
+ public:
+  AdminSession();
+  ~AdminSession();
+  AdminSession(const AdminSession&) = delete;
+  AdminSession& operator=(const AdminSession&) = delete;
+  /// Runs SQL; returns the first column of the first row, or "" when there is none.
+  std::string exec(const std::string& sql);
+
+ private:
+  ::pg_conn* conn_;
+};
 
 /// A test with its own database, an io_context and a pool on it.
 class PgTest : public ::testing::Test {

@@ -1,0 +1,175 @@
+#include "tenant_test_case.hpp"
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+
+#include "apps/accounts/accounts_app.hpp"
+#include "apps/registry.hpp"
+#include "apps/routes.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/migrations/migration_runner.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
+
+namespace tenantry::testing {
+
+namespace {
+
+const migrations::MigrationPlan& shared_plan() {
+  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kShared);
+  return plan;
+}
+const migrations::MigrationPlan& tenant_plan() {
+  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kTenant);
+  return plan;
+}
+
+// The template's name carries the migrations' digests: changed migrations make a new template.
+std::string template_name() {
+  return "tenantry_tpl_" + shared_plan().digest().substr(0, 10) + "_" + tenant_plan().digest().substr(0, 10);
+}
+
+Task<void> fill_template(db::Pool& pool, const Config& config) {
+  migrations::MigrationRunner migrate(pool, apps::installed());
+  auto shared = co_await migrate.migrate_shared();
+  if (shared.kind == migrations::SchemaOutcome::Kind::kFailed) throw std::runtime_error(shared.error);
+  tenancy::TenantProvisioner provisioner(pool, migrate.tenant_plan());
+  apps::accounts::AuthService auth(config);
+  db::Session db(pool);
+  static const std::array<std::string, 2> stores{TenantTestCase::kStore, TenantTestCase::kOtherStore};
+  for (const std::string& store : stores) {
+    tenancy::NewTenant request{tenancy::SchemaName(store), "Test " + store, {}, "free"};
+    request.domains.emplace_back(TenantTestCase::host(store));
+    const auto tenant = co_await provisioner.create(request);
+    const std::vector<std::string> roles = store == TenantTestCase::kStore
+                                               ? std::vector<std::string>{"owner", "admin", "staff", "viewer"}
+                                               : std::vector<std::string>{"owner"};
+    for (const auto& role : roles) {
+      const auto id = co_await apps::accounts::ensure_user(db, auth, TenantTestCase::email(role, store),
+                                                           TenantTestCase::kPassword, role + " of " + store);
+      co_await db.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, $3)", id,
+                        tenant.id, role);
+    }
+    const auto multi =
+        co_await apps::accounts::ensure_user(db, auth, "multi@both.test", TenantTestCase::kPassword, "Multi");
+    const std::string multi_role = store == TenantTestCase::kStore ? "staff" : "admin";
+    co_await db.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, $3)", multi,
+                      tenant.id, multi_role);
+  }
+}
+
+/// Creates the template database once per test run; concurrent test processes wait on an advisory lock and
+/// the template appears under its final name only when complete.
+void ensure_template(const std::string& name, const Config& config) {
+  AdminSession admin;
+  admin.exec("SELECT pg_advisory_lock(7426)");
+  if (admin.exec("SELECT 1 FROM pg_database WHERE datname = '" + name + "'") == "1") return;
+  const std::string building = name + "_building";
+  admin.exec("DROP DATABASE IF EXISTS \"" + building + "\" WITH (FORCE)");
+  admin.exec("CREATE DATABASE \"" + building + "\" TEMPLATE template0");
+  {
+    boost::asio::io_context io;
+    db::Pool pool(io, db::PoolConfig{.connect = {.conninfo = test_server_conninfo(), .dbname = building}});
+    run_blocking(io, fill_template(pool, config));
+    pool.close();
+  }
+  admin.exec("ALTER DATABASE \"" + building + "\" RENAME TO \"" + name + "\"");
+}
+
+}  // namespace
+
+std::string TenantTestCase::email(const std::string& role, const std::string& store) {
+  return role + "@" + store + ".test";
+}
+
+TenantTestCase::TenantTestCase() {
+  config.server.listen = "127.0.0.1:0";
+  config.server.threads = 2;
+  config.server.access_log = false;
+  config.database.pool_size = 8;
+  static const std::string tpl = template_name();
+  ensure_template(tpl, config);
+  database_ = std::make_unique<TestDatabase>(tpl);
+}
+
+TenantTestCase::~TenantTestCase() {
+  client_.reset();
+  if (app_) app_->stop(false);
+  app_.reset();
+}
+
+void TenantTestCase::start() {
+  if (app_) return;
+  app_ = std::make_unique<web::Application>(
+      config, database_->conninfo(), apps::all_routes(config, tenant_plan()), shared_plan(), tenant_plan());
+  app_->start();
+  client_ = std::make_unique<HttpClient>(app_->port());
+}
+
+std::uint16_t TenantTestCase::port() {
+  start();
+  return app_->port();
+}
+
+std::string TenantTestCase::token(const std::string& role, const std::string& store) {
+  const std::string key = role + "@" + store;
+  if (auto it = tokens_.find(key); it != tokens_.end()) return it->second;
+  boost::json::object body{{"email", role == "multi" ? std::string("multi@both.test") : email(role, store)},
+                           {"password", kPassword}};
+  auto r = send("POST", "/api/auth/login", "", store, boost::json::serialize(body));
+  if (r.status != 200) throw std::runtime_error("login as " + key + " failed: " + r.body);
+  return tokens_[key] = std::string(json(r)["token"].as_string());
+}
+
+HttpResponse TenantTestCase::send(const std::string& method, const std::string& target,
+                                  const std::string& role, const std::string& store,
+                                  const std::string& body) {
+  start();
+  std::vector<std::string> headers{"Host: " + host(store)};
+  if (!role.empty()) headers.push_back("Authorization: Bearer " + token(role, store));
+  if (!body.empty()) headers.push_back("Content-Type: application/json");
+  return client_->request(method, target, headers, body);
+}
+
+HttpResponse TenantTestCase::request(const std::string& method, const std::string& target,
+                                     std::vector<std::string> headers, const std::string& body) {
+  start();
+  return client_->request(method, target, std::move(headers), body);
+}
+
+HttpResponse TenantTestCase::get(const std::string& target, const std::string& role,
+                                 const std::string& store) {
+  return send("GET", target, role, store, "");
+}
+HttpResponse TenantTestCase::post(const std::string& target, const boost::json::value& body,
+                                  const std::string& role, const std::string& store) {
+  return send("POST", target, role, store, boost::json::serialize(body));
+}
+HttpResponse TenantTestCase::patch(const std::string& target, const boost::json::value& body,
+                                   const std::string& role, const std::string& store) {
+  return send("PATCH", target, role, store, boost::json::serialize(body));
+}
+HttpResponse TenantTestCase::put(const std::string& target, const boost::json::value& body,
+                                 const std::string& role, const std::string& store) {
+  return send("PUT", target, role, store, boost::json::serialize(body));
+}
+HttpResponse TenantTestCase::del(const std::string& target, const std::string& role,
+                                 const std::string& store) {
+  return send("DELETE", target, role, store, "");
+}
+
+std::string TenantTestCase::sql(const std::string& statement, const std::string& schema) {
+  boost::asio::io_context io;
+  db::Pool pool(io, db::PoolConfig{.connect = database_->options(), .max_size = 1});
+  auto result = run_blocking(io, db::Session(pool, schema).execute_script(statement));
+  pool.close();
+  return result.size() > 0 && result.columns() > 0 && !result[0].is_null(0) ? std::string(result[0].text(0))
+                                                                            : "";
+}
+
+boost::json::object json(const HttpResponse& response) {
+  if (response.body.empty()) return {};
+  auto value = boost::json::parse(response.body);
+  return value.is_object() ? value.as_object() : boost::json::object{{"value", value}};
+}
+
+}  // namespace tenantry::testing
