@@ -16,6 +16,7 @@
 #include "tenantry/tenancy/errors.hpp"
 #include "tenantry/tenancy/tenant_directory.hpp"
 #include "tenantry/tenancy/tenant_resolver.hpp"
+#include "tenantry/web/openapi.hpp"
 
 namespace tenantry::web {
 
@@ -62,7 +63,26 @@ struct Application::Impl {
         shared_plan(shared),
         tenant_plan(tenant),
         directory(connect),
-        resolver(config.tenancy, directory) {}
+        resolver(config.tenancy, directory) {
+    // Documented from the same tables the router matches; built on first request, then cached.
+    for (auto* table : {&routes.public_routes, &routes.tenant_routes}) {
+      const bool is_public = table == &routes.public_routes;
+      table->add("GET", "/api/openapi.json",
+                 [this, table, is_public](RequestContext&) -> Task<http::Response> {
+                   auto& cached = is_public ? public_openapi : tenant_openapi;
+                   if (cached.empty())
+                     cached = boost::json::serialize(
+                         openapi_document(*table, is_public ? "Tenantry public API" : "Tenantry tenant API"));
+                   http::Response response;
+                   response.content_type = "application/json";
+                   response.body = cached;
+                   co_return response;
+                 },
+                 {.summary = "This API's OpenAPI 3.1 document", .tags = {"meta"}});
+    }
+  }
+  std::string public_openapi,
+      tenant_openapi;  // the documents, generated once (per I/O thread race is benign)
 
   Config config;
   db::ConnectOptions connect;
@@ -146,8 +166,9 @@ Task<http::Response> Application::Impl::route(const RouteTable& table, http::Req
   if (found == nullptr)
     co_return http::to_response(http::Problem::not_found("No route for " + request.path + "."));
   db::Pool* pool = co_await current_pool();
-  RequestContext context{request, found->params, tenant,
-                         db::Session(*pool, tenant ? tenant->schema.str() : std::string()), config, *pool, directory};
+  RequestContext context{
+      request, found->params, tenant,   db::Session(*pool, tenant ? tenant->schema.str() : std::string()),
+      config,  *pool,         directory};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
   try {
