@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "apps/accounts/accounts_app.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
@@ -38,15 +39,28 @@ constexpr std::array<Product, 8> kProducts{{{"SCR-IP13", "iPhone 13 screen", "sc
 }  // namespace
 
 Task<std::vector<std::string>> seed(db::Pool& pool, const migrations::MigrationPlan& tenant_plan,
-                                    const std::string& base_domain) {
+                                    const Config& config) {
   std::vector<std::string> created;
   tenancy::TenantProvisioner provisioner(pool, tenant_plan);
+  accounts::AuthService auth(config);
+  db::Session public_db(pool);
+  const auto sam =
+      co_await accounts::ensure_user(public_db, auth, "sam@techstore.demo", kDemoPassword, "Sam Fixer");
   for (const Store& store : kStores) {
     const tenancy::SchemaName schema(store.slug);
     if (co_await tenancy::TenantCatalog(pool).find(schema)) continue;
     tenancy::NewTenant request{schema, store.name, {}, store.plan};
-    request.domains.emplace_back(std::string(store.slug) + "." + base_domain);
-    co_await provisioner.create(request);
+    request.domains.emplace_back(std::string(store.slug) + "." + config.tenancy.base_domain);
+    const tenancy::Tenant tenant = co_await provisioner.create(request);
+    const auto owner =
+        co_await accounts::ensure_user(public_db, auth, "owner@" + std::string(store.slug) + ".demo",
+                                       kDemoPassword, std::string("Owner of ") + store.name);
+    co_await public_db.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, 'owner')",
+                             owner, tenant.id);
+    const std::string sam_role = store.slug == std::string_view("northwind") ? "staff" : "admin";
+    if (store.slug != std::string_view("globex"))
+      co_await public_db.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, $3)", sam,
+                               tenant.id, sam_role);
     const db::Session session(pool, schema.str());
     // Each store gets its own selection, so that the isolation of stores is visible at first sight.
     for (std::size_t i = 0; i < kProducts.size(); ++i) {

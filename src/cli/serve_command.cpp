@@ -15,6 +15,11 @@ namespace tenantry::cli {
 
 namespace {
 
+std::string api_base(const Config& config, const tenancy::Tenant& t, std::uint16_t port) {
+  return "http://" + t.primary_domain().value_or(t.schema.str() + "." + config.tenancy.base_domain) + ":" +
+         std::to_string(port);
+}
+
 void print_welcome(const Config& config, const std::vector<tenancy::Tenant>& tenants, std::uint16_t port) {
   const std::string listen = config.server.listen.substr(0, config.server.listen.rfind(':'));
   const std::string host = listen == "0.0.0.0" || listen == "127.0.0.1" ? "localhost" : listen;
@@ -22,18 +27,32 @@ void print_welcome(const Config& config, const std::vector<tenancy::Tenant>& ten
             << "\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : tenants)
-    rows.push_back({t.schema.str(), t.name, std::string(to_string(t.state)),
-                    "http://" +
-                        t.primary_domain().value_or(t.schema.str() + "." + config.tenancy.base_domain) + ":" +
-                        std::to_string(port) + "/api/"});
+    rows.push_back(
+        {t.schema.str(), t.name, std::string(to_string(t.state)), api_base(config, t, port) + "/api/"});
   if (!rows.empty()) print_table({"SLUG", "NAME", "STATE", "API"}, rows);
   std::cout << "\nTry:\n  curl http://" << host << ":" << port << "/api/\n";
-  for (std::size_t i = 0; i < tenants.size() && i < 2; ++i)
-    std::cout << "  curl http://"
-              << tenants[i].primary_domain().value_or(tenants[i].schema.str() + "." +
-                                                      config.tenancy.base_domain)
-              << ":" << port << "/api/\n";
-  std::cout << "Stop with Ctrl-C.\n" << std::endl;
+  int shown = 0;
+  for (const auto& t : tenants) {
+    if (shown == 2) break;
+    const std::string base = api_base(config, t, port);
+    if (t.schema.str() != "northwind" && t.schema.str() != "acme" && t.schema.str() != "globex") {
+      std::cout << "  curl " << base << "/api/\n";
+      ++shown;
+      continue;
+    }
+    // The demo stores: log in as their owner, then list products with the token.
+    std::cout << "\n  # " << t.name << " (demo owner owner@" << t.schema.str() << ".demo, password "
+              << apps::demo::kDemoPassword << ")\n"
+              << "  TOKEN=$(curl -s " << base << "/api/auth/login -H 'Content-Type: application/json' \\\n"
+              << "    -d '{\"email\": \"owner@" << t.schema.str() << ".demo\", \"password\": \""
+              << apps::demo::kDemoPassword << "\"}' | sed -E 's/.*\"token\":\"([^\"]+)\".*/\\1/')\n"
+              << "  curl " << base << "/api/products -H \"Authorization: Bearer $TOKEN\"\n";
+    ++shown;
+  }
+  std::cout << "\nAPI description: http://" << host << ":" << port
+            << "/api/openapi.json (and on every store host)\n"
+            << "Stop with Ctrl-C.\n"
+            << std::endl;
 }
 
 }  // namespace
@@ -66,12 +85,12 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
       }
       auto tenants = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
       if (o->demo && tenants.empty()) {
-        ctx.run(apps::demo::seed(ctx.pool(), ctx.migrations().tenant_plan(), config.tenancy.base_domain));
+        ctx.run(apps::demo::seed(ctx.pool(), ctx.migrations().tenant_plan(), config));
         tenants = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
       }
-      web::Application application(config, ctx.conninfo(), apps::all_routes(config, ctx.migrations().tenant_plan()),
-                                   ctx.migrations().shared_plan(),
-                                   ctx.migrations().tenant_plan());
+      web::Application application(config, ctx.conninfo(),
+                                   apps::all_routes(config, ctx.migrations().tenant_plan()),
+                                   ctx.migrations().shared_plan(), ctx.migrations().tenant_plan());
       application.start();
       print_welcome(config, tenants, application.port());
       int signal = 0;
