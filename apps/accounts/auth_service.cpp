@@ -5,10 +5,10 @@
 
 #include <array>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstring>
@@ -54,8 +54,8 @@ std::string base64url(const unsigned char* data, std::size_t size) {
 std::optional<std::string> unbase64url(std::string_view text, std::size_t expected) {
   std::string out(expected, '\0');
   std::size_t size = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
-                        &size, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(),
+                        nullptr, &size, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       size != expected)
     return std::nullopt;
   return out;
@@ -69,19 +69,22 @@ std::string hex(const unsigned char* data, std::size_t size) {
 }
 
 std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 [[noreturn]] void unauthenticated(std::string detail) {
-  auto problem = http::Problem{.type = "not-authenticated", .title = "Not authenticated", .status = 401,
-                               .detail = std::move(detail)};
+  auto problem = http::Problem{
+      .type = "not-authenticated", .title = "Not authenticated", .status = 401, .detail = std::move(detail)};
   throw http::ProblemError(std::move(problem));
 }
 
 }  // namespace
 
-std::string_view to_string(Role role) { return kRoles[static_cast<int>(role)]; }
+std::string_view to_string(Role role) {
+  return kRoles[static_cast<int>(role)];
+}
 
 std::optional<Role> parse_role(std::string_view name) {
   for (std::size_t i = 0; i < kRoles.size(); ++i)
@@ -108,7 +111,9 @@ AuthService::AuthService(const Config& config)
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
-AuthService::~AuthService() { hashing_->pool.join(); }
+AuthService::~AuthService() {
+  hashing_->pool.join();
+}
 
 Task<void> AuthService::load(db::Pool& pool) {
   if (!config_.auth.secret.empty()) {
@@ -192,7 +197,8 @@ Task<R> run_on(boost::asio::thread_pool& pool, F work) {
       });
     });
   };
-  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
+  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                 void(std::exception_ptr, R)>(
       initiation, boost::asio::use_awaitable, std::move(work));
 }
 
@@ -238,10 +244,11 @@ IssuedToken AuthService::issue(std::int64_t user_id, std::int64_t tenant_id, Rol
   crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key_.data()), key_.size());
   crypto_auth_hmacsha256_update(&state, payload, sizeof payload);
   crypto_auth_hmacsha256_final(&state, mac);
-  return {std::string(kTokenPrefix) + base64url(payload, sizeof payload) + "." + base64url(mac, sizeof mac), expires};
+  return {std::string(kTokenPrefix) + base64url(payload, sizeof payload) + "." + base64url(mac, sizeof mac),
+          expires};
 }
 
-Principal AuthService::authenticate(const web::RequestContext& ctx) const {
+Principal AuthService::verify(const web::RequestContext& ctx) const {
   auto header = ctx.request.header("Authorization");
   if (!header) unauthenticated("Send 'Authorization: Bearer <token>'; log in at /api/auth/login.");
   std::string_view value = *header;
@@ -257,16 +264,28 @@ Principal AuthService::authenticate(const web::RequestContext& ctx) const {
   unsigned char expected[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key_.data()), key_.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(payload->data()), payload->size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(payload->data()),
+                                payload->size());
   crypto_auth_hmacsha256_final(&state, expected);
   if (sodium_memcmp(expected, mac->data(), sizeof expected) != 0) unauthenticated("Invalid token.");
   const auto* p = reinterpret_cast<const unsigned char*>(payload->data());
-  Principal who{get64(p + 16), get64(p + 24), static_cast<Role>(std::min<int>(p[48], 3)), hex(p, 16), get64(p + 32),
-                get64(p + 40)};
-  if (ctx.tenant == nullptr || who.tenant_id != ctx.tenant->id.value)
-    unauthenticated("This token was issued for another store.");
+  Principal who{get64(p + 16), get64(p + 24), static_cast<Role>(std::min<int>(p[48], 3)),
+                hex(p, 16),    get64(p + 32), get64(p + 40)};
   if (who.expires_at <= now_us() / 1'000'000) unauthenticated("The token has expired; log in again.");
   if (revoked(who)) unauthenticated("The token has been revoked; log in again.");
+  return who;
+}
+
+Principal AuthService::authenticate(const web::RequestContext& ctx) const {
+  Principal who = verify(ctx);
+  if (ctx.tenant == nullptr || who.tenant_id != ctx.tenant->id.value)
+    unauthenticated("This token was issued for another store.");
+  return who;
+}
+
+Principal AuthService::require_platform_admin(const web::RequestContext& ctx) const {
+  Principal who = verify(ctx);
+  if (who.tenant_id != 0) unauthenticated("This is a store token; log in at /admin/api/auth/login.");
   return who;
 }
 
@@ -282,17 +301,19 @@ Principal AuthService::require(const web::RequestContext& ctx, Role role) const 
 bool AuthService::revoked(const Principal& p) const {
   const auto r = revocations_.load();
   if (r->tokens.count(p.token_id)) return true;
-  if (auto it = r->member_not_before.find({p.user_id, p.tenant_id}); it != r->member_not_before.end() &&
-                                                                      p.issued_at_us < it->second)
+  if (auto it = r->member_not_before.find({p.user_id, p.tenant_id});
+      it != r->member_not_before.end() && p.issued_at_us < it->second)
     return true;
-  if (auto it = r->user_not_before.find(p.user_id); it != r->user_not_before.end() && p.issued_at_us < it->second)
+  if (auto it = r->user_not_before.find(p.user_id);
+      it != r->user_not_before.end() && p.issued_at_us < it->second)
     return true;
   return false;
 }
 
 Task<void> AuthService::revoke_token(db::Session& db, const Principal& who) {
-  co_await db.query("INSERT INTO public.token_revocations (token_id, expires_at) VALUES ($1, to_timestamp($2))",
-                    who.token_id, who.expires_at);
+  co_await db.query(
+      "INSERT INTO public.token_revocations (token_id, expires_at) VALUES ($1, to_timestamp($2))",
+      who.token_id, who.expires_at);
   // Refused here at once; other processes follow on NOTIFY.
   auto next = std::make_shared<Revocations>(*revocations_.load());
   next->tokens.insert(who.token_id);
@@ -301,7 +322,8 @@ Task<void> AuthService::revoke_token(db::Session& db, const Principal& who) {
 
 Task<void> AuthService::revoke_member(db::Session& db, std::int64_t user_id, std::int64_t tenant_id) {
   co_await db.query(
-      "INSERT INTO public.token_revocations (user_id, tenant_id, expires_at) VALUES ($1, $2, now() + make_interval(mins "
+      "INSERT INTO public.token_revocations (user_id, tenant_id, expires_at) VALUES ($1, $2, now() + "
+      "make_interval(mins "
       "=> $3::int))",
       user_id, tenant_id, config_.auth.token_ttl_minutes);
   auto next = std::make_shared<Revocations>(*revocations_.load());
@@ -320,7 +342,8 @@ std::optional<int> AuthService::login_throttled(std::string_view address, std::s
   }
   if (++count > config_.auth.login_attempts_per_minute)
     return static_cast<int>(
-               std::chrono::duration_cast<std::chrono::seconds>(window_start + std::chrono::minutes(1) - now).count()) +
+               std::chrono::duration_cast<std::chrono::seconds>(window_start + std::chrono::minutes(1) - now)
+                   .count()) +
            1;
   return std::nullopt;
 }

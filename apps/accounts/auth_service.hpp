@@ -61,6 +61,8 @@ class AuthService {
   Principal authenticate(const web::RequestContext& ctx) const;
   /// authenticate() and at least `role` here, else 403.
   Principal require(const web::RequestContext& ctx, Role role) const;
+  /// A platform-admin token (issued with tenant id 0 by the admin login), else 401.
+  Principal require_platform_admin(const web::RequestContext& ctx) const;
 
   /// Revokes one token now in this process, and in the others once `tx` commits.
   Task<void> revoke_token(db::Session& db, const Principal& who);
@@ -72,6 +74,7 @@ class AuthService {
 
  private:
   struct Revocations;
+  Principal verify(const web::RequestContext& ctx) const;
   Task<void> reload(db::Pool& pool);
   bool revoked(const Principal& p) const;
 

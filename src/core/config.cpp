@@ -80,6 +80,7 @@ std::vector<Setting> settings(Config& c) {
       {"server.max_connections", &c.server.max_connections, {}, positive(c.server.max_connections)},
       {"server.drain_timeout_ms", &c.server.drain_timeout_ms, {}, positive(c.server.drain_timeout_ms)},
       {"server.access_log", &c.server.access_log},
+      {"server.metrics_tenant_labels", &c.server.metrics_tenant_labels, {}, positive(c.server.metrics_tenant_labels)},
       {"tenancy.resolvers",
        &c.tenancy.resolvers,
        {},

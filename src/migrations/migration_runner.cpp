@@ -62,6 +62,11 @@ std::vector<std::string> problems_of(const std::vector<AppliedMigration>& applie
 
 }  // namespace
 
+MigrationStats& migration_stats() {
+  static MigrationStats stats;
+  return stats;
+}
+
 std::size_t FleetReport::count(SchemaOutcome::Kind kind) const {
   std::size_t n = 0;
   for (const auto& o : outcomes) n += o.kind == kind;
@@ -133,6 +138,12 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
     outcome.error = e.what();
   }
   outcome.milliseconds = elapsed_ms(start);
+  auto& stats = migration_stats();
+  stats.applied += outcome.applied.size();
+  stats.microseconds += static_cast<std::uint64_t>(outcome.milliseconds * 1000);
+  ++(outcome.kind == SchemaOutcome::Kind::kFailed     ? stats.schemas_failed
+     : outcome.kind == SchemaOutcome::Kind::kMigrated ? stats.schemas_migrated
+                                                      : stats.schemas_current);
   co_return outcome;
 }
 

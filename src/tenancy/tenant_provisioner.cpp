@@ -1,6 +1,7 @@
 #include "tenantry/tenancy/tenant_provisioner.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -121,8 +122,14 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
   co_return id;
 }
 
+ProvisioningStats& provisioning_stats() {
+  static ProvisioningStats stats;
+  return stats;
+}
+
 Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
                                        std::optional<SchemaName> copy_from) {
+  const auto start = std::chrono::steady_clock::now();
   std::string error;
   try {
     db::Transaction tx = co_await db::Session(pool_, schema.str()).begin();
@@ -140,6 +147,11 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
   } catch (const std::exception& e) {
     error = e.what();
   }
+  auto& stats = provisioning_stats();
+  stats.microseconds += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+  ++(error.empty() ? stats.created : stats.failed);
   if (!error.empty()) {
     // The schema went with the rolled-back transaction; remove the reservation too.
     co_await db::Session(pool_).query("DELETE FROM tenants WHERE id = $1 AND state = 'provisioning'", id);

@@ -13,8 +13,10 @@
 #include "tenantry/core/run_blocking.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/http/problem.hpp"
+#include "tenantry/migrations/migration_runner.hpp"
 #include "tenantry/tenancy/errors.hpp"
 #include "tenantry/tenancy/tenant_directory.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
 #include "tenantry/tenancy/tenant_resolver.hpp"
 #include "tenantry/web/openapi.hpp"
 
@@ -94,13 +96,16 @@ struct Application::Impl {
   // One pool per I/O thread, found through the io_context a request's coroutine runs on: a connection lives
   // on one thread, so its requests always use that thread's pool, without locks.
   std::vector<std::pair<boost::asio::execution_context*, std::unique_ptr<db::Pool>>> pools;
-  Task<db::Pool*> current_pool() const {
+  std::unique_ptr<Metrics> metrics;
+  /// The index of the I/O thread running the calling coroutine (its pool and metrics shard).
+  Task<std::size_t> current_thread() const {
     auto executor = co_await boost::asio::this_coro::executor;
     auto* context = &boost::asio::query(executor, boost::asio::execution::context);
-    for (const auto& [io, pool] : pools)
-      if (io == context) co_return pool.get();
+    for (std::size_t i = 0; i < pools.size(); ++i)
+      if (pools[i].first == context) co_return i;
     throw std::logic_error("request on an io_context without a pool");
   }
+  Task<db::Pool*> current_pool() const { co_return pools[co_await current_thread()].second.get(); }
   std::unique_ptr<http::Server> server;
 
   db::PoolConfig pool_config() const {
@@ -112,26 +117,52 @@ struct Application::Impl {
   }
 
   Task<http::Response> handle(http::Request& request);
-  Task<http::Response> route(const RouteTable& table, http::Request& request, const tenancy::Tenant* tenant);
+  Task<http::Response> resolve_and_route(http::Request& request, std::string& route_label);
+  Task<http::Response> route(const RouteTable& table, http::Request& request, const tenancy::Tenant* tenant,
+                             std::string& route_label);
+  std::string render_metrics() const;
   Task<http::Response> readiness();
 };
 
 Task<http::Response> Application::Impl::handle(http::Request& request) {
-  // Liveness and readiness answer on every host, tenant or not.
-  if (request.path == "/healthz") co_return http::Response::json(200, {{"status", "ok"}});
-  if (request.path == "/readyz") co_return co_await readiness();
+  const auto start = std::chrono::steady_clock::now();
+  const std::string method = request.method;
+  std::string route_label = "unmatched";
+  http::Response response = co_await resolve_and_route(request, route_label);
+  const std::size_t thread = co_await current_thread();
+  metrics->record(thread, route_label, method, response.status,
+                  response.log_tenant.empty() ? std::string_view("-") : std::string_view(response.log_tenant),
+                  std::chrono::steady_clock::now() - start);
+  metrics->publish_pool(thread, pools[thread].second->stats());
+  co_return response;
+}
+
+Task<http::Response> Application::Impl::resolve_and_route(http::Request& request, std::string& route_label) {
+  // Liveness, readiness and metrics answer on every host, tenant or not.
+  if (request.path == "/healthz") {
+    route_label = "/healthz";
+    co_return http::Response::json(200, {{"status", "ok"}});
+  }
+  if (request.path == "/readyz") {
+    route_label = "/readyz";
+    co_return co_await readiness();
+  }
+  if (request.path == "/metrics") {
+    route_label = "/metrics";
+    co_return http::Response::text(200, render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  }
 
   const Resolution r = resolver.resolve(request.header("Host").value_or(""), request.header("X-Tenant"),
                                         request.path, request.remote_address);
   switch (r.kind) {
     case Resolution::Kind::kPublic:
-      co_return co_await route(routes.public_routes, request, nullptr);
+      co_return co_await route(routes.public_routes, request, nullptr, route_label);
     case Resolution::Kind::kTenant: {
       if (r.path_prefix > 0) {
         request.path.erase(0, r.path_prefix);
         if (request.path.empty()) request.path = "/";
       }
-      auto response = co_await route(routes.tenant_routes, request, r.tenant);
+      auto response = co_await route(routes.tenant_routes, request, r.tenant, route_label);
       response.log_tenant = r.tenant->schema.str();
       co_return response;
     }
@@ -154,7 +185,7 @@ Task<http::Response> Application::Impl::handle(http::Request& request) {
 }
 
 Task<http::Response> Application::Impl::route(const RouteTable& table, http::Request& request,
-                                              const tenancy::Tenant* tenant) {
+                                              const tenancy::Tenant* tenant, std::string& route_label) {
   auto match = table.match(request.method, request.path);
   if (auto* allowed = std::get_if<RouteTable::MethodNotAllowed>(&match)) {
     auto response = http::to_response(http::Problem::method_not_allowed(
@@ -165,10 +196,11 @@ Task<http::Response> Application::Impl::route(const RouteTable& table, http::Req
   auto* found = std::get_if<RouteTable::Found>(&match);
   if (found == nullptr)
     co_return http::to_response(http::Problem::not_found("No route for " + request.path + "."));
+  route_label = found->route_template();
   db::Pool* pool = co_await current_pool();
   RequestContext context{
-      request, found->params, tenant,   db::Session(*pool, tenant ? tenant->schema.str() : std::string()),
-      config,  *pool,         directory};
+      request, found->params, tenant,    db::Session(*pool, tenant ? tenant->schema.str() : std::string()),
+      config,  *pool,         directory, *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
   try {
@@ -184,6 +216,36 @@ Task<http::Response> Application::Impl::route(const RouteTable& table, http::Req
         .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};
   }
   co_return http::to_response(*failure);
+}
+
+std::string Application::Impl::render_metrics() const {
+  const auto snapshot = directory.snapshot();
+  const auto& provisioning = tenancy::provisioning_stats();
+  const auto& migrating = migrations::migration_stats();
+  std::string extra;
+  auto line = [&](const char* name, const char* type, const std::string& labels, double value) {
+    extra += std::string("# TYPE ") + name + " " + type + "\n" + name + labels + " " + std::to_string(value) +
+             "\n";
+  };
+  line("tenantry_catalog_tenants", "gauge", "", static_cast<double>(snapshot->by_schema.size()));
+  line("tenantry_catalog_reloads_total", "counter", "", static_cast<double>(directory.reloads()));
+  line("tenantry_provisioning_total", "counter", "{outcome=\"ok\"}",
+       static_cast<double>(provisioning.created));
+  line("tenantry_provisioning_failures_total", "counter", "", static_cast<double>(provisioning.failed));
+  line("tenantry_provisioning_seconds_total", "counter", "", provisioning.microseconds / 1e6);
+  line("tenantry_migrations_applied_total", "counter", "", static_cast<double>(migrating.applied));
+  line("tenantry_migration_schema_runs_total", "counter", "{outcome=\"migrated\"}",
+       static_cast<double>(migrating.schemas_migrated));
+  line("tenantry_migration_schema_failures_total", "counter", "",
+       static_cast<double>(migrating.schemas_failed));
+  line("tenantry_migration_seconds_total", "counter", "", migrating.microseconds / 1e6);
+  if (server) {
+    line("tenantry_http_connections_active", "gauge", "",
+         static_cast<double>(server->stats().active_connections));
+    line("tenantry_http_connections_rejected_total", "counter", "",
+         static_cast<double>(server->stats().rejected_connections));
+  }
+  return metrics->render(extra);
 }
 
 Task<http::Response> Application::Impl::readiness() {
@@ -238,6 +300,8 @@ void Application::start() {
   const std::size_t threads =
       options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   app.pools.resize(threads);
+  app.metrics =
+      std::make_unique<Metrics>(threads, static_cast<std::size_t>(app.config.server.metrics_tenant_labels));
   app.server = std::make_unique<http::Server>(
       options, [&app](http::Request& request) { return app.handle(request); },
       [&app](boost::asio::io_context& io, std::size_t index) {

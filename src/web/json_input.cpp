@@ -31,7 +31,9 @@ JsonInput::JsonInput(const http::Request& request) {
   object_ = std::move(value.as_object());
 }
 
-bool JsonInput::has(std::string_view field) const { return object_.contains(field); }
+bool JsonInput::has(std::string_view field) const {
+  return object_.contains(field);
+}
 
 bool JsonInput::is_null(std::string_view field) const {
   auto it = object_.find(field);
@@ -63,7 +65,9 @@ std::optional<std::string> JsonInput::string(std::string_view field, Rule rule) 
   std::int64_t length = 0;
   for (unsigned char c : s) length += (c & 0xC0) != 0x80;
   if (length < rule.min) {
-    error(std::string(field), rule.min == 1 ? "May not be blank." : "Must be at least " + std::to_string(rule.min) + " characters.");
+    error(std::string(field), rule.min == 1
+                                  ? "May not be blank."
+                                  : "Must be at least " + std::to_string(rule.min) + " characters.");
     return std::nullopt;
   }
   if (length > rule.max) {
@@ -107,8 +111,8 @@ std::optional<bool> JsonInput::boolean(std::string_view field, Rule rule) {
   return v->as_bool();
 }
 
-std::optional<std::string> JsonInput::choice(std::string_view field, const std::vector<std::string_view>& allowed,
-                                             Rule rule) {
+std::optional<std::string> JsonInput::choice(std::string_view field,
+                                             const std::vector<std::string_view>& allowed, Rule rule) {
   auto s = string(field, rule);
   if (!s) return s;
   for (auto a : allowed)
@@ -127,8 +131,8 @@ std::optional<std::string> JsonInput::email(std::string_view field, Rule rule) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   const auto at = s->find('@');
   const bool valid = at != std::string::npos && at > 0 && s->find('@', at + 1) == std::string::npos &&
-                     s->find('.', at) != std::string::npos && s->back() != '.' && s->find(' ') == std::string::npos &&
-                     s->find(".", at + 1) != at + 1;
+                     s->find('.', at) != std::string::npos && s->back() != '.' &&
+                     s->find(' ') == std::string::npos && s->find(".", at + 1) != at + 1;
   if (!valid) {
     error(std::string(field), "Enter a valid e-mail address.");
     return std::nullopt;

@@ -29,7 +29,8 @@ std::string link(const http::Request& request, std::int64_t limit, std::int64_t 
   url += request.target.substr(0, request.target.find('?'));
   std::string query;
   for (const auto& [name, value] : request.query)
-    if (name != "limit" && name != "offset") query += "&" + percent_encode(name) + "=" + percent_encode(value);
+    if (name != "limit" && name != "offset")
+      query += "&" + percent_encode(name) + "=" + percent_encode(value);
   query += "&limit=" + std::to_string(limit);
   if (offset > 0) query += "&offset=" + std::to_string(offset);
   return url + "?" + query.substr(1);
@@ -70,11 +71,14 @@ Page Page::from(const http::Request& request, std::int64_t default_limit, std::i
   return page;
 }
 
-http::Response Page::response(const http::Request& request, std::int64_t count, boost::json::array results) const {
+http::Response Page::response(const http::Request& request, std::int64_t count,
+                              boost::json::array results) const {
   boost::json::object body;
   body["count"] = count;
   body["next"] = offset + limit < count ? boost::json::value(link(request, limit, offset + limit)) : nullptr;
-  body["previous"] = offset > 0 ? boost::json::value(link(request, limit, std::max<std::int64_t>(0, offset - limit))) : nullptr;
+  body["previous"] = offset > 0
+                         ? boost::json::value(link(request, limit, std::max<std::int64_t>(0, offset - limit)))
+                         : nullptr;
   body["results"] = std::move(results);
   return http::Response::json(200, body);
 }

@@ -36,6 +36,7 @@ struct Config {
     std::int64_t max_connections = 10'000;
     std::int64_t drain_timeout_ms = 10'000;
     bool access_log = true;
+    std::int64_t metrics_tenant_labels = 20;  // busiest tenants named in /metrics; the rest are "other"
   } server;
   struct Tenancy {
     /// Order in which resolvers are tried: any of header, path, host, subdomain.

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -21,6 +23,13 @@ class MigrationError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// Process-wide migration counters, for metrics.
+struct MigrationStats {
+  std::atomic<std::uint64_t> applied{0}, schemas_migrated{0}, schemas_current{0}, schemas_failed{0},
+      microseconds{0};
+};
+MigrationStats& migration_stats();
 
 /// What happened to one schema in a run.
 struct SchemaOutcome {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,12 @@
 #include "tenantry/tenancy/tenant.hpp"
 
 namespace tenantry::tenancy {
+
+/// Process-wide provisioning counters, for metrics.
+struct ProvisioningStats {
+  std::atomic<std::uint64_t> created{0}, failed{0}, microseconds{0};
+};
+ProvisioningStats& provisioning_stats();
 
 /// What `TenantProvisioner::create` needs.
 struct NewTenant {

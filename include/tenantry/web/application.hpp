@@ -26,6 +26,8 @@ class Application {
   void wait();
   std::uint16_t port() const;
   const http::ServerStats& stats() const;
+  /// The Prometheus text of GET /metrics.
+  std::string metrics_text() const;
 
  private:
   struct Impl;

@@ -40,13 +40,16 @@ class JsonInput {
   std::optional<std::int64_t> integer(std::string_view field, Rule rule = {});
   std::optional<bool> boolean(std::string_view field, Rule rule = {});
   /// A string that must be one of `allowed`.
-  std::optional<std::string> choice(std::string_view field, const std::vector<std::string_view>& allowed, Rule rule = {});
+  std::optional<std::string> choice(std::string_view field, const std::vector<std::string_view>& allowed,
+                                    Rule rule = {});
   /// An e-mail address (lower-cased), validated loosely: one '@', a dot in the domain, no spaces.
   std::optional<std::string> email(std::string_view field, Rule rule = {});
   /// Fields not in `known` are errors: typos are not silently ignored.
   void only(const std::vector<std::string_view>& known);
 
-  void error(std::string field, std::string message) { errors_.push_back({std::move(field), std::move(message)}); }
+  void error(std::string field, std::string message) {
+    errors_.push_back({std::move(field), std::move(message)});
+  }
   bool ok() const noexcept { return errors_.empty(); }
   /// Throws ProblemError(400, validation-error) listing every field error.
   void finish() const;

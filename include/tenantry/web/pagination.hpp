@@ -16,7 +16,8 @@ struct Page {
   std::int64_t offset = 0;
 
   /// Reads limit (1–100, default 20) and offset (≥ 0); bad values → ProblemError(400).
-  static Page from(const http::Request& request, std::int64_t default_limit = 20, std::int64_t max_limit = 100);
+  static Page from(const http::Request& request, std::int64_t default_limit = 20,
+                   std::int64_t max_limit = 100);
   http::Response response(const http::Request& request, std::int64_t count, boost::json::array results) const;
 };
 

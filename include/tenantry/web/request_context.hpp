@@ -11,6 +11,7 @@
 #include "tenantry/http/response.hpp"
 #include "tenantry/http/router.hpp"
 #include "tenantry/tenancy/tenant.hpp"
+#include "tenantry/web/metrics.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -35,6 +36,8 @@ struct RequestContext {
   /// The in-memory catalog; load() it after changing the catalog so this process sees the change at once
   /// (others follow through NOTIFY).
   tenancy::TenantDirectory& tenants;
+  /// Request counters (e.g. a tenant's recent request rate for the admin console).
+  const Metrics& metrics;
 };
 
 using RouteHandler = std::function<Task<http::Response>(RequestContext&)>;
