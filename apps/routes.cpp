@@ -1,7 +1,11 @@
 #include "apps/routes.hpp"
 
 #include "apps/accounts/accounts_app.hpp"
+#include "apps/admin/admin_app.hpp"
+#include "apps/catalog/catalog_app.hpp"
 #include "apps/core/core_routes.hpp"
+#include "apps/registry.hpp"
+#include "apps/service/service_app.hpp"
 
 namespace tenantry::apps {
 
@@ -10,6 +14,9 @@ web::Routes all_routes(const Config& config, const migrations::MigrationPlan& te
   auto auth = std::make_shared<accounts::AuthService>(config);
   core::register_routes(routes);
   accounts::register_routes(routes, auth, tenant_plan);
+  catalog::register_routes(routes, auth);
+  service::register_routes(routes, auth);
+  admin::register_routes(routes, auth, installed(), tenant_plan);
   return routes;
 }
 

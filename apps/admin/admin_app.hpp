@@ -1,0 +1,22 @@
+#pragma once
+
+#include <memory>
+#include <span>
+
+#include "apps/accounts/auth_service.hpp"
+#include "tenantry/migrations/app.hpp"
+#include "tenantry/migrations/migration_plan.hpp"
+#include "tenantry/web/request_context.hpp"
+
+namespace tenantry::apps::admin {
+
+/// The audit log of platform administration (shared app, in public).
+const migrations::App& app();
+
+/// The platform admin API under /admin/api/ on the public host: tenants, domains, migrations, audit log.
+/// Only platform admins (users.is_platform_admin) can log in; every action is written to the audit log.
+void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth,
+                     std::span<const migrations::App* const> apps,
+                     const migrations::MigrationPlan& tenant_plan);
+
+}  // namespace tenantry::apps::admin

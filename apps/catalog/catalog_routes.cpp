@@ -1,0 +1,226 @@
+#include <boost/json.hpp>
+#include <exception>
+
+#include "apps/accounts/plans.hpp"
+#include "apps/catalog/catalog_app.hpp"
+#include "apps/catalog/list_query.hpp"
+#include "tenantry/db/errors.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/web/json_input.hpp"
+
+namespace tenantry::apps::catalog {
+
+namespace {
+
+using accounts::AuthService;
+using accounts::Role;
+using http::Response;
+using web::JsonInput;
+using web::RequestContext;
+
+// Amounts stay below 2^53 so that JavaScript clients read them exactly. (A bound is also needed for
+// JsonInput::integer to apply `.min = 0` at all.)
+constexpr std::int64_t kMaxAmount = 1'000'000'000'000'000;
+
+constexpr const char* kColumns =
+    "id, sku, name, description, category, price_cents, stock, created_at, updated_at";
+
+const std::vector<OrderingField> kOrderings{{"id", "id"},       {"sku", "sku"},
+                                            {"name", "name"},   {"price_cents", "price_cents"},
+                                            {"stock", "stock"}, {"created_at", "created_at"}};
+
+/// A product row (selected as kColumns) as the API shows it.
+boost::json::object product_json(const db::Row& row) {
+  return {{"id", row.get<std::int64_t>(0)},
+          {"sku", row.get<std::string>(1)},
+          {"name", row.get<std::string>(2)},
+          {"description", row.get<std::string>(3)},
+          {"category", row.get<std::string>(4)},
+          {"price_cents", row.get<std::int64_t>(5)},
+          {"stock", row.get<std::int64_t>(6)},
+          {"created_at", db::format_timestamp(row.get<db::Timestamp>(7))},
+          {"updated_at", db::format_timestamp(row.get<db::Timestamp>(8))}};
+}
+
+/// The writable fields of a product as sent; absent fields are empty (PATCH keeps their values).
+struct ProductFields {
+  std::optional<std::string> sku, name, description, category;
+  std::optional<std::int64_t> price_cents, stock;
+};
+
+enum class Write { kCreate, kReplace, kPatch };
+
+/// Validates a product body: everything required for PUT, sku/name/price_cents for POST (the rest has
+/// defaults, filled in here), nothing for PATCH. Unknown fields are errors.
+ProductFields read_product(const http::Request& request, Write write) {
+  JsonInput in(request);
+  in.only({"sku", "name", "description", "category", "price_cents", "stock"});
+  const bool all = write == Write::kReplace;
+  const bool core = all || write == Write::kCreate;
+  ProductFields p;
+  p.sku = in.string("sku", {.required = core, .min = 1, .max = 64});
+  p.name = in.string("name", {.required = core, .min = 1, .max = 200});
+  p.description = in.string("description", {.required = all, .max = 5000});
+  p.category = in.string("category", {.required = all, .max = 100});
+  p.price_cents = in.integer("price_cents", {.required = core, .min = 0, .max = kMaxAmount});
+  p.stock = in.integer("stock", {.required = all, .min = 0, .max = kMaxAmount});
+  in.finish();
+  if (write == Write::kCreate) {
+    if (!p.description) p.description = "";
+    if (!p.category) p.category = "";
+    if (!p.stock) p.stock = 0;
+  }
+  return p;
+}
+
+/// Rolls back before the error is answered. An abandoned transaction is only rolled back with its
+/// connection's next statement, and until then keeps its row locks (here the tenant's, which every product
+/// creation of the store waits for).
+Task<void> roll_back_now(db::Transaction& tx) {
+  try {
+    co_await tx.rollback();
+  } catch (const db::Error&) {
+    // The connection is lost, and with it the transaction and its locks.
+  }
+}
+
+[[noreturn]] void product_not_found(std::int64_t id) {
+  web::fail(404, "not-found", "Not found", "No product with id " + std::to_string(id) + ".");
+}
+
+[[noreturn]] void duplicate_sku(const std::string& sku) {
+  web::fail(409, "duplicate-sku", "Duplicate SKU", "A product with SKU '" + sku + "' exists in this store.");
+}
+
+Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
+  auth.require(ctx, Role::kViewer);
+  ListQuery q(ctx.request);
+  if (auto text = q.text("q"))
+    q.where("strpos(lower(name), lower($?)) > 0 OR strpos(lower(sku), lower($?)) > 0", *text);
+  if (auto category = q.text("category")) q.where("category = $?", *category);
+  if (auto min = q.integer("min_price")) q.where("price_cents >= $?", *min);
+  if (auto max = q.integer("max_price")) q.where("price_cents <= $?", *max);
+  if (auto in_stock = q.boolean("in_stock")) q.where("(stock > 0) = $?", *in_stock);
+  q.order(kOrderings, "id");
+  q.finish();
+
+  const std::string count_sql = "SELECT count(*) FROM products" + q.where_sql();
+  db::ParamList count_params = q.params();
+  auto count = co_await ctx.db.execute(count_sql, std::move(count_params));
+  const std::string rows_sql =
+      std::string("SELECT ") + kColumns + " FROM products" + q.where_sql() + q.order_page_sql();
+  db::ParamList rows_params = q.rows_params();
+  auto rows = co_await ctx.db.execute(rows_sql, std::move(rows_params));
+  boost::json::array results;
+  for (auto row : rows) results.push_back(product_json(row));
+  co_return q.page().response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
+}
+
+Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
+  auth.require(ctx, Role::kStaff);
+  const ProductFields p = read_product(ctx.request, Write::kCreate);
+  // A plan without max_products (e.g. enterprise) needs neither the lock nor the count.
+  const auto plan = ctx.config.plans.find(ctx.tenant->plan);
+  const bool limited = plan == ctx.config.plans.end() || plan->second.max_products.has_value();
+  boost::json::object created;
+  db::Transaction tx = co_await ctx.db.begin();
+  std::exception_ptr failure;
+  try {
+    if (limited) {
+      // Product creations of one store take turns from here to commit, so concurrent requests cannot
+      // together pass the plan's limit. The row lock is the one member changes take too.
+      co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", ctx.tenant->id);
+      auto count = co_await tx.query("SELECT count(*) FROM products");
+      accounts::check_plan_limit(ctx.config, *ctx.tenant, accounts::PlanLimit::kProducts,
+                                 count.one().get<std::int64_t>(0));
+    }
+    auto row =
+        co_await tx.query(std::string("INSERT INTO products (sku, name, description, category, price_cents, "
+                                      "stock) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ") +
+                              kColumns,
+                          p.sku, p.name, p.description, p.category, p.price_cents, p.stock);
+    co_await tx.commit();
+    created = product_json(row.one());
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    co_await roll_back_now(tx);
+    try {
+      std::rethrow_exception(failure);
+    } catch (const db::UniqueViolation&) {
+      duplicate_sku(p.sku.value_or(""));
+    }
+  }
+  co_return Response::json(201, created);
+}
+
+// The hot path: one statement, no transaction.
+Task<Response> get_product(RequestContext& ctx, const AuthService& auth) {
+  auth.require(ctx, Role::kViewer);
+  const auto id = *ctx.params.get_int("id");
+  auto rows = co_await ctx.db.query(std::string("SELECT ") + kColumns + " FROM products WHERE id = $1", id);
+  if (rows.empty()) product_not_found(id);
+  co_return Response::json(200, product_json(rows.one()));
+}
+
+/// PUT (every field given) and PATCH (the fields given). updated_at moves only when a value changes.
+Task<Response> update_product(RequestContext& ctx, const AuthService& auth, Write write) {
+  auth.require(ctx, Role::kStaff);
+  const auto id = *ctx.params.get_int("id");
+  const ProductFields p = read_product(ctx.request, write);
+  std::optional<Response> response;
+  bool duplicate = false;
+  try {
+    auto rows = co_await ctx.db.query(
+        std::string("UPDATE products SET sku = COALESCE($2::text, sku), name = COALESCE($3::text, name), "
+                    "description = COALESCE($4::text, description), category = COALESCE($5::text, category), "
+                    "price_cents = COALESCE($6::bigint, price_cents), stock = COALESCE($7::bigint, stock), "
+                    "updated_at = CASE WHEN (COALESCE($2::text, sku), COALESCE($3::text, name), "
+                    "COALESCE($4::text, description), COALESCE($5::text, category), "
+                    "COALESCE($6::bigint, price_cents), COALESCE($7::bigint, stock)) IS DISTINCT FROM "
+                    "(sku, name, description, category, price_cents, stock) THEN now() ELSE updated_at END "
+                    "WHERE id = $1 RETURNING ") +
+            kColumns,
+        id, p.sku, p.name, p.description, p.category, p.price_cents, p.stock);
+    if (rows.empty()) product_not_found(id);
+    response = Response::json(200, product_json(rows.one()));
+  } catch (const db::UniqueViolation&) {
+    duplicate = true;
+  }
+  if (duplicate) duplicate_sku(p.sku.value_or(""));
+  co_return std::move(*response);
+}
+
+Task<Response> delete_product(RequestContext& ctx, const AuthService& auth) {
+  auth.require(ctx, Role::kStaff);
+  const auto id = *ctx.params.get_int("id");
+  // Tickets that name the product keep their history: their product_id becomes NULL (ON DELETE SET NULL).
+  auto result = co_await ctx.db.query("DELETE FROM products WHERE id = $1", id);
+  if (result.affected_rows() == 0) product_not_found(id);
+  co_return Response::empty(204);
+}
+
+}  // namespace
+
+void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
+  auto& t = routes.tenant_routes;
+  t.add("GET", "/api/products", [auth](RequestContext& ctx) { return list_products(ctx, *auth); },
+        {.summary = "List products (filters q, category, min_price, max_price, in_stock; ordering; pages)",
+         .tags = {"catalog"}});
+  t.add("POST", "/api/products", [auth](RequestContext& ctx) { return create_product(ctx, *auth); },
+        {.summary = "Create a product", .tags = {"catalog"}});
+  t.add("GET", "/api/products/{id:int}", [auth](RequestContext& ctx) { return get_product(ctx, *auth); },
+        {.summary = "Get a product", .tags = {"catalog"}});
+  t.add("PUT", "/api/products/{id:int}",
+        [auth](RequestContext& ctx) { return update_product(ctx, *auth, Write::kReplace); },
+        {.summary = "Replace a product's fields", .tags = {"catalog"}});
+  t.add("PATCH", "/api/products/{id:int}",
+        [auth](RequestContext& ctx) { return update_product(ctx, *auth, Write::kPatch); },
+        {.summary = "Change some of a product's fields", .tags = {"catalog"}});
+  t.add("DELETE", "/api/products/{id:int}",
+        [auth](RequestContext& ctx) { return delete_product(ctx, *auth); },
+        {.summary = "Delete a product", .tags = {"catalog"}});
+}
+
+}  // namespace tenantry::apps::catalog

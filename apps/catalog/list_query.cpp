@@ -1,0 +1,112 @@
+#include "apps/catalog/list_query.hpp"
+
+#include <charconv>
+
+#include "tenantry/web/json_input.hpp"
+
+namespace tenantry::apps::catalog {
+
+ListQuery::ListQuery(const http::Request& request) : request_(request) {
+  // Page::from stops at its first bad value; its errors join ours so that the client sees all of them.
+  try {
+    page_ = web::Page::from(request);
+  } catch (const http::ProblemError& e) {
+    errors_ = e.problem().errors;
+  }
+}
+
+std::optional<std::int64_t> ListQuery::integer(std::string_view name) {
+  auto text = request_.query_param(name);
+  if (!text) return std::nullopt;
+  std::int64_t v = 0;
+  const char* end = text->data() + text->size();
+  auto [p, ec] = std::from_chars(text->data(), end, v);
+  if (text->empty() || ec != std::errc{} || p != end) {
+    errors_.push_back({std::string(name), "Must be an integer."});
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> ListQuery::boolean(std::string_view name) {
+  auto text = request_.query_param(name);
+  if (!text) return std::nullopt;
+  if (*text == "true" || *text == "1") return true;
+  if (*text == "false" || *text == "0") return false;
+  errors_.push_back({std::string(name), "Must be true or false."});
+  return std::nullopt;
+}
+
+std::optional<std::string> ListQuery::choice(std::string_view name,
+                                             const std::vector<std::string_view>& allowed) {
+  auto text = request_.query_param(name);
+  if (!text) return std::nullopt;
+  std::string list;
+  for (auto a : allowed) {
+    if (*text == a) return text;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  errors_.push_back({std::string(name), "Must be one of: " + list + "."});
+  return std::nullopt;
+}
+
+void ListQuery::add_condition(std::string_view condition) {
+  const std::string placeholder = "$" + std::to_string(params_.size());
+  std::string sql;
+  for (std::size_t i = 0; i < condition.size(); ++i) {
+    if (condition[i] == '$' && i + 1 < condition.size() && condition[i + 1] == '?') {
+      sql += placeholder;
+      ++i;
+    } else {
+      sql += condition[i];
+    }
+  }
+  where_ += (where_.empty() ? " WHERE (" : " AND (") + sql + ")";
+}
+
+void ListQuery::order(const std::vector<OrderingField>& allowed, std::string_view fallback) {
+  auto requested = request_.query_param("ordering");
+  const std::string spec = requested && !requested->empty() ? *requested : std::string(fallback);
+  std::string order_by;
+  bool has_id = false;
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    const std::size_t comma = std::min(spec.find(',', start), spec.size());
+    std::string_view term(spec.data() + start, comma - start);
+    start = comma + 1;
+    const bool descending = term.starts_with('-');
+    if (descending) term.remove_prefix(1);
+    const OrderingField* field = nullptr;
+    for (const auto& f : allowed)
+      if (f.name == term) field = &f;
+    if (field == nullptr) {
+      std::string names;
+      for (const auto& f : allowed) names += (names.empty() ? "" : ", ") + std::string(f.name);
+      errors_.push_back({"ordering", "Unknown ordering field '" + std::string(term) + "'; allowed: " + names +
+                                         " (each optionally prefixed with '-')."});
+      return;
+    }
+    has_id |= field->name == "id";
+    order_by += (order_by.empty() ? "" : ", ") + std::string(field->sql) + (descending ? " DESC" : "");
+  }
+  if (!has_id) order_by += ", id";
+  order_by_ = " ORDER BY " + order_by;
+}
+
+void ListQuery::finish() const {
+  if (!errors_.empty()) throw http::ProblemError(web::validation_problem(errors_));
+}
+
+std::string ListQuery::order_page_sql() const {
+  const auto n = params_.size();
+  return order_by_ + " LIMIT $" + std::to_string(n + 1) + " OFFSET $" + std::to_string(n + 2);
+}
+
+db::ParamList ListQuery::rows_params() const {
+  db::ParamList params = params_;
+  params.add(page_.limit);
+  params.add(page_.offset);
+  return params;
+}
+
+}  // namespace tenantry::apps::catalog

@@ -1,0 +1,81 @@
+// `tenantry admin create-user EMAIL`: the first platform admin (and any later one).
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "apps/accounts/accounts_app.hpp"
+#include "cli/cli_context.hpp"
+#include "tenantry/db/session.hpp"
+
+namespace tenantry::cli {
+
+namespace {
+
+std::string read_hidden(const char* prompt) {
+  std::cerr << prompt << std::flush;
+  termios before{};
+  tcgetattr(STDIN_FILENO, &before);
+  termios hidden = before;
+  hidden.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &hidden);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &before);
+  std::cerr << "\n";
+  return line;
+}
+
+Task<void> make_admin(db::Pool& pool, apps::accounts::AuthService& auth, std::string email,
+                      std::string password, std::string name) {
+  const db::Session session(pool);
+  const std::string hash = co_await auth.hash_password(std::move(password));
+  co_await session.query(
+      "INSERT INTO users (email, password_hash, display_name, is_platform_admin) VALUES ($1, $2, $3, true) "
+      "ON CONFLICT (lower(email)) DO UPDATE SET password_hash = EXCLUDED.password_hash, is_platform_admin = "
+      "true, "
+      "updated_at = now()",
+      email, hash, name);
+}
+
+}  // namespace
+
+void add_admin_command(CLI::App& app, CliContext& ctx) {
+  auto* admin = app.add_subcommand("admin", "Platform administration");
+  admin->require_subcommand(1);
+  auto* create =
+      admin->add_subcommand("create-user", "Create a platform admin (or make an existing user one)");
+  struct Options {
+    std::string email, name;
+    bool password_stdin = false;
+  };
+  auto o = std::make_shared<Options>();
+  create->add_option("email", o->email, "E-mail address")->required();
+  create->add_option("--name", o->name, "Display name");
+  create->add_flag("--password-stdin", o->password_stdin, "Read the password from standard input");
+  create->callback([&ctx, o] {
+    ctx.action = [&ctx, o] {
+      std::string email = o->email;
+      for (char& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (email.find('@') == std::string::npos || email.find(' ') != std::string::npos)
+        throw CLI::ValidationError("email", "not an e-mail address: " + o->email);
+      std::string password;
+      if (o->password_stdin) {
+        std::getline(std::cin, password);
+      } else if (::isatty(STDIN_FILENO)) {
+        password = read_hidden("Password: ");
+        if (read_hidden("Again: ") != password) throw CommandError("the passwords differ");
+      } else {
+        throw CommandError("no terminal to ask for the password: use --password-stdin");
+      }
+      if (password.size() < 10) throw CommandError("the password must have at least 10 characters");
+      apps::accounts::AuthService auth(ctx.config());
+      ctx.run(make_admin(ctx.pool(), auth, email, std::move(password), o->name));
+      std::cout << email << " is a platform admin\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace tenantry::cli
