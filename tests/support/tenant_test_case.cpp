@@ -55,6 +55,9 @@ Task<void> fill_template(db::Pool& pool, const Config& config) {
     co_await db.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, $3)", multi,
                       tenant.id, multi_role);
   }
+  const auto admin = co_await apps::accounts::ensure_user(db, auth, TenantTestCase::kPlatformAdmin,
+                                                          TenantTestCase::kPassword, "Platform admin");
+  co_await db.query("UPDATE users SET is_platform_admin = true WHERE id = $1", admin);
 }
 
 /// Creates the template database once per test run; concurrent test processes wait on an advisory lock and
@@ -118,6 +121,20 @@ std::string TenantTestCase::token(const std::string& role, const std::string& st
   auto r = send("POST", "/api/auth/login", "", store, boost::json::serialize(body));
   if (r.status != 200) throw std::runtime_error("login as " + key + " failed: " + r.body);
   return tokens_[key] = std::string(json(r)["token"].as_string());
+}
+
+std::string TenantTestCase::admin_token() {
+  if (auto it = tokens_.find("platform-admin"); it != tokens_.end()) return it->second;
+  const boost::json::object body{{"email", kPlatformAdmin}, {"password", kPassword}};
+  auto r = request("POST", "/admin/api/auth/login", {"Host: localhost"}, boost::json::serialize(body));
+  if (r.status != 200) throw std::runtime_error("admin login failed: " + r.body);
+  return tokens_["platform-admin"] = std::string(json(r)["token"].as_string());
+}
+
+HttpResponse TenantTestCase::admin(const std::string& method, const std::string& target,
+                                   const std::string& body) {
+  std::vector<std::string> headers{"Host: localhost", "Authorization: Bearer " + admin_token()};
+  return request(method, target, std::move(headers), body);
 }
 
 HttpResponse TenantTestCase::send(const std::string& method, const std::string& target,

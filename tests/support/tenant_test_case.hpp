@@ -31,6 +31,8 @@ class TenantTestCase : public ::testing::Test {
   static constexpr const char* kPassword = "password-123";
   static constexpr const char* kStore = "store";
   static constexpr const char* kOtherStore = "other";
+  /// A platform admin (users.is_platform_admin), for /admin/api/.
+  static constexpr const char* kPlatformAdmin = "root@platform.test";
 
   /// The host of a store, e.g. "store.localhost".
   static std::string host(const std::string& store = kStore) { return store + ".localhost"; }
@@ -57,6 +59,10 @@ class TenantTestCase : public ::testing::Test {
                    const std::string& role = "owner", const std::string& store = kStore);
   HttpResponse del(const std::string& target, const std::string& role = "owner",
                    const std::string& store = kStore);
+  /// A platform-admin token (logged in once per test).
+  std::string admin_token();
+  /// A request to the admin API on the public host, as the platform admin.
+  HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "");
   /// Any request; `headers` are "Name: value" lines and must include Host.
   HttpResponse request(const std::string& method, const std::string& target, std::vector<std::string> headers,
                        const std::string& body = "");

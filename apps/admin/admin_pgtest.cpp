@@ -1,0 +1,207 @@
+// The platform admin API over HTTP, its audit log, and /metrics.
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tenant_test_case.hpp"
+
+namespace tenantry::apps::admin {
+namespace {
+
+using testing::json;
+
+class AdminTest : public testing::TenantTestCase {
+ protected:
+  /// The audit entries for an action, newest first.
+  boost::json::array audit(const std::string& action) {
+    auto r = admin("GET", "/admin/api/audit?action=" + action);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json(r)["results"].as_array();
+  }
+};
+
+TEST_F(AdminTest, OnlyPlatformAdminsGetIn) {
+  EXPECT_EQ(request("GET", "/admin/api/tenants", {"Host: localhost"}).status, 401);
+  auto store_owner = request("POST", "/admin/api/auth/login", {"Host: localhost"},
+                             R"({"email": "owner@store.test", "password": "password-123"})");
+  EXPECT_EQ(store_owner.status, 403);
+  auto wrong = request("POST", "/admin/api/auth/login", {"Host: localhost"},
+                       R"({"email": "root@platform.test", "password": "nope nope nope"})");
+  EXPECT_EQ(wrong.status, 401);
+  // A store token is no admin token.
+  EXPECT_EQ(
+      request("GET", "/admin/api/tenants", {"Host: localhost", "Authorization: Bearer " + token("owner")})
+          .status,
+      401);
+  EXPECT_EQ(admin("GET", "/admin/api/tenants").status, 200);
+}
+
+TEST_F(AdminTest, ListsSearchesAndFiltersTenants) {
+  auto all = json(admin("GET", "/admin/api/tenants"));
+  EXPECT_EQ(all["count"], 2);
+  auto by_domain = json(admin("GET", "/admin/api/tenants?q=other.local"));
+  ASSERT_EQ(by_domain["count"], 1);
+  EXPECT_EQ(by_domain["results"].at(0).at("slug"), "other");
+  EXPECT_EQ(json(admin("GET", "/admin/api/tenants?state=suspended"))["count"], 0);
+  EXPECT_EQ(json(admin("GET", "/admin/api/tenants?plan=free&limit=1"))["next"].is_string(), true);
+}
+
+TEST_F(AdminTest, CreatesTenantsWithFieldErrorsAndAudit) {
+  auto bad = admin("POST", "/admin/api/tenants", R"({"slug": "Bad Slug", "name": "", "plan": "gold"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json(bad)["errors"].as_array().size(), 3u);
+  auto created = admin("POST", "/admin/api/tenants", R"({"slug": "fresh", "name": "Fresh", "plan": "pro"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(json(created)["domains"].at(0).at("domain"), "fresh.localhost");
+  EXPECT_EQ(request("GET", "/api/", {"Host: fresh.localhost"}).status, 200);
+  EXPECT_EQ(admin("POST", "/admin/api/tenants", R"({"slug": "fresh", "name": "Again"})").status, 409);
+  auto entries = audit("tenant.create");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries.at(0).at("outcome"), "error");  // the conflict
+  EXPECT_EQ(entries.at(1).at("outcome"), "ok");
+  EXPECT_EQ(entries.at(1).at("tenant"), "fresh");
+  EXPECT_EQ(entries.at(1).at("actor"), "root@platform.test");
+}
+
+TEST_F(AdminTest, SuspendResumeArchiveAndDropWithConfirmation) {
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/store/suspend", R"({"reason": "unpaid"})").status, 200);
+  EXPECT_EQ(request("GET", "/api/", {"Host: store.localhost"}).status, 403);
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/store/resume").status, 200);
+  EXPECT_EQ(request("GET", "/api/", {"Host: store.localhost"}).status, 200);
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/store/archive").status, 200);
+  EXPECT_EQ(request("GET", "/api/", {"Host: store.localhost"}).status, 404);
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/nobody/suspend").status, 404);
+  EXPECT_EQ(admin("DELETE", "/admin/api/tenants/other", "{}").status, 400);
+  EXPECT_EQ(admin("DELETE", "/admin/api/tenants/other", R"({"confirm": "store"})").status, 400);
+  EXPECT_EQ(sql("SELECT count(*) FROM tenants WHERE schema_name = 'other'", ""), "1");
+  EXPECT_EQ(admin("DELETE", "/admin/api/tenants/other", R"({"confirm": "other"})").status, 204);
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'other'", ""), "0");
+  for (const char* action : {"tenant.resume", "tenant.archive"})
+    EXPECT_EQ(audit(action).size(), 1u) << action;
+  auto suspends = audit("tenant.suspend");  // the one for "nobody" failed, and is audited too
+  ASSERT_EQ(suspends.size(), 2u);
+  EXPECT_EQ(suspends.at(0).at("outcome"), "error");
+  EXPECT_EQ(suspends.at(1).at("detail").at("reason"), "unpaid");
+  auto drops = audit("tenant.drop");
+  ASSERT_EQ(drops.size(), 3u);
+  EXPECT_EQ(drops.at(0).at("outcome"), "ok");
+  EXPECT_EQ(drops.at(2).at("outcome"), "error");
+}
+
+TEST_F(AdminTest, UpdatesNameAndPlanAndShowsDetail) {
+  EXPECT_EQ(admin("PATCH", "/admin/api/tenants/store", R"({"plan": "nope"})").status, 400);
+  auto updated = admin("PATCH", "/admin/api/tenants/store", R"({"name": "Renamed", "plan": "pro"})");
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  get("/api/me");  // one request for the counters
+  auto detail = json(admin("GET", "/admin/api/tenants/store"));
+  EXPECT_EQ(detail["name"], "Renamed");
+  EXPECT_EQ(detail["plan"], "pro");
+  EXPECT_EQ(detail["member_count"], 5);
+  EXPECT_GT(detail["schema_size_bytes"].as_int64(), 0);
+  EXPECT_TRUE(detail["migrations"].at("pending").as_array().empty());
+  EXPECT_GE(detail["requests"].at("total").to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(detail["requests"].at("per_minute_last_hour").as_array().size(), 60u);
+  EXPECT_EQ(audit("tenant.update").size(), 2u);
+  EXPECT_EQ(admin("GET", "/admin/api/tenants/nobody").status, 404);
+}
+
+TEST_F(AdminTest, ManagesDomains) {
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/store/domains", R"({"domain": "bad domain"})").status, 400);
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/store/domains", R"({"domain": "Shop.Example.com"})").status,
+            200);
+  EXPECT_EQ(request("GET", "/api/", {"Host: shop.example.com"}).status, 200);
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/other/domains", R"({"domain": "shop.example.com"})").status,
+            409);
+  auto primary = admin("POST", "/admin/api/tenants/store/domains/shop.example.com/primary");
+  ASSERT_EQ(primary.status, 200);
+  EXPECT_EQ(json(primary)["domains"].at(0).at("domain"), "shop.example.com");
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/other/domains/shop.example.com/primary").status, 404);
+  EXPECT_EQ(admin("DELETE", "/admin/api/tenants/store/domains/shop.example.com").status, 200);
+  EXPECT_EQ(request("GET", "/api/", {"Host: shop.example.com"}).status, 404);
+  EXPECT_EQ(audit("domain.add").size(), 3u);
+  EXPECT_EQ(audit("domain.set_primary").size(), 2u);
+  EXPECT_EQ(audit("domain.remove").size(), 1u);
+}
+
+TEST_F(AdminTest, MigrationStatusAndAFleetRunReportingProgress) {
+  auto status = json(admin("GET", "/admin/api/migrations"));
+  EXPECT_EQ(status["schemas"].as_array().size(), 3u);  // public + 2 stores
+  sql("UPDATE tenants SET migrations_digest = NULL", "");
+  auto started = admin("POST", "/admin/api/migrations/runs");
+  ASSERT_EQ(started.status, 202);
+  const auto id = json(started)["id"].as_int64();
+  boost::json::object run;
+  for (int i = 0; i < 100; ++i) {
+    run = json(admin("GET", "/admin/api/migrations/runs/" + std::to_string(id)));
+    if (run["finished"].as_bool()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(run["finished"].as_bool());
+  EXPECT_EQ(run["total"], 2);
+  EXPECT_EQ(run["done"], 2);
+  EXPECT_EQ(run["current"], 2);
+  EXPECT_EQ(run["results"].as_array().size(), 2u);
+  EXPECT_EQ(admin("GET", "/admin/api/migrations/runs/999").status, 404);
+  EXPECT_EQ(audit("migrations.run").size(), 1u);
+}
+
+TEST_F(AdminTest, AuditCanBeFilteredByTenantAndOutcome) {
+  admin("POST", "/admin/api/tenants/store/suspend");
+  admin("POST", "/admin/api/tenants/other/suspend");
+  admin("POST", "/admin/api/tenants/nobody/suspend");
+  auto by_tenant = json(admin("GET", "/admin/api/audit?tenant=other"));
+  EXPECT_EQ(by_tenant["count"], 1);
+  auto failures = json(admin("GET", "/admin/api/audit?outcome=error"));
+  EXPECT_EQ(failures["count"], 1);
+}
+
+// /metrics parsed and checked against the requests made.
+TEST_F(AdminTest, MetricsCountTheRequestsMade) {
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get("/api/me", "owner").status, 200);
+  EXPECT_EQ(get("/api/me", "owner", kOtherStore).status, 200);
+  EXPECT_EQ(get("/api/nothing", "owner").status, 404);
+  auto r = request("GET", "/metrics", {"Host: localhost"});
+  ASSERT_EQ(r.status, 200);
+  std::map<std::string, double> samples;
+  const std::regex line(R"(^([a-z_]+(\{[^}]*\})?) ([0-9.e+-]+)$)");
+  std::istringstream in(r.body);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (std::regex_match(l, m, line)) samples[m[1]] = std::stod(m[3]);
+  }
+  EXPECT_EQ(
+      samples[R"(tenantry_http_requests_total{route="/api/me",method="GET",status="200",tenant="store"})"],
+      3);
+  EXPECT_EQ(
+      samples[R"(tenantry_http_requests_total{route="/api/me",method="GET",status="200",tenant="other"})"],
+      1);
+  EXPECT_EQ(
+      samples[R"(tenantry_http_requests_total{route="unmatched",method="GET",status="404",tenant="store"})"],
+      1);
+  EXPECT_GE(samples[R"(tenantry_http_request_duration_seconds_count{route="/api/me"})"], 4);
+  EXPECT_EQ(samples["tenantry_catalog_tenants"], 2);
+  EXPECT_GE(samples["tenantry_db_round_trips_total"], 4);
+  EXPECT_TRUE(samples.count(R"(tenantry_db_pool_connections{thread="0",state="idle"})"));
+}
+
+TEST_F(AdminTest, MetricsBoundTheTenantLabel) {
+  config.server.metrics_tenant_labels = 1;
+  ASSERT_EQ(admin("POST", "/admin/api/tenants", R"({"slug": "third", "name": "Third"})").status, 201);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(request("GET", "/api/", {"Host: store.localhost"}).status, 200);
+  EXPECT_EQ(request("GET", "/api/", {"Host: third.localhost"}).status, 200);
+  EXPECT_EQ(request("GET", "/api/", {"Host: third.localhost"}).status, 200);
+  const auto body = request("GET", "/metrics", {"Host: localhost"}).body;
+  // The busiest tenant keeps its name; the others are summed under "other".
+  EXPECT_NE(
+      body.find(R"(tenantry_http_requests_total{route="/api/",method="GET",status="200",tenant="store"} 3)"),
+      std::string::npos)
+      << body;
+  EXPECT_NE(
+      body.find(R"(tenantry_http_requests_total{route="/api/",method="GET",status="200",tenant="other"} 2)"),
+      std::string::npos)
+      << body;
+  EXPECT_EQ(body.find(R"(tenant="third")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tenantry::apps::admin
