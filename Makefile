@@ -23,6 +23,11 @@ run: build
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $$(( $(JOBS) * 2 ))
 
+# The benchmark harness (issue 6): builds Release in build-bench, runs bench/run; options via BENCH_ARGS,
+# e.g. `make bench BENCH_ARGS="--quick"`. Results in bench/results/, see docs/performance.md.
+bench: deps
+	@bench/run $(BENCH_ARGS)
+
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 

@@ -18,3 +18,20 @@ function(tenantry_add_migrations)
     VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE "${out}")
 endfunction()
+
+# tenantry_embed_files(TARGET <target> NAME <name> NAMESPACE <c++ namespace> FILES <files>...)
+#
+# Embeds static files (e.g. the admin console) into <target>: the generated source defines
+# `std::span<const tenantry::EmbeddedFile> <namespace>::<name>()` with each file's name and content.
+function(tenantry_embed_files)
+  cmake_parse_arguments(ARG "" "TARGET;NAME;NAMESPACE" "FILES" ${ARGN})
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_files.cpp")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DNAME=${ARG_NAME} -DNAMESPACE=${ARG_NAMESPACE} "-DFILES=${ARG_FILES}" -DOUT=${out}
+            -P "${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake"
+    DEPENDS ${ARG_FILES} "${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake"
+    COMMENT "Embedding ${ARG_NAME}"
+    VERBATIM)
+  target_sources(${ARG_TARGET} PRIVATE "${out}")
+endfunction()

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "apps/admin/admin_app.hpp"
+#include "tenantry/core/embedded_file.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
@@ -207,7 +208,8 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state) {
     }
     if (!errors.empty()) throw http::ProblemError(web::validation_problem(std::move(errors)));
   }
-  if (request.domains.empty()) request.domains.emplace_back(*slug + "." + ctx.config.tenancy.base_domain);
+  if (request.domains.empty())
+    request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
   tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan);
   const tenancy::Tenant tenant = co_await provisioner.create(request);
   co_await ctx.tenants.load(ctx.pool);
@@ -238,11 +240,31 @@ Task<void> run_fleet(db::Pool& pool, std::span<const migrations::App* const> app
 
 }  // namespace
 
+std::span<const EmbeddedFile> console_files();
+
 void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth,
                      std::span<const migrations::App* const> apps,
                      const migrations::MigrationPlan& tenant_plan) {
   auto state = std::make_shared<AdminState>(auth, apps, tenant_plan);
   auto& r = routes.public_routes;
+
+  // The console: static files compiled into the binary.
+  for (const EmbeddedFile& file : console_files()) {
+    const std::string path = file.name == "index.html" ? "/admin/" : "/admin/" + std::string(file.name);
+    const std::string type = file.name.ends_with(".css")  ? "text/css; charset=utf-8"
+                             : file.name.ends_with(".js") ? "text/javascript; charset=utf-8"
+                                                          : "text/html; charset=utf-8";
+    r.add("GET", path,
+          [content = file.content, type](RequestContext&) -> Task<Response> {
+            Response response = Response::text(200, std::string(content), type);
+            response.add_header("Cache-Control", "no-cache");
+            response.add_header("Content-Security-Policy",
+                                "default-src 'self'; style-src 'self' 'unsafe-inline'");
+            response.add_header("X-Content-Type-Options", "nosniff");
+            co_return response;
+          },
+          {.summary = "Admin console: " + std::string(file.name), .tags = {"console"}});
+  }
 
   r.add("POST", "/admin/api/auth/login",
         [state](RequestContext& ctx) -> Task<Response> {

@@ -22,8 +22,12 @@ using web::RequestContext;
 // JsonInput::integer to apply `.min = 0` at all.)
 constexpr std::int64_t kMaxAmount = 1'000'000'000'000'000;
 
-constexpr const char* kColumns =
-    "id, sku, name, description, category, price_cents, stock, created_at, updated_at";
+#define TENANTRY_PRODUCT_COLUMNS \
+  "id, sku, name, description, category, price_cents, stock, created_at, updated_at"
+constexpr const char* kColumns = TENANTRY_PRODUCT_COLUMNS;
+// A literal, so that the hot path builds no string per request.
+constexpr const char* kSelectById = "SELECT " TENANTRY_PRODUCT_COLUMNS " FROM products WHERE id = $1";
+#undef TENANTRY_PRODUCT_COLUMNS
 
 const std::vector<OrderingField> kOrderings{{"id", "id"},       {"sku", "sku"},
                                             {"name", "name"},   {"price_cents", "price_cents"},
@@ -159,7 +163,7 @@ Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
 Task<Response> get_product(RequestContext& ctx, const AuthService& auth) {
   auth.require(ctx, Role::kViewer);
   const auto id = *ctx.params.get_int("id");
-  auto rows = co_await ctx.db.query(std::string("SELECT ") + kColumns + " FROM products WHERE id = $1", id);
+  auto rows = co_await ctx.db.query(kSelectById, id);
   if (rows.empty()) product_not_found(id);
   co_return Response::json(200, product_json(rows.one()));
 }

@@ -1,5 +1,6 @@
 #include "tenantry/tenancy/schema_name.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "tenantry/tenancy/domain_name.hpp"
@@ -63,6 +64,12 @@ std::string DomainName::why_invalid(std::string_view v) {
 
 DomainName::DomainName(std::string_view value) : value_(normalise(value)) {
   if (auto why = why_invalid(value_); !why.empty()) throw ValidationError("domain", "invalid domain: " + why);
+}
+
+DomainName default_domain(const SchemaName& schema, const std::string& base_domain) {
+  std::string label = schema.str();
+  std::replace(label.begin(), label.end(), '_', '-');
+  return DomainName(label + "." + base_domain);
 }
 
 }  // namespace tenantry::tenancy

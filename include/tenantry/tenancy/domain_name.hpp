@@ -27,4 +27,8 @@ class DomainName {
   std::string value_;
 };
 
+/// The hostname a tenant gets by default, `<slug>.<base_domain>`, with the slug's underscores turned into
+/// hyphens (hostnames may not contain '_').
+DomainName default_domain(const SchemaName& schema, const std::string& base_domain);
+
 }  // namespace tenantry::tenancy
