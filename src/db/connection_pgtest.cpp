@@ -89,6 +89,26 @@ TEST_F(DbTest, TransactionCommitsAndRollsBackOnDestruction) {
   }());
 }
 
+// Its locks are released at once, not whenever the connection happens to be used next.
+TEST_F(DbTest, AnAbandonedTransactionReleasesItsLocksPromptly) {
+  auto other_pool = std::make_unique<Pool>(io_, PoolConfig{.connect = database_.options(), .max_size = 1});
+  run([&]() -> Task<void> {
+    Session s = public_session();
+    co_await s.execute_script("CREATE TABLE locked (id bigint PRIMARY KEY); INSERT INTO locked VALUES (1)");
+    {
+      Transaction tx = co_await s.begin();
+      co_await tx.query("SELECT id FROM locked WHERE id = 1 FOR UPDATE");
+    }  // destroyed without commit or rollback
+    boost::asio::steady_timer settle(io_, std::chrono::milliseconds(100));
+    co_await settle.async_wait(boost::asio::use_awaitable);
+    Transaction other = co_await Session(*other_pool).begin();
+    auto r = co_await other.query("SELECT id FROM locked WHERE id = 1 FOR UPDATE NOWAIT");
+    EXPECT_EQ(r.size(), 1);
+    co_await other.commit();
+  }());
+  other_pool->close();
+}
+
 // The tenant switch travels with the statement: each query is exactly one round trip, and rows never cross.
 TEST_F(DbTest, AlternatingSchemasOnOneConnectionNeverMixAndCostNoExtraRoundTrip) {
   auto small = std::make_unique<Pool>(io_, PoolConfig{.connect = database_.options(), .max_size = 1});

@@ -1,6 +1,8 @@
 #include "tenantry/db/pool.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -133,8 +135,23 @@ Task<Lease> Pool::acquire(const std::string* schema) {
   }
 }
 
+// An abandoned transaction still holds its locks: roll it back now rather than with the connection's next
+// statement, which may come much later.
+Task<void> Pool::roll_back_then_release(Pool* pool, std::unique_ptr<detail::Connection> conn) {
+  try {
+    co_await conn->run({}, {}, detail::Prelude{});  // sends only the pending ROLLBACK
+  } catch (const std::exception&) {
+    // a failed rollback leaves the connection unusable: release() discards it
+  }
+  pool->release(std::move(conn));
+}
+
 void Pool::release(std::unique_ptr<detail::Connection> conn) noexcept {
   Impl& p = *impl_;
+  if (conn->rollback_pending() && conn->usable() && !p.closed) {
+    asio::co_spawn(p.io, roll_back_then_release(this, std::move(conn)), asio::detached);
+    return;
+  }
   const bool worn = p.config.max_connection_uses && conn->uses() >= p.config.max_connection_uses;
   if (p.closed || !conn->usable() || worn) {
     p.discard(std::move(conn));

@@ -64,21 +64,20 @@ std::optional<std::string> JsonInput::string(std::string_view field, Rule rule) 
   // Length in characters (UTF-8 code points), as a user counts them.
   std::int64_t length = 0;
   for (unsigned char c : s) length += (c & 0xC0) != 0x80;
-  if (length < rule.min) {
-    error(std::string(field), rule.min == 1
+  if (rule.min && length < *rule.min) {
+    error(std::string(field), *rule.min == 1
                                   ? "May not be blank."
-                                  : "Must be at least " + std::to_string(rule.min) + " characters.");
+                                  : "Must be at least " + std::to_string(*rule.min) + " characters.");
     return std::nullopt;
   }
-  if (length > rule.max) {
-    error(std::string(field), "Must be at most " + std::to_string(rule.max) + " characters.");
+  if (rule.max && length > *rule.max) {
+    error(std::string(field), "Must be at most " + std::to_string(*rule.max) + " characters.");
     return std::nullopt;
   }
   return s;
 }
 
 std::optional<std::int64_t> JsonInput::integer(std::string_view field, Rule rule) {
-  if (rule.min == 0 && rule.max == INT64_MAX) rule.min = INT64_MIN;
   const auto* v = find(field, rule);
   if (v == nullptr) return std::nullopt;
   std::int64_t n;
@@ -90,12 +89,12 @@ std::optional<std::int64_t> JsonInput::integer(std::string_view field, Rule rule
     error(std::string(field), "Must be an integer.");
     return std::nullopt;
   }
-  if (n < rule.min) {
-    error(std::string(field), "Must be at least " + std::to_string(rule.min) + ".");
+  if (rule.min && n < *rule.min) {
+    error(std::string(field), "Must be at least " + std::to_string(*rule.min) + ".");
     return std::nullopt;
   }
-  if (n > rule.max) {
-    error(std::string(field), "Must be at most " + std::to_string(rule.max) + ".");
+  if (rule.max && n > *rule.max) {
+    error(std::string(field), "Must be at most " + std::to_string(*rule.max) + ".");
     return std::nullopt;
   }
   return n;
@@ -124,7 +123,7 @@ std::optional<std::string> JsonInput::choice(std::string_view field,
 }
 
 std::optional<std::string> JsonInput::email(std::string_view field, Rule rule) {
-  if (rule.max == INT64_MAX) rule.max = 254;
+  if (!rule.max) rule.max = 254;
   auto s = string(field, rule);
   if (!s) return s;
   for (char& c : *s)

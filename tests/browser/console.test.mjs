@@ -76,6 +76,8 @@ try {
     await page.goto(base + '/admin/#/tenants');
     await page.fill('input[type=search]', 'browser');
     await page.press('input[type=search]', 'Enter');
+    // The search re-renders the table: wait until the non-matching store is gone.
+    await page.waitForSelector('#tenants tbody tr[data-slug="seeded"]', { state: 'detached' });
     await page.waitForSelector('#tenants tbody tr[data-slug="browser_shop"]');
     assert.equal(await page.locator('#tenants tbody tr').count(), 1);
   });

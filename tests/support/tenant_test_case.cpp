@@ -23,9 +23,13 @@ const migrations::MigrationPlan& tenant_plan() {
   return plan;
 }
 
-// The template's name carries the migrations' digests: changed migrations make a new template.
+// Bump when fill_template() changes what a template holds.
+constexpr int kTemplateVersion = 2;
+
+// The template's name carries its version and the migrations' digests: either changing makes a new template.
 std::string template_name() {
-  return "tenantry_tpl_" + shared_plan().digest().substr(0, 10) + "_" + tenant_plan().digest().substr(0, 10);
+  return "tenantry_tpl" + std::to_string(kTemplateVersion) + "_" + shared_plan().digest().substr(0, 10) +
+         "_" + tenant_plan().digest().substr(0, 10);
 }
 
 Task<void> fill_template(db::Pool& pool, const Config& config) {

@@ -73,6 +73,7 @@ class Pool {
  private:
   friend class Lease;
   void release(std::unique_ptr<detail::Connection> conn) noexcept;
+  static Task<void> roll_back_then_release(Pool* pool, std::unique_ptr<detail::Connection> conn);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

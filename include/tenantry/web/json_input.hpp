@@ -15,8 +15,8 @@ namespace tenantry::web {
 /// What a field must be: its presence, and bounds on its length (strings) or value (integers).
 struct FieldRule {
   bool required = false;
-  std::int64_t min = 0;
-  std::int64_t max = INT64_MAX;
+  std::optional<std::int64_t> min;  // unset: no lower bound (strings: may be empty)
+  std::optional<std::int64_t> max;
   bool nullable = false;  // an explicit null is accepted (and seen through is_null())
 };
 

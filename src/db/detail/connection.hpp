@@ -64,6 +64,7 @@ class Connection {
     rollback_pending_ = true;
     schema_ = std::move(schema_before);
   }
+  bool rollback_pending() const noexcept { return rollback_pending_; }
   /// After a rollback the server's search_path is the one of before the transaction.
   void restore_schema(std::optional<std::string> schema) { schema_ = std::move(schema); }
   /// Checks, without blocking, that an idle connection was not closed by the server meanwhile.
