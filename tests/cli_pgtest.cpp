@@ -124,6 +124,25 @@ TEST_F(CliTest, ExecReportsPerTenant) {
   EXPECT_NE(failing.output.find("0 succeeded, 2 failed"), std::string::npos) << failing.output;
 }
 
+TEST_F(CliTest, DemoSeedCreatesStoresUsersAndTicketsInEveryState) {
+  EXPECT_EQ(tenantry("migrate").exit_code, 0);
+  auto seeded = tenantry("demo seed");
+  EXPECT_EQ(seeded.exit_code, 0) << seeded.output;
+  EXPECT_EQ(scalar("SELECT string_agg(schema_name, ',' ORDER BY id) FROM tenants"), "northwind,acme,globex");
+  EXPECT_EQ(scalar("SELECT string_agg(DISTINCT status, ',' ORDER BY status) FROM acme.tickets"),
+            "cancelled,delivered,diagnosing,ready,received,repairing,waiting_parts");
+  EXPECT_EQ(scalar("SELECT count(*) FROM northwind.ticket_events WHERE kind = 'status'"), "16");
+  // One person, two stores, two roles.
+  EXPECT_EQ(scalar("SELECT string_agg(t.schema_name || '=' || m.role, ',' ORDER BY t.id) FROM memberships m "
+                   "JOIN users u ON u.id = m.user_id JOIN tenants t ON t.id = m.tenant_id "
+                   "WHERE u.email = 'sam@techstore.demo'"),
+            "northwind=staff,acme=admin");
+  EXPECT_NE(scalar("SELECT count(*) FROM globex.products"), "0");
+  auto again = tenantry("demo seed --if-empty");
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenants"), "3");
+}
+
 TEST_F(CliTest, ConfigIsValidatedAndShownWithSecretsMasked) {
   auto shown = tenantry("config show", "TENANTRY_MIGRATIONS_JOBS=7");
   EXPECT_EQ(shown.exit_code, 0);
