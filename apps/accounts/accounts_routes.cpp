@@ -158,6 +158,16 @@ boost::json::object member_json(const db::Row& row) {
           {"created_at", row.get<std::string>(4)}};
 }
 
+/// The member's role, with the store's row locked so that member changes of one store are serialised; 404
+/// when the user is no member.
+Task<std::string> locked_role(db::Transaction& tx, std::int64_t tenant_id, std::int64_t user_id) {
+  co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", tenant_id);
+  auto current = co_await tx.query(
+      "SELECT role FROM public.memberships WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id);
+  if (current.empty()) web::fail(404, "not-found", "Not found", "No such member.");
+  co_return current.one().get<std::string>(0);
+}
+
 /// Refuses a change that would leave the store without an owner.
 Task<void> keep_an_owner(db::Transaction& tx, std::int64_t tenant_id, std::int64_t user_id) {
   auto owners = co_await tx.query(
@@ -265,12 +275,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
           auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
           in.finish();
           db::Transaction tx = co_await ctx.db.begin();
-          co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", ctx.tenant->id);
-          auto current =
-              co_await tx.query("SELECT role FROM public.memberships WHERE tenant_id = $1 AND user_id = $2",
-                                ctx.tenant->id, user_id);
-          if (current.empty()) web::fail(404, "not-found", "Not found", "No such member.");
-          const auto before = current.one().get<std::string>(0);
+          const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
           if ((before == "owner" || *role == "owner") && who.role != Role::kOwner)
             web::fail(403, "permission-denied", "Permission denied",
                       "Only an owner can grant or take the owner role.");
@@ -292,12 +297,8 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
           const Principal who = auth->require(ctx, Role::kAdmin);
           const auto user_id = *ctx.params.get_int("user_id");
           db::Transaction tx = co_await ctx.db.begin();
-          co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", ctx.tenant->id);
-          auto current =
-              co_await tx.query("SELECT role FROM public.memberships WHERE tenant_id = $1 AND user_id = $2",
-                                ctx.tenant->id, user_id);
-          if (current.empty()) web::fail(404, "not-found", "Not found", "No such member.");
-          if (current.one().get<std::string_view>(0) == "owner") {
+          const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
+          if (before == "owner") {
             if (who.role != Role::kOwner)
               web::fail(403, "permission-denied", "Permission denied", "Only an owner can remove an owner.");
             co_await keep_an_owner(tx, ctx.tenant->id.value, user_id);

@@ -4,10 +4,12 @@
 
 namespace tenantry::apps::accounts {
 
-void check_plan_limit(const Config& config, const tenancy::Tenant& tenant, PlanLimit limit, std::int64_t current) {
+void check_plan_limit(const Config& config, const tenancy::Tenant& tenant, PlanLimit limit,
+                      std::int64_t current) {
   auto plan = config.plans.find(tenant.plan);
   if (plan == config.plans.end())
-    web::fail(403, "plan-limit-reached", "Plan limit reached", "The plan '" + tenant.plan + "' is not configured.");
+    web::fail(403, "plan-limit-reached", "Plan limit reached",
+              "The plan '" + tenant.plan + "' is not configured.");
   const auto& max = limit == PlanLimit::kProducts ? plan->second.max_products : plan->second.max_members;
   if (max && current >= *max) {
     const char* name = limit == PlanLimit::kProducts ? "max_products" : "max_members";

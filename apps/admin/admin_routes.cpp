@@ -129,6 +129,17 @@ tenancy::SchemaName slug_of(const RequestContext& ctx) {
   return tenancy::SchemaName(slug);
 }
 
+/// 404 unless `domain` belongs to the tenant `schema`.
+Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& domain,
+                             const tenancy::SchemaName& schema) {
+  auto owner = co_await db::Session(ctx.pool).query(
+      "SELECT 1 FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1 AND t.schema_name = "
+      "$2",
+      domain, schema);
+  if (owner.empty())
+    web::fail(404, "not-found", "Not found", "No domain '" + domain.str() + "' on this tenant.");
+}
+
 Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const tenancy::SchemaName& schema) {
   const tenancy::TenantCatalog catalog(ctx.pool);
   const tenancy::Tenant tenant = co_await catalog.get(schema);
@@ -444,12 +455,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           const auto schema = slug_of(ctx);
           const tenancy::DomainName domain(ctx.params.get("domain").value_or(""));
           std::function<Task<Response>()> work = [&]() -> Task<Response> {
-            auto owner = co_await db::Session(ctx.pool).query(
-                "SELECT 1 FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1 AND "
-                "t.schema_name = $2",
-                domain, schema);
-            if (owner.empty())
-              web::fail(404, "not-found", "Not found", "No domain '" + domain.str() + "' on this tenant.");
+            co_await require_domain_of(ctx, domain, schema);
             co_await tenancy::TenantCatalog(ctx.pool).remove_domain(domain);
             co_await ctx.tenants.load(ctx.pool);
             co_return co_await tenant_detail(ctx, *state, schema);
@@ -465,12 +471,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           const auto schema = slug_of(ctx);
           const tenancy::DomainName domain(ctx.params.get("domain").value_or(""));
           std::function<Task<Response>()> work = [&]() -> Task<Response> {
-            auto owner = co_await db::Session(ctx.pool).query(
-                "SELECT 1 FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1 AND "
-                "t.schema_name = $2",
-                domain, schema);
-            if (owner.empty())
-              web::fail(404, "not-found", "Not found", "No domain '" + domain.str() + "' on this tenant.");
+            co_await require_domain_of(ctx, domain, schema);
             co_await tenancy::TenantCatalog(ctx.pool).set_primary(domain);
             co_await ctx.tenants.load(ctx.pool);
             co_return co_await tenant_detail(ctx, *state, schema);

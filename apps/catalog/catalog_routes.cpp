@@ -3,10 +3,10 @@
 
 #include "apps/accounts/plans.hpp"
 #include "apps/catalog/catalog_app.hpp"
-#include "apps/catalog/list_query.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/web/json_input.hpp"
+#include "tenantry/web/list_query.hpp"
 
 namespace tenantry::apps::catalog {
 
@@ -29,9 +29,9 @@ constexpr const char* kColumns = TENANTRY_PRODUCT_COLUMNS;
 constexpr const char* kSelectById = "SELECT " TENANTRY_PRODUCT_COLUMNS " FROM products WHERE id = $1";
 #undef TENANTRY_PRODUCT_COLUMNS
 
-const std::vector<OrderingField> kOrderings{{"id", "id"},       {"sku", "sku"},
-                                            {"name", "name"},   {"price_cents", "price_cents"},
-                                            {"stock", "stock"}, {"created_at", "created_at"}};
+const std::vector<web::OrderingField> kOrderings{{"id", "id"},       {"sku", "sku"},
+                                                 {"name", "name"},   {"price_cents", "price_cents"},
+                                                 {"stock", "stock"}, {"created_at", "created_at"}};
 
 /// A product row (selected as kColumns) as the API shows it.
 boost::json::object product_json(const db::Row& row) {
@@ -98,7 +98,7 @@ Task<void> roll_back_now(db::Transaction& tx) {
 
 Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
   auth.require(ctx, Role::kViewer);
-  ListQuery q(ctx.request);
+  web::ListQuery q(ctx.request);
   if (auto text = q.text("q"))
     q.where("strpos(lower(name), lower($?)) > 0 OR strpos(lower(sku), lower($?)) > 0", *text);
   if (auto category = q.text("category")) q.where("category = $?", *category);
@@ -108,16 +108,7 @@ Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
   q.order(kOrderings, "id");
   q.finish();
 
-  const std::string count_sql = "SELECT count(*) FROM products" + q.where_sql();
-  db::ParamList count_params = q.params();
-  auto count = co_await ctx.db.execute(count_sql, std::move(count_params));
-  const std::string rows_sql =
-      std::string("SELECT ") + kColumns + " FROM products" + q.where_sql() + q.order_page_sql();
-  db::ParamList rows_params = q.rows_params();
-  auto rows = co_await ctx.db.execute(rows_sql, std::move(rows_params));
-  boost::json::array results;
-  for (auto row : rows) results.push_back(product_json(row));
-  co_return q.page().response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
+  co_return co_await q.respond(ctx.db, "products", kColumns, product_json);
 }
 
 Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {

@@ -2,11 +2,11 @@
 #include <boost/json.hpp>
 #include <exception>
 
-#include "apps/catalog/list_query.hpp"
 #include "apps/service/service_app.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/web/json_input.hpp"
+#include "tenantry/web/list_query.hpp"
 
 namespace tenantry::apps::service {
 
@@ -15,10 +15,10 @@ namespace {
 using accounts::AuthService;
 using accounts::Principal;
 using accounts::Role;
-using catalog::ListQuery;
-using catalog::OrderingField;
 using http::Response;
 using web::JsonInput;
+using web::ListQuery;
+using web::OrderingField;
 using web::RequestContext;
 
 /// Every status, in workflow order (the order `?ordering=status` sorts by).
@@ -211,16 +211,7 @@ Task<Response> list_tickets(RequestContext& ctx, const AuthService& auth) {
   q.order(kOrderings, "id");
   q.finish();
 
-  const std::string count_sql = "SELECT count(*) FROM tickets" + q.where_sql();
-  db::ParamList count_params = q.params();
-  auto count = co_await ctx.db.execute(count_sql, std::move(count_params));
-  const std::string rows_sql =
-      std::string("SELECT ") + kTicketColumns + " FROM tickets" + q.where_sql() + q.order_page_sql();
-  db::ParamList rows_params = q.rows_params();
-  auto rows = co_await ctx.db.execute(rows_sql, std::move(rows_params));
-  boost::json::array results;
-  for (auto row : rows) results.push_back(ticket_json(row));
-  co_return q.page().response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
+  co_return co_await q.respond(ctx.db, "tickets", kTicketColumns, ticket_json);
 }
 
 Task<Response> create_ticket(RequestContext& ctx, const AuthService& auth) {

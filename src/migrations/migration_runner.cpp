@@ -44,6 +44,11 @@ Task<std::vector<AppliedMigration>> load_history(const db::Session& session, Sco
   co_return out;
 }
 
+bool is_applied(const std::vector<AppliedMigration>& applied, const Migration& m) {
+  return std::any_of(applied.begin(), applied.end(),
+                     [&](const auto& a) { return a.app == m.app && a.name == m.name; });
+}
+
 /// Checksum mismatches and applied migrations the code no longer has.
 std::vector<std::string> problems_of(const std::vector<AppliedMigration>& applied,
                                      const MigrationPlan& plan) {
@@ -96,9 +101,7 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
     const auto applied = co_await load_history(session, plan.scope());
     if (auto problems = problems_of(applied, plan); !problems.empty()) throw MigrationError(problems.front());
     for (const Migration& m : plan.migrations()) {
-      const bool done = std::any_of(applied.begin(), applied.end(),
-                                    [&](const auto& a) { return a.app == m.app && a.name == m.name; });
-      if (done) continue;
+      if (is_applied(applied, m)) continue;
       db::Transaction tx = co_await session.begin();
       co_await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", kLockClass, outcome.schema);
       co_await tx.query(create_history_sql(plan.scope()));
@@ -202,9 +205,7 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
       s.applied = co_await load_history(db::Session(pool_, schema), plan->scope());
       s.problems = problems_of(s.applied, *plan);
       for (const Migration& m : plan->migrations())
-        if (std::none_of(s.applied.begin(), s.applied.end(),
-                         [&](const auto& a) { return a.app == m.app && a.name == m.name; }))
-          s.pending.push_back(m.id());
+        if (!is_applied(s.applied, m)) s.pending.push_back(m.id());
     }
   };
   co_await run_concurrently(std::min<std::size_t>(4, targets.size()), std::move(worker));

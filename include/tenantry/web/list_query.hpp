@@ -7,12 +7,14 @@
 #include <utility>
 #include <vector>
 
+#include "tenantry/core/task.hpp"
 #include "tenantry/db/params.hpp"
+#include "tenantry/db/session.hpp"
 #include "tenantry/http/problem.hpp"
 #include "tenantry/http/request.hpp"
 #include "tenantry/web/pagination.hpp"
 
-namespace tenantry::apps::catalog {
+namespace tenantry::web {
 
 /// One `?ordering=` name a list accepts and the SQL expression it sorts by (a constant, never client text).
 struct OrderingField {
@@ -57,6 +59,11 @@ class ListQuery {
   /// Throws ProblemError(400) listing every bad parameter seen so far.
   void finish() const;
 
+  /// Runs the count and the page query on `table` (in the session's schema) and answers with the paginated
+  /// list, each row shaped by `to_json`.
+  Task<http::Response> respond(const db::Session& db, std::string_view table, std::string_view columns,
+                               boost::json::object (*to_json)(const db::Row&)) const;
+
   /// " WHERE ..." or "" when nothing filters.
   const std::string& where_sql() const noexcept { return where_; }
   /// " ORDER BY ... LIMIT $n OFFSET $m"; its two parameters are in rows_params() only.
@@ -65,17 +72,17 @@ class ListQuery {
   const db::ParamList& params() const noexcept { return params_; }
   /// The parameters of the WHERE clause followed by the page's limit and offset (for the rows).
   db::ParamList rows_params() const;
-  const web::Page& page() const noexcept { return page_; }
+  const Page& page() const noexcept { return page_; }
 
  private:
   void add_condition(std::string_view condition);
 
   const http::Request& request_;
-  web::Page page_;
+  Page page_;
   std::vector<http::FieldError> errors_;
   db::ParamList params_;
   std::string where_;
   std::string order_by_;
 };
 
-}  // namespace tenantry::apps::catalog
+}  // namespace tenantry::web

@@ -1,15 +1,15 @@
-#include "apps/catalog/list_query.hpp"
+#include "tenantry/web/list_query.hpp"
 
 #include <charconv>
 
 #include "tenantry/web/json_input.hpp"
 
-namespace tenantry::apps::catalog {
+namespace tenantry::web {
 
 ListQuery::ListQuery(const http::Request& request) : request_(request) {
   // Page::from stops at its first bad value; its errors join ours so that the client sees all of them.
   try {
-    page_ = web::Page::from(request);
+    page_ = Page::from(request);
   } catch (const http::ProblemError& e) {
     errors_ = e.problem().errors;
   }
@@ -109,4 +109,19 @@ db::ParamList ListQuery::rows_params() const {
   return params;
 }
 
-}  // namespace tenantry::apps::catalog
+Task<http::Response> ListQuery::respond(const db::Session& db, std::string_view table,
+                                        std::string_view columns,
+                                        boost::json::object (*to_json)(const db::Row&)) const {
+  const std::string count_sql = "SELECT count(*) FROM " + std::string(table) + where_sql();
+  db::ParamList count_params = params();
+  auto count = co_await db.execute(count_sql, std::move(count_params));
+  const std::string rows_sql =
+      "SELECT " + std::string(columns) + " FROM " + std::string(table) + where_sql() + order_page_sql();
+  db::ParamList page_params = rows_params();
+  auto rows = co_await db.execute(rows_sql, std::move(page_params));
+  boost::json::array results;
+  for (auto row : rows) results.push_back(to_json(row));
+  co_return page().response(request_, count.one().get<std::int64_t>(0), std::move(results));
+}
+
+}  // namespace tenantry::web
