@@ -32,7 +32,8 @@ struct Pool::Impl {
   PoolConfig config;
   std::vector<std::unique_ptr<detail::Connection>> idle;
   std::deque<Waiter*> waiters;
-  std::size_t size = 0;  // idle + leased + being opened
+  std::size_t size = 0;     // idle + leased + being opened
+  std::vector<bool> slots;  // which slots hold a connection (opened or being opened)
   bool closed = false;
   PoolStats stats;
 
@@ -47,6 +48,16 @@ struct Pool::Impl {
     account(*c);
     ++stats.discarded;
     --size;
+    slots[c->slot()] = false;
+  }
+  /// A tenant's home slot: its statements go to the same few backends, so each backend caches the catalog
+  /// entries of a subset of the tenants instead of all of them.
+  std::size_t home_slot(const std::string& schema) const {
+    return std::hash<std::string>{}(schema) % config.max_size;
+  }
+  std::size_t free_slot(std::size_t preferred) const {
+    if (!slots[preferred]) return preferred;
+    return static_cast<std::size_t>(std::find(slots.begin(), slots.end(), false) - slots.begin());
   }
 };
 
@@ -64,7 +75,9 @@ Lease::~Lease() {
   if (conn_) pool_->release(std::move(conn_));
 }
 
-Pool::Pool(asio::io_context& io, PoolConfig config) : impl_(std::make_unique<Impl>(io, std::move(config))) {}
+Pool::Pool(asio::io_context& io, PoolConfig config) : impl_(std::make_unique<Impl>(io, std::move(config))) {
+  impl_->slots.assign(impl_->config.max_size, false);
+}
 
 Pool::~Pool() {
   close();
@@ -81,12 +94,17 @@ Task<Lease> Pool::acquire(const std::string* schema) {
   Impl& p = *impl_;
   for (;;) {
     if (p.closed) throw ConnectionError("the connection pool is closed");
-    // Idle connections: the most recently used one on the wanted schema, else the most recently used.
+    // Idle connections, best first: one already on the wanted schema, the schema's home slot, then the most
+    // recently used (warm caches). A connection on another schema costs a pipelined switch, no more.
+    const std::size_t home = schema ? p.home_slot(*schema) : 0;
     while (!p.idle.empty()) {
       auto it = p.idle.end() - 1;
       if (schema) {
         auto match = std::find_if(p.idle.rbegin(), p.idle.rend(),
                                   [&](const auto& c) { return c->schema() == *schema; });
+        if (match == p.idle.rend())
+          match =
+              std::find_if(p.idle.rbegin(), p.idle.rend(), [&](const auto& c) { return c->slot() == home; });
         if (match != p.idle.rend()) {
           it = std::prev(match.base());
           ++p.stats.affinity_hits;
@@ -104,13 +122,17 @@ Task<Lease> Pool::acquire(const std::string* schema) {
     }
     if (p.size < p.config.max_size) {
       ++p.size;
+      const std::size_t slot = p.free_slot(home);
+      p.slots[slot] = true;
       std::unique_ptr<detail::Connection> conn;
       try {
         conn = co_await detail::Connection::open(p.io, p.config.connect);
       } catch (...) {
         --p.size;
+        p.slots[slot] = false;
         throw;
       }
+      conn->set_slot(slot);
       ++p.stats.connects;
       ++p.stats.acquired;
       conn->count_use();

@@ -74,6 +74,9 @@ class Connection {
   void forget_schema() noexcept { schema_.reset(); }
   const ConnectionCounters& counters() const noexcept { return counters_; }
   std::uint64_t uses() const noexcept { return uses_; }
+  /// The pool slot this connection occupies; tenants hash onto slots (affinity).
+  std::size_t slot() const noexcept { return slot_; }
+  void set_slot(std::size_t slot) noexcept { slot_ = slot; }
   void count_use() noexcept { ++uses_; }
   std::string quote_identifier(std::string_view name) const;
 
@@ -106,6 +109,7 @@ class Connection {
   std::string pending_deallocate_;
   std::uint64_t next_statement_id_ = 0;
   std::uint64_t uses_ = 0;
+  std::size_t slot_ = 0;
   ConnectionCounters counters_;
 };
 
