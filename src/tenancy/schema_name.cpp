@@ -25,6 +25,8 @@ std::string SchemaName::why_invalid(std::string_view v) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
       return "may contain only lower-case letters, digits and underscores";
   if (v.starts_with("pg_")) return "must not start with 'pg_' (reserved by PostgreSQL)";
+  if (v.starts_with("tenantry_"))
+    return "must not start with 'tenantry_' (reserved for Tenantry's own schemas)";
   for (auto r : kReserved)
     if (v == r) return "'" + std::string(v) + "' is a reserved name";
   return {};

@@ -34,7 +34,7 @@ TEST_F(TenancyTest, SharedTablesLiveInPublicAndTenantTablesOnlyInTenantSchemas) 
   EXPECT_EQ(
       scalar(
           "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"),
-      "domains,tenantry_shared_migrations,tenants");
+      "domains,tenant_spares,tenantry_shared_migrations,tenants");
   EXPECT_EQ(
       scalar(
           "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'alpha'"),
@@ -111,6 +111,37 @@ TEST_F(TenancyTest, StateTransitions) {
   run(c.resume(alpha));
   EXPECT_EQ(run(c.get(alpha)).state, TenantState::kActive);
   EXPECT_THROW(run(c.suspend(SchemaName("nobody"))), TenantNotFound);
+}
+
+TEST_F(TenancyTest, CreateRenamesAReadyMadeSpareIntoPlace) {
+  auto p = provisioner();
+  EXPECT_EQ(run(p.refill_spares(2)), 2u);
+  EXPECT_EQ(run(p.refill_spares(2)), 0u);  // already full
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenantry_spare_%'"), "2");
+  const auto from_spare = provisioning_stats().from_spare.load();
+  auto t = create("alpha");
+  EXPECT_EQ(provisioning_stats().from_spare.load(), from_spare + 1);
+  EXPECT_EQ(t.state, TenantState::kActive);
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenant_spares"), "1");
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenantry_migrations", "alpha"), "1");
+  EXPECT_EQ(scalar("INSERT INTO notes (body) VALUES ('x') RETURNING id", "alpha"), "1");
+  EXPECT_EQ(run(runner_->migrate_tenant(SchemaName("alpha"))).kind,
+            migrations::SchemaOutcome::Kind::kCurrent);
+  // Spares made for other migrations are dropped, and replaced.
+  static constexpr std::array<migrations::MigrationSource, 2> v2{
+      {testing::kNotesV1[0], {"notes", "0002_more", "CREATE TABLE more (id bigint PRIMARY KEY)"}}};
+  static const migrations::App v2_app{"notes", {}, v2};
+  use_apps({&app(), &v2_app});
+  auto p2 = provisioner();
+  EXPECT_EQ(run(p2.refill_spares(1)), 1u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'tenantry_spare_%'"), "1");
+  auto beta = create("beta");
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenantry_migrations", "beta"), "2");
+  // With no spare left, create takes the full path.
+  auto gamma = create("gamma");
+  EXPECT_EQ(gamma.state, TenantState::kActive);
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenantry_migrations", "gamma"), "2");
+  EXPECT_THROW(SchemaName("tenantry_spare_x"), ValidationError);
 }
 
 TEST_F(TenancyTest, CloneCopiesRowsAndItsSequencesContinue) {

@@ -23,6 +23,7 @@ const Tenant* CatalogSnapshot::find_schema(std::string_view schema) const {
 }
 
 Task<void> TenantDirectory::load(db::Pool& pool) {
+  const std::uint64_t ticket = ++load_tickets_;
   auto tenants = co_await TenantCatalog(pool).list();
   auto next = std::make_shared<CatalogSnapshot>();
   next->version = reloads_ + 1;
@@ -31,6 +32,9 @@ Task<void> TenantDirectory::load(db::Pool& pool) {
     next->by_schema.emplace(shared->schema.str(), shared);
     for (const auto& d : shared->domains) next->by_domain.emplace(d.domain, shared);
   }
+  std::lock_guard lock(store_mutex_);
+  if (ticket < stored_ticket_) co_return;
+  stored_ticket_ = ticket;
   snapshot_.store(std::move(next), std::memory_order_release);
   ++reloads_;
 }

@@ -5,7 +5,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <thread>
 #include <vector>
@@ -121,6 +123,7 @@ struct Application::Impl {
   Task<http::Response> route(const RouteTable& table, http::Request& request, const tenancy::Tenant* tenant,
                              std::string& route_label);
   std::string render_metrics() const;
+  Task<void> keep_spares(boost::asio::io_context& io, db::Pool& pool);
   Task<http::Response> readiness();
 };
 
@@ -218,6 +221,21 @@ Task<http::Response> Application::Impl::route(const RouteTable& table, http::Req
   co_return http::to_response(*failure);
 }
 
+// Keeps the ready-made schemas topped up, off the request path; a check costs one small query a second.
+Task<void> Application::Impl::keep_spares(boost::asio::io_context& io, db::Pool& pool) {
+  boost::asio::steady_timer pause(io);
+  tenancy::TenantProvisioner provisioner(pool, tenant_plan);
+  for (;;) {
+    try {
+      co_await provisioner.refill_spares(static_cast<std::size_t>(config.tenancy.spare_schemas));
+    } catch (const std::exception& e) {
+      spdlog::warn("refilling spare tenant schemas: {}", e.what());
+    }
+    pause.expires_after(std::chrono::seconds(1));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+}
+
 std::string Application::Impl::render_metrics() const {
   const auto snapshot = directory.snapshot();
   const auto& provisioning = tenancy::provisioning_stats();
@@ -232,6 +250,7 @@ std::string Application::Impl::render_metrics() const {
   line("tenantry_provisioning_total", "counter", "{outcome=\"ok\"}",
        static_cast<double>(provisioning.created));
   line("tenantry_provisioning_failures_total", "counter", "", static_cast<double>(provisioning.failed));
+  line("tenantry_provisioning_from_spare_total", "counter", "", static_cast<double>(provisioning.from_spare));
   line("tenantry_provisioning_seconds_total", "counter", "", provisioning.microseconds / 1e6);
   line("tenantry_migrations_applied_total", "counter", "", static_cast<double>(migrating.applied));
   line("tenantry_migration_schema_runs_total", "counter", "{outcome=\"migrated\"}",
@@ -308,6 +327,8 @@ void Application::start() {
         app.pools[index] = {&io, std::make_unique<db::Pool>(io, app.pool_config())};
         if (index == 0) {
           boost::asio::co_spawn(io, app.directory.watch(io, *app.pools[0].second), boost::asio::detached);
+          if (app.config.tenancy.spare_schemas > 0)
+            boost::asio::co_spawn(io, app.keep_spares(io, *app.pools[0].second), boost::asio::detached);
           for (const auto& watcher : app.routes.watchers)
             boost::asio::co_spawn(io, watcher(io, *app.pools[0].second), boost::asio::detached);
         }

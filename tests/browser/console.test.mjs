@@ -74,6 +74,8 @@ try {
 
   await step('04-search', async () => {
     await page.goto(base + '/admin/#/tenants');
+    // The full list (with "seeded") shows that this navigation's render is done; type only then.
+    await page.waitForSelector('#tenants tbody tr[data-slug="seeded"]');
     await page.fill('input[type=search]', 'browser');
     await page.press('input[type=search]', 'Enter');
     // The search re-renders the table: wait until the non-matching store is gone.

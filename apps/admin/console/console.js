@@ -253,7 +253,12 @@ async function auditPage(params) {
 
 // --- routing -----------------------------------------------------------------------------------------------
 
+// Renders can overlap (a navigation, then a search while the first fetch is under way): only the latest may
+// paint, or a slow, stale answer would overwrite a newer one.
+let latestRender = 0;
+
 async function render() {
+  const ticket = ++latestRender;
   const [path, query] = (location.hash.slice(1) || '/tenants').split('?');
   const params = new URLSearchParams(query || '');
   document.getElementById('nav').hidden = !state.token;
@@ -268,11 +273,12 @@ async function render() {
     else if (path === '/migrations') page = await migrationsPage();
     else if (path === '/audit') page = await auditPage(params);
     else page = h('p', {}, 'Not found.');
+    if (ticket !== latestRender) return;
     app.replaceChildren(page);
     const first = app.querySelector('input');
     if (first && path !== '/tenants') first.focus();
   } catch (e) {
-    app.replaceChildren(h('div', { class: 'panel form-error' }, e.message));
+    if (ticket === latestRender) app.replaceChildren(h('div', { class: 'panel form-error' }, e.message));
   }
 }
 

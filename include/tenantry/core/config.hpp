@@ -48,6 +48,8 @@ struct Config {
     std::vector<std::string> header_trusted_networks;
     bool path_resolver = true;
     std::string unknown_host = "404";  // or "public"
+    /// Ready-made tenant schemas the server keeps, so that creating a tenant is a rename (0 = off).
+    std::int64_t spare_schemas = 2;
   } tenancy;
   struct Migrations {
     std::int64_t jobs = 4;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,6 +53,11 @@ class TenantDirectory {
   db::ConnectOptions options_;
   std::atomic<std::shared_ptr<const CatalogSnapshot>> snapshot_{std::make_shared<const CatalogSnapshot>()};
   std::atomic<std::uint64_t> reloads_{0};
+  // Loads may overlap (a NOTIFY-triggered one and an explicit one after a change): only a load that started
+  // later than the stored one may replace it, so a slow, stale load never overwrites a fresh one.
+  std::atomic<std::uint64_t> load_tickets_{0};
+  std::mutex store_mutex_;
+  std::uint64_t stored_ticket_ = 0;
   std::atomic<bool> stopping_{false};
 };
 

@@ -17,7 +17,7 @@ namespace tenantry::tenancy {
 
 /// Process-wide provisioning counters, for metrics.
 struct ProvisioningStats {
-  std::atomic<std::uint64_t> created{0}, failed{0}, microseconds{0};
+  std::atomic<std::uint64_t> created{0}, failed{0}, microseconds{0}, from_spare{0};
 };
 ProvisioningStats& provisioning_stats();
 
@@ -30,9 +30,10 @@ struct NewTenant {
 };
 
 /// Creates, clones, renames and drops tenant schemas. Create and clone are atomic: the catalog row is
-/// reserved in state `provisioning`, then one transaction creates the schema, applies every tenant migration
-/// and marks the tenant active. On failure the transaction rolls back (no schema) and the row is removed;
-/// a row left by a crashed attempt is taken over by the next attempt.
+/// reserved in state `provisioning`, then one transaction creates the schema (or renames a ready-made spare
+/// into place), applies every tenant migration and marks the tenant active. On failure the transaction rolls
+/// back (no schema) and the row is removed; a row left by a crashed attempt is taken over by the next
+/// attempt.
 class TenantProvisioner {
  public:
   TenantProvisioner(db::Pool& pool, const migrations::MigrationPlan& tenant_plan)
@@ -47,7 +48,13 @@ class TenantProvisioner {
   /// Drops the schema and the catalog row (with its domains).
   Task<void> drop(const SchemaName& schema);
 
+  /// Keeps `count` ready-made schemas for create() (drops spares made for other migrations first); returns
+  /// how many it created. Run it in the background: each spare costs a full migration replay.
+  Task<std::size_t> refill_spares(std::size_t count);
+
  private:
+  /// Renames a spare into `schema` and activates the tenant; false when no current spare is left.
+  Task<bool> take_spare(TenantId id, const SchemaName& schema);
   Task<TenantId> reserve(const NewTenant& request);
   Task<Tenant> finish(TenantId id, const SchemaName& schema, std::optional<SchemaName> copy_from);
 
