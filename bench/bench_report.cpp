@@ -335,9 +335,13 @@ int report(const std::string& dir_name, const std::string& out_file) {
 
   auto p1 = read_json(dir / "P1.json");
   if (p1) {
-    std::cout << fmt::format("P1 tenant create ({} times, {} tenant migrations): median {} ms, p99 {} ms\n",
-                             fmt_num(num(*p1, "count"), 0), fmt_num(num(*p1, "tenant_migrations"), 0),
-                             fmt_num(num(*p1, "median_ms")), fmt_num(num(*p1, "p99_ms")));
+    std::cout << fmt::format(
+        "P1 tenant create from a ready-made schema ({} times, {} tenant migrations): median {} ms, p99 {} "
+        "ms\n",
+        fmt_num(num(*p1, "count"), 0), fmt_num(num(*p1, "tenant_migrations"), 0),
+        fmt_num(num(*p1, "median_ms")), fmt_num(num(*p1, "p99_ms")));
+    std::cout << fmt::format("P1 fallback, every migration replayed: median {} ms, p99 {} ms\n",
+                             fmt_num(num(*p1, "full_path_median_ms")), fmt_num(num(*p1, "full_path_p99_ms")));
     result["P1"] = *p1;
   } else if (auto why = slurp(dir / "P1.skipped")) {
     result["P1"] = json::object{{"skipped", *why}};

@@ -184,6 +184,32 @@ TEST_F(AdminTest, MetricsCountTheRequestsMade) {
   EXPECT_TRUE(samples.count(R"(tenantry_db_pool_connections{thread="0",state="idle"})"));
 }
 
+// The W1 hot path: one database round trip per GET /api/products/{id}, schema switch included, and no catalog
+// query to resolve the tenant — read from the server's own counters.
+TEST_F(AdminTest, ProductReadIsOneRoundTripWithTheSwitchPipelined) {
+  auto created = post("/api/products", {{"sku", "A-1"}, {"name", "Cable"}, {"price_cents", 100}}, "staff");
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto other =
+      post("/api/products", {{"sku", "B-1"}, {"name", "Plug"}, {"price_cents", 100}}, "owner", kOtherStore);
+  ASSERT_EQ(other.status, 201) << other.body;
+  const std::string a = "/api/products/" + std::to_string(json(created)["id"].as_int64());
+  const std::string b = "/api/products/" + std::to_string(json(other)["id"].as_int64());
+  token("viewer");
+  token("owner", kOtherStore);  // logins done before counting
+  auto counter = [&](const std::string& name) {
+    const auto body = request("GET", "/metrics", {"Host: localhost"}).body;
+    const auto at = body.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(body.substr(at + name.size() + 2));
+  };
+  const double trips = counter("tenantry_db_round_trips_total");
+  const double switches = counter("tenantry_db_search_path_switches_total");
+  constexpr int kRequests = 100;
+  for (int i = 0; i < kRequests; ++i)  // alternating stores: every request may need a switch
+    EXPECT_EQ((i % 2 ? get(b, "owner", kOtherStore) : get(a, "viewer")).status, 200);
+  EXPECT_EQ(counter("tenantry_db_round_trips_total") - trips, kRequests);
+  EXPECT_LE(counter("tenantry_db_search_path_switches_total") - switches, kRequests);
+}
+
 TEST_F(AdminTest, MetricsBoundTheTenantLabel) {
   config.server.metrics_tenant_labels = 1;
   ASSERT_EQ(admin("POST", "/admin/api/tenants", R"({"slug": "third", "name": "Third"})").status, 201);

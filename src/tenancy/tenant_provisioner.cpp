@@ -164,7 +164,7 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
 Task<Tenant> TenantProvisioner::create(const NewTenant& request) {
   const TenantId id = co_await reserve(request);
   const auto start = std::chrono::steady_clock::now();
-  if (co_await take_spare(id, request.schema)) {
+  if (use_spares_ && co_await take_spare(id, request.schema)) {
     auto& stats = provisioning_stats();
     ++stats.created;
     ++stats.from_spare;

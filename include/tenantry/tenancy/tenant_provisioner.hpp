@@ -36,8 +36,9 @@ struct NewTenant {
 /// attempt.
 class TenantProvisioner {
  public:
-  TenantProvisioner(db::Pool& pool, const migrations::MigrationPlan& tenant_plan)
-      : pool_(pool), plan_(tenant_plan) {}
+  /// `use_spares = false` always replays the migrations (the fallback path; benchmarks compare both).
+  TenantProvisioner(db::Pool& pool, const migrations::MigrationPlan& tenant_plan, bool use_spares = true)
+      : pool_(pool), plan_(tenant_plan), use_spares_(use_spares) {}
 
   Task<Tenant> create(const NewTenant& request);
   /// A new tenant with the structure and the rows of `source`; its identity sequences continue after the
@@ -60,6 +61,7 @@ class TenantProvisioner {
 
   db::Pool& pool_;
   const migrations::MigrationPlan& plan_;
+  bool use_spares_;
 };
 
 }  // namespace tenantry::tenancy
