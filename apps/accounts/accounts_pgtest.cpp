@@ -1,4 +1,8 @@
 // Accounts over HTTP: signup, login per store, tokens, members and their roles.
+#include <thread>
+
+#include "apps/registry.hpp"
+#include "apps/routes.hpp"
 #include "tenant_test_case.hpp"
 
 namespace tenantry::apps::accounts {
@@ -78,6 +82,29 @@ TEST_F(AccountsTest, LogoutRevokesTheTokenAtOnce) {
   auto after = request("GET", "/api/me", {"Host: " + host(), "Authorization: Bearer " + t});
   EXPECT_EQ(after.status, 401);
   EXPECT_NE(after.body.find("revoked"), std::string::npos);
+}
+
+// Another server process on the same database learns of the logout through NOTIFY.
+TEST_F(AccountsTest, ALogoutIsRefusedByOtherServerProcessesWithinASecond) {
+  const std::string t = token("staff");
+  Config second_config = config;
+  const migrations::MigrationPlan shared(apps::installed(), migrations::Scope::kShared);
+  const migrations::MigrationPlan tenant(apps::installed(), migrations::Scope::kTenant);
+  web::Application second(second_config, database().conninfo(), apps::all_routes(second_config, tenant),
+                          shared, tenant);
+  second.start();
+  testing::HttpClient other(second.port());
+  const std::vector<std::string> headers{"Host: " + host(), "Authorization: Bearer " + t};
+  ASSERT_EQ(other.request("GET", "/api/me", headers).status, 200);
+  ASSERT_EQ(post("/api/auth/logout", boost::json::object{}, "staff").status, 204);
+  const auto start = std::chrono::steady_clock::now();
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) {
+    status = other.request("GET", "/api/me", headers).status;
+    if (status == 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 401);
+  second.stop(false);
 }
 
 TEST_F(AccountsTest, WrongPasswordsAreRateLimited) {
