@@ -13,7 +13,8 @@ namespace tenantry::apps::accounts {
 const migrations::App& app();
 
 /// signup (public), login, logout, me and members (tenant).
-void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth, const migrations::MigrationPlan& tenant_plan);
+void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
+                     const migrations::MigrationPlan& tenant_plan);
 
 /// Creates a user or, when the e-mail exists, returns its id (the password is then ignored). For seeding.
 Task<std::int64_t> ensure_user(db::Session& db, AuthService& auth, std::string email, std::string password,

@@ -13,6 +13,7 @@ enum class PlanLimit { kProducts, kMembers };
 
 /// Throws ProblemError 403 `plan-limit-reached`, naming the limit, when adding one more would exceed the
 /// tenant's plan. An unknown plan name counts as unlimited only if configured so: it is refused (403) too.
-void check_plan_limit(const Config& config, const tenancy::Tenant& tenant, PlanLimit limit, std::int64_t current);
+void check_plan_limit(const Config& config, const tenancy::Tenant& tenant, PlanLimit limit,
+                      std::int64_t current);
 
 }  // namespace tenantry::apps::accounts
