@@ -49,6 +49,17 @@ bool is_applied(const std::vector<AppliedMigration>& applied, const Migration& m
                      [&](const auto& a) { return a.app == m.app && a.name == m.name; });
 }
 
+/// Runs one migration's SQL in `tx`; a failure names the migration.
+Task<void> apply_one(db::Transaction& tx, const Migration& m) {
+  std::optional<std::string> error;
+  try {
+    co_await tx.execute_script(m.sql);
+  } catch (const db::Error& e) {
+    error = e.what();  // rethrown below with the migration's name
+  }
+  if (error) throw MigrationError("migration " + m.id() + " failed: " + *error);
+}
+
 /// Checksum mismatches and applied migrations the code no longer has.
 std::vector<std::string> problems_of(const std::vector<AppliedMigration>& applied,
                                      const MigrationPlan& plan) {
@@ -115,15 +126,7 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
         co_await tx.commit();
         continue;
       }
-      bool failed = false;
-      std::string error;
-      try {
-        co_await tx.execute_script(m.sql);
-      } catch (const db::Error& e) {
-        failed = true;
-        error = e.what();
-      }
-      if (failed) throw MigrationError("migration " + m.id() + " failed: " + error);
+      co_await apply_one(tx, m);
       co_await tx.query("INSERT INTO " + std::string(history_table(plan.scope())) +
                             " (app, name, checksum) VALUES ($1, $2, $3)",
                         m.app, m.name, m.checksum);
@@ -218,15 +221,7 @@ Task<void> MigrationRunner::apply_all(db::Transaction& tx, const MigrationPlan& 
   std::string insert = "INSERT INTO tenantry_migrations (app, name, checksum) VALUES ";
   int n = 0;
   for (const Migration& m : plan.migrations()) {
-    bool failed = false;
-    std::string error;
-    try {
-      co_await tx.execute_script(m.sql);
-    } catch (const db::Error& e) {
-      failed = true;
-      error = e.what();
-    }
-    if (failed) throw MigrationError("migration " + m.id() + " failed: " + error);
+    co_await apply_one(tx, m);
     insert += (n ? ", (" : "(") + ("$" + std::to_string(n + 1)) + ", $" + std::to_string(n + 2) + ", $" +
               std::to_string(n + 3) + ")";
     params.add(m.app);
