@@ -165,6 +165,31 @@ TEST_F(DbTest, ConnectionsStayWithTheirTenants) {
   pool->close();
 }
 
+TEST_F(DbTest, ABatchIsOneRoundTripWithItsSwitch) {
+  run([&]() -> Task<void> {
+    co_await public_session().execute_script(
+        "CREATE SCHEMA shop; CREATE TABLE shop.items (id bigint PRIMARY KEY); "
+        "INSERT INTO shop.items SELECT generate_series(1, 30)");
+    Session shop(*pool_, "shop");
+    const auto before = pool_->stats();
+    std::vector<Statement> batch;
+    batch.push_back({"SELECT count(*) FROM items WHERE id > $1", ParamList(std::int64_t{10})});
+    batch.push_back(
+        {"SELECT id FROM items WHERE id > $1 ORDER BY id LIMIT $2", ParamList(std::int64_t{10}, 5)});
+    auto results = co_await shop.execute_batch(std::move(batch));
+    EXPECT_EQ(results.size(), 2u);
+    EXPECT_EQ(results[0].one().get<int>(0), 20);
+    EXPECT_EQ(results[1].size(), 5);
+    EXPECT_EQ(results[1][0].get<int>(0), 11);
+    EXPECT_EQ(pool_->stats().round_trips - before.round_trips, 1u);
+    std::vector<Statement> failing;
+    failing.push_back({"SELECT 1", ParamList()});
+    failing.push_back({"SELECT * FROM missing_table", ParamList()});
+    EXPECT_THROW(co_await shop.execute_batch(std::move(failing)), UndefinedTable);
+    EXPECT_EQ((co_await shop.query("SELECT count(*) FROM items")).one().get<int>(0), 30);
+  }());
+}
+
 TEST_F(DbTest, ChangedTableShapeIsRepreparedOnce) {
   run([&]() -> Task<void> {
     Session s = public_session();

@@ -23,6 +23,15 @@ Task<Result> Session::execute(std::string_view sql, ParamList params) const {
   co_return co_await lease.connection().run(sql, params, detail::Prelude{.schema = &schema_});
 }
 
+Task<std::vector<Result>> Session::execute_batch(std::vector<Statement> statements) const {
+  std::vector<detail::BatchStatement> batch;
+  batch.reserve(statements.size());
+  for (const auto& s : statements) batch.push_back({s.sql, &s.params});
+  Lease lease = co_await pool_->acquire(&schema_);
+  const std::span<const detail::BatchStatement> view(batch);
+  co_return co_await lease.connection().run_batch(view, detail::Prelude{.schema = &schema_});
+}
+
 Task<Result> Session::execute_script(std::string_view sql) const {
   Lease lease = co_await pool_->acquire(&schema_);
   co_return co_await lease.connection().run_script(sql, detail::Prelude{.schema = &schema_});

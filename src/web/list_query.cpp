@@ -112,16 +112,16 @@ db::ParamList ListQuery::rows_params() const {
 Task<http::Response> ListQuery::respond(const db::Session& db, std::string_view table,
                                         std::string_view columns,
                                         boost::json::object (*to_json)(const db::Row&)) const {
-  const std::string count_sql = "SELECT count(*) FROM " + std::string(table) + where_sql();
-  db::ParamList count_params = params();
-  auto count = co_await db.execute(count_sql, std::move(count_params));
-  const std::string rows_sql =
-      "SELECT " + std::string(columns) + " FROM " + std::string(table) + where_sql() + order_page_sql();
-  db::ParamList page_params = rows_params();
-  auto rows = co_await db.execute(rows_sql, std::move(page_params));
-  boost::json::array results;
-  for (auto row : rows) results.push_back(to_json(row));
-  co_return page().response(request_, count.one().get<std::int64_t>(0), std::move(results));
+  // The count and the page travel in one flush: one round trip for the whole list.
+  std::vector<db::Statement> batch;
+  batch.push_back({"SELECT count(*) FROM " + std::string(table) + where_sql(), params()});
+  batch.push_back(
+      {"SELECT " + std::string(columns) + " FROM " + std::string(table) + where_sql() + order_page_sql(),
+       rows_params()});
+  auto results = co_await db.execute_batch(std::move(batch));
+  boost::json::array json;
+  for (auto row : results[1]) json.push_back(to_json(row));
+  co_return page().response(request_, results[0].one().get<std::int64_t>(0), std::move(json));
 }
 
 }  // namespace tenantry::web

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/params.hpp"
@@ -10,6 +11,12 @@
 #include "tenantry/db/transaction.hpp"
 
 namespace tenantry::db {
+
+/// A statement with its parameters, for Session::execute_batch.
+struct Statement {
+  std::string sql;
+  ParamList params;
+};
 
 /// Runs statements in one schema's scope on a Pool: `co_await session.query("SELECT ... $1", id)`.
 /// The search_path is `"<schema>", public` (or `public` for the empty schema); the switch, when the
@@ -24,6 +31,10 @@ class Session {
     return execute(sql, ParamList(args...));
   }
   Task<Result> execute(std::string_view sql, ParamList params) const;
+  /// Sends the statements together, after the schema switch, in one flush: one round trip for all of them
+  /// (e.g. a page and its total count). Results come back in order. Not a transaction: each statement sees
+  /// the data as of its own start, like separate queries.
+  Task<std::vector<Result>> execute_batch(std::vector<Statement> statements) const;
   Task<Result> execute_script(std::string_view sql) const;
   Task<Transaction> begin(IsolationLevel level = IsolationLevel::kReadCommitted) const;
 

@@ -206,51 +206,63 @@ void Connection::send_prelude(const Prelude& prelude, int& commands) {
 }
 
 Task<Result> Connection::run(std::string_view sql, const ParamList& params, const Prelude& prelude) {
+  if (sql.empty()) {
+    co_await run_once({}, prelude);  // the prelude alone
+    co_return Result();
+  }
+  const BatchStatement one{sql, &params};
+  const std::span<const BatchStatement> batch(&one, 1);
+  auto results = co_await run_batch(batch, prelude);
+  co_return std::move(results.front());
+}
+
+Task<std::vector<Result>> Connection::run_batch(std::span<const BatchStatement> batch,
+                                                const Prelude& prelude) {
   for (int attempt = 0;; ++attempt) {
     bool retry = false;
     try {
-      co_return co_await run_once(sql, params, prelude);
+      co_return co_await run_once(batch, prelude);
     } catch (const FeatureNotSupported& e) {
-      // The statement was prepared against another shape of the table (a tenant migrated since, or a
-      // tenant at another migration level): prepare it afresh, once. Not inside a transaction, which the
-      // error has aborted.
+      // A statement was prepared against another shape of the table (a tenant migrated since, or a tenant at
+      // another migration level): prepare afresh, once. Not inside a transaction, which the error has
+      // aborted.
       if (attempt > 0 || prelude.in_transaction || !is_stale_plan(e.fields())) throw;
       retry = true;
     }
-    if (retry) {
-      auto it = statements_.find(std::string(sql));
-      if (it != statements_.end()) {
+    if (retry)
+      for (const auto& statement : batch) {
+        auto it = statements_.find(std::string(statement.sql));
+        if (it == statements_.end()) continue;
         pending_deallocate_ += "DEALLOCATE " + it->second.name + ";";
         statements_.erase(it);
       }
-    }
   }
 }
 
-Task<Result> Connection::run_once(std::string_view sql, const ParamList& params, const Prelude& prelude) {
+Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> batch,
+                                               const Prelude& prelude) {
   if (broken_) throw ConnectionError("connection is broken");
   int commands = 0;
   send_prelude(prelude, commands);
   const bool switching = prelude.schema && schema_ != *prelude.schema;
-  int prepare_index = -1, main_index = -1;
-  std::string prepared_name;
-  if (!sql.empty()) {
-    ParamArrays arrays(params);
-    const Statement* statement = statement_for(sql);
+  // What each command of the pipeline is: -1 prelude, 2i the prepare of statement i, 2i+1 its execution.
+  std::vector<int> role(static_cast<std::size_t>(commands), -1);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ParamArrays arrays(*batch[i].params);
+    const Statement* statement = statement_for(batch[i].sql);
     if (statement == nullptr) {
       evict_statements();
-      prepared_name = "tenantry_" + std::to_string(++next_statement_id_);
-      std::string text(sql);
-      if (!PQsendPrepare(conn_, prepared_name.c_str(), text.c_str(), arrays.count(), nullptr))
-        fail("sending");
-      prepare_index = commands++;
-      statement = &(statements_[text] = Statement{prepared_name, next_statement_id_});
+      const std::string name = "tenantry_" + std::to_string(++next_statement_id_);
+      std::string text(batch[i].sql);
+      if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), arrays.count(), nullptr)) fail("sending");
+      role.push_back(static_cast<int>(2 * i));
+      statement = &(statements_[text] = Statement{name, next_statement_id_});
       ++counters_.prepares;
     }
     if (!PQsendQueryPrepared(conn_, statement->name.c_str(), arrays.count(), arrays.data(), nullptr, nullptr,
                              0))
       fail("sending");
-    main_index = commands++;
+    role.push_back(static_cast<int>(2 * i + 1));
     ++counters_.statements;
   }
   if (!PQpipelineSync(conn_)) fail("sending");
@@ -258,9 +270,10 @@ Task<Result> Connection::run_once(std::string_view sql, const ParamList& params,
   ++counters_.round_trips;
 
   std::optional<ServerError::Fields> error;
-  bool prepare_failed = false;
-  Result main;
-  int index = 0, idle_nulls = 0;
+  std::vector<bool> prepare_failed(batch.size(), false);
+  std::vector<Result> results(batch.size());
+  std::size_t index = 0;
+  int idle_nulls = 0;
   for (;;) {
     PGresult* r = co_await next_result();
     if (r == nullptr) {
@@ -276,27 +289,29 @@ Task<Result> Connection::run_once(std::string_view sql, const ParamList& params,
     }
     const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
     if (status == PGRES_FATAL_ERROR && !error) error = error_fields(r, conn_);
-    if (index == prepare_index && !ok) prepare_failed = true;
-    if (index == main_index && ok)
-      main = Result(r);
+    const int what = index < role.size() ? role[index] : -1;
+    if (what >= 0 && what % 2 == 0 && !ok) prepare_failed[static_cast<std::size_t>(what / 2)] = true;
+    if (what >= 0 && what % 2 == 1 && ok)
+      results[static_cast<std::size_t>(what / 2)] = Result(r);
     else
       PQclear(r);
     ++index;
     if (PQstatus(conn_) != CONNECTION_OK) fail("connection lost");
   }
 
-  if (prepare_failed) statements_.erase(std::string(sql));
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (prepare_failed[i]) statements_.erase(std::string(batch[i].sql));
   if (error) {
     schema_.reset();  // the implicit transaction of the group rolled back any switch
     throw_server_error(std::move(*error));
   }
   if (switching) schema_ = *prelude.schema;
-  co_return main;
+  co_return results;
 }
 
 Task<Result> Connection::run_script(std::string_view sql, const Prelude& prelude) {
   if (rollback_pending_ || prelude.begin || (prelude.schema && schema_ != *prelude.schema))
-    co_await run_once({}, {}, prelude);
+    co_await run_once({}, prelude);
   if (PQexitPipelineMode(conn_) != 1) fail("cannot leave pipeline mode");
   std::string text(sql);
   if (!PQsendQuery(conn_, text.c_str())) fail("sending");

@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -30,6 +32,12 @@ struct Prelude {
   bool in_transaction = false;
 };
 
+/// One statement of a pipelined batch.
+struct BatchStatement {
+  std::string_view sql;
+  const ParamList* params;
+};
+
 /// Counters of one connection's traffic, read by tests and metrics.
 struct ConnectionCounters {
   std::uint64_t round_trips = 0;
@@ -50,6 +58,8 @@ class Connection {
   /// Runs one statement, prepared and cached, with its prelude in the same flush: one round trip.
   /// An empty `sql` sends only the prelude.
   Task<Result> run(std::string_view sql, const ParamList& params, const Prelude& prelude);
+  /// Runs several statements after the prelude in the same flush (one round trip); results in order.
+  Task<std::vector<Result>> run_batch(std::span<const BatchStatement> batch, const Prelude& prelude);
   /// Runs several statements separated by `;` (simple protocol) after the prelude, e.g. a migration file.
   /// Returns the last statement's result.
   Task<Result> run_script(std::string_view sql, const Prelude& prelude);
@@ -83,7 +93,7 @@ class Connection {
  private:
   Connection(boost::asio::io_context& io, pg_conn* conn);
   Task<void> connect(const ConnectOptions& options);
-  Task<Result> run_once(std::string_view sql, const ParamList& params, const Prelude& prelude);
+  Task<std::vector<Result>> run_once(std::span<const BatchStatement> batch, const Prelude& prelude);
   void send_prelude(const Prelude& prelude, int& commands);
   Task<void> flush();
   Task<void> wait_readable();
