@@ -77,17 +77,6 @@ ProductFields read_product(const http::Request& request, Write write) {
   return p;
 }
 
-/// Rolls back before the error is answered. An abandoned transaction is only rolled back with its
-/// connection's next statement, and until then keeps its row locks (here the tenant's, which every product
-/// creation of the store waits for).
-Task<void> roll_back_now(db::Transaction& tx) {
-  try {
-    co_await tx.rollback();
-  } catch (const db::Error&) {
-    // The connection is lost, and with it the transaction and its locks.
-  }
-}
-
 [[noreturn]] void product_not_found(std::int64_t id) {
   web::fail(404, "not-found", "Not found", "No product with id " + std::to_string(id) + ".");
 }
@@ -114,40 +103,33 @@ Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
 Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
   auth.require(ctx, Role::kStaff);
   const ProductFields p = read_product(ctx.request, Write::kCreate);
-  // A plan without max_products (e.g. enterprise) needs neither the lock nor the count.
   const auto plan = ctx.config.plans.find(ctx.tenant->plan);
-  const bool limited = plan == ctx.config.plans.end() || plan->second.max_products.has_value();
-  boost::json::object created;
-  db::Transaction tx = co_await ctx.db.begin();
-  std::exception_ptr failure;
+  if (plan == ctx.config.plans.end())
+    accounts::check_plan_limit(ctx.config, *ctx.tenant, accounts::PlanLimit::kProducts, 0);
+  const std::optional<std::int64_t> max = plan->second.max_products;
+  // One round trip. The statements of a pipelined batch run in one implicit transaction: with a limit, the
+  // store's row lock makes product creations of one store take turns until the insert is done, and the insert
+  // happens only while the count is below the limit, so concurrent requests cannot pass it together.
+  std::vector<db::Statement> batch;
+  if (max)
+    batch.push_back({"SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", db::ParamList(ctx.tenant->id)});
+  batch.push_back(
+      {std::string("INSERT INTO products (sku, name, description, category, price_cents, stock) "
+                   "SELECT $1, $2, $3, $4, $5, $6 "
+                   "WHERE $7::bigint IS NULL OR (SELECT count(*) FROM products) < $7 RETURNING ") +
+           kColumns,
+       db::ParamList(p.sku, p.name, p.description, p.category, p.price_cents, p.stock, max)});
+  std::vector<db::Result> results;
+  bool duplicate = false;
   try {
-    if (limited) {
-      // Product creations of one store take turns from here to commit, so concurrent requests cannot
-      // together pass the plan's limit. The row lock is the one member changes take too.
-      co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", ctx.tenant->id);
-      auto count = co_await tx.query("SELECT count(*) FROM products");
-      accounts::check_plan_limit(ctx.config, *ctx.tenant, accounts::PlanLimit::kProducts,
-                                 count.one().get<std::int64_t>(0));
-    }
-    auto row =
-        co_await tx.query(std::string("INSERT INTO products (sku, name, description, category, price_cents, "
-                                      "stock) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ") +
-                              kColumns,
-                          p.sku, p.name, p.description, p.category, p.price_cents, p.stock);
-    co_await tx.commit();
-    created = product_json(row.one());
-  } catch (...) {
-    failure = std::current_exception();
+    results = co_await ctx.db.execute_batch(std::move(batch));
+  } catch (const db::UniqueViolation&) {
+    duplicate = true;
   }
-  if (failure) {
-    co_await roll_back_now(tx);
-    try {
-      std::rethrow_exception(failure);
-    } catch (const db::UniqueViolation&) {
-      duplicate_sku(p.sku.value_or(""));
-    }
-  }
-  co_return Response::json(201, created);
+  if (duplicate) duplicate_sku(p.sku.value_or(""));
+  if (results.back().empty())  // the count was at the limit
+    accounts::check_plan_limit(ctx.config, *ctx.tenant, accounts::PlanLimit::kProducts, *max);
+  co_return Response::json(201, product_json(results.back().one()));
 }
 
 // The hot path: one statement, no transaction.
