@@ -32,10 +32,7 @@ TEST_F(AccountsTest, SignupRejectsBadInputWithFieldErrorsAndTakenSlugs) {
   auto bad = request("POST", "/api/signup", {"Host: localhost"},
                      R"({"name": "", "slug": "Bad Slug", "email": "not-an-email", "password": "short"})");
   EXPECT_EQ(bad.status, 400);
-  std::set<std::string> fields;
-  const auto problem = json(bad);
-  for (const auto& e : problem.at("errors").as_array()) fields.insert(std::string(e.at("field").as_string()));
-  EXPECT_EQ(fields, (std::set<std::string>{"name", "slug", "email", "password"}));
+  EXPECT_EQ(testing::error_fields(bad), (std::set<std::string>{"name", "slug", "email", "password"}));
   auto taken = request(
       "POST", "/api/signup", {"Host: localhost"},
       R"({"name": "Again", "slug": "store", "email": "x@example.com", "password": "long enough pw"})");

@@ -449,38 +449,37 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           co_return co_await audited(ctx, who, action, schema.str(), detail, work);
         },
         {.summary = "Add a domain", .tags = {"admin"}});
-  r.add("DELETE", "/admin/api/tenants/{slug}/domains/{domain}",
-        [state](RequestContext& ctx) -> Task<Response> {
-          const Principal who = state->auth->require_platform_admin(ctx);
-          const auto schema = slug_of(ctx);
-          const tenancy::DomainName domain(ctx.params.get("domain").value_or(""));
-          std::function<Task<Response>()> work = [&]() -> Task<Response> {
-            co_await require_domain_of(ctx, domain, schema);
-            co_await tenancy::TenantCatalog(ctx.pool).remove_domain(domain);
-            co_await ctx.tenants.load(ctx.pool);
-            co_return co_await tenant_detail(ctx, *state, schema);
-          };
-          const std::string action = "domain.remove";
-          const boost::json::object detail{{"domain", domain.str()}};
-          co_return co_await audited(ctx, who, action, schema.str(), detail, work);
-        },
-        {.summary = "Remove a domain", .tags = {"admin"}});
-  r.add("POST", "/admin/api/tenants/{slug}/domains/{domain}/primary",
-        [state](RequestContext& ctx) -> Task<Response> {
-          const Principal who = state->auth->require_platform_admin(ctx);
-          const auto schema = slug_of(ctx);
-          const tenancy::DomainName domain(ctx.params.get("domain").value_or(""));
-          std::function<Task<Response>()> work = [&]() -> Task<Response> {
-            co_await require_domain_of(ctx, domain, schema);
-            co_await tenancy::TenantCatalog(ctx.pool).set_primary(domain);
-            co_await ctx.tenants.load(ctx.pool);
-            co_return co_await tenant_detail(ctx, *state, schema);
-          };
-          const std::string action = "domain.set_primary";
-          const boost::json::object detail{{"domain", domain.str()}};
-          co_return co_await audited(ctx, who, action, schema.str(), detail, work);
-        },
-        {.summary = "Make a domain the tenant's primary", .tags = {"admin"}});
+  struct DomainChange {
+    const char* method;
+    const char* path;
+    const char* action;
+    const char* summary;
+    Task<void> (tenancy::TenantCatalog::*change)(const tenancy::DomainName&);
+  };
+  static const std::array<DomainChange, 2> domain_changes{
+      {{"DELETE", "/admin/api/tenants/{slug}/domains/{domain}", "domain.remove", "Remove a domain",
+        &tenancy::TenantCatalog::remove_domain},
+       {"POST", "/admin/api/tenants/{slug}/domains/{domain}/primary", "domain.set_primary",
+        "Make a domain the tenant's primary", &tenancy::TenantCatalog::set_primary}}};
+  for (const auto& change : domain_changes) {
+    r.add(change.method, change.path,
+          [state, change](RequestContext& ctx) -> Task<Response> {
+            const Principal who = state->auth->require_platform_admin(ctx);
+            const auto schema = slug_of(ctx);
+            const tenancy::DomainName domain(ctx.params.get("domain").value_or(""));
+            std::function<Task<Response>()> work = [&]() -> Task<Response> {
+              co_await require_domain_of(ctx, domain, schema);
+              tenancy::TenantCatalog catalog(ctx.pool);
+              co_await (catalog.*change.change)(domain);
+              co_await ctx.tenants.load(ctx.pool);
+              co_return co_await tenant_detail(ctx, *state, schema);
+            };
+            const std::string action = change.action;
+            const boost::json::object detail{{"domain", domain.str()}};
+            co_return co_await audited(ctx, who, action, schema.str(), detail, work);
+          },
+          {.summary = change.summary, .tags = {"admin"}});
+  }
 
   r.add("GET", "/admin/api/migrations",
         [state](RequestContext& ctx) -> Task<Response> {

@@ -9,8 +9,10 @@
 namespace tenantry::apps::catalog {
 namespace {
 
+using testing::error_fields;
 using testing::HttpResponse;
 using testing::json;
+using testing::str;
 
 class CatalogTest : public testing::TenantTestCase {
  protected:
@@ -50,19 +52,6 @@ class CatalogTest : public testing::TenantTestCase {
 };
 
 using Skus = std::vector<std::string>;
-
-/// A JSON value as text, to compare with std::string (a string's contents, else its JSON).
-std::string str(const boost::json::value& v) {
-  return v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v);
-}
-
-std::set<std::string> error_fields(const HttpResponse& r) {
-  std::set<std::string> fields;
-  auto body = json(r);
-  if (auto* errors = body.if_contains("errors"))
-    for (const auto& e : errors->as_array()) fields.emplace(e.at("field").as_string());
-  return fields;
-}
 
 std::string problem_type(const HttpResponse& r) {
   auto body = json(r);

@@ -9,8 +9,10 @@
 namespace tenantry::apps::service {
 namespace {
 
+using testing::error_fields;
 using testing::HttpResponse;
 using testing::json;
+using testing::str;
 
 /// The forward path of a repair, after "received".
 const std::vector<std::string> kPath{"diagnosing", "waiting_parts", "repairing", "ready", "delivered"};
@@ -61,19 +63,6 @@ class ServiceTest : public testing::TenantTestCase {
 };
 
 using Ids = std::vector<std::int64_t>;
-
-/// A JSON value as text, to compare with std::string (a string's contents, else its JSON).
-std::string str(const boost::json::value& v) {
-  return v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v);
-}
-
-std::set<std::string> error_fields(const HttpResponse& r) {
-  std::set<std::string> fields;
-  auto body = json(r);
-  if (auto* errors = body.if_contains("errors"))
-    for (const auto& e : errors->as_array()) fields.emplace(e.at("field").as_string());
-  return fields;
-}
 
 std::string problem(const char* slug) {
   return std::string(http::kProblemTypeBase) + slug;

@@ -167,16 +167,6 @@ Task<void> check_references(RequestContext& ctx, JsonInput& in, const TicketFiel
   throw http::ProblemError(std::move(p));
 }
 
-/// Rolls back before the error is answered. An abandoned transaction is only rolled back with its
-/// connection's next statement, and until then keeps its row locks (here the ticket's).
-Task<void> roll_back_now(db::Transaction& tx) {
-  try {
-    co_await tx.rollback();
-  } catch (const db::Error&) {
-    // The connection is lost, and with it the transaction and its locks.
-  }
-}
-
 /// A product deleted between check_references and the write.
 [[noreturn]] void product_gone() {
   throw http::ProblemError(
@@ -254,7 +244,7 @@ Task<Response> update_ticket(RequestContext& ctx, const AuthService& auth) {
   co_await check_references(ctx, in, f);
   in.finish();
   db::Transaction tx = co_await ctx.db.begin();
-  std::exception_ptr failure;
+  bool product_deleted = false;  // an abandoned transaction is rolled back at once by the pool
   try {
     auto current = co_await tx.query("SELECT assigned_to FROM tickets WHERE id = $1 FOR UPDATE", id);
     if (current.empty()) ticket_not_found(id);
@@ -280,17 +270,10 @@ Task<Response> update_ticket(RequestContext& ctx, const AuthService& auth) {
           "INSERT INTO ticket_events (ticket_id, kind, assigned_to, user_id) VALUES ($1, 'assigned', $2, $3)",
           id, f.assigned_to, who.user_id);
     co_await tx.commit();
-  } catch (...) {
-    failure = std::current_exception();
+  } catch (const db::ForeignKeyViolation&) {
+    product_deleted = true;
   }
-  if (failure) {
-    co_await roll_back_now(tx);
-    try {
-      std::rethrow_exception(failure);
-    } catch (const db::ForeignKeyViolation&) {
-      product_gone();
-    }
-  }
+  if (product_deleted) product_gone();
   auto body = co_await ticket_detail(ctx.db, id);
   co_return Response::json(200, body);
 }
@@ -304,29 +287,20 @@ Task<Response> transition_ticket(RequestContext& ctx, const AuthService& auth) {
   auto note = in.string("note", {.max = 5000});
   in.finish();
   db::Transaction tx = co_await ctx.db.begin();
-  std::exception_ptr failure;
-  try {
-    // The row lock makes concurrent transitions of one ticket take turns, each seeing the other's result.
-    auto current = co_await tx.query("SELECT status FROM tickets WHERE id = $1 FOR UPDATE", id);
-    if (current.empty()) ticket_not_found(id);
-    const auto from = current.one().get<std::string>(0);
-    if (!allowed(from, *to)) invalid_transition(from, *to);
-    co_await tx.query(
-        "UPDATE tickets SET status = $2, updated_at = now(), "
-        "closed_at = CASE WHEN $3::boolean THEN now() END WHERE id = $1",
-        id, *to, is_closed(*to));
-    co_await tx.query(
-        "INSERT INTO ticket_events (ticket_id, kind, from_status, to_status, note, user_id) "
-        "VALUES ($1, 'status', $2, $3, $4, $5)",
-        id, from, *to, note, who.user_id);
-    co_await tx.commit();
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  if (failure) {
-    co_await roll_back_now(tx);
-    std::rethrow_exception(failure);
-  }
+  // The row lock makes concurrent transitions of one ticket take turns, each seeing the other's result.
+  auto current = co_await tx.query("SELECT status FROM tickets WHERE id = $1 FOR UPDATE", id);
+  if (current.empty()) ticket_not_found(id);
+  const auto from = current.one().get<std::string>(0);
+  if (!allowed(from, *to)) invalid_transition(from, *to);
+  co_await tx.query(
+      "UPDATE tickets SET status = $2, updated_at = now(), "
+      "closed_at = CASE WHEN $3::boolean THEN now() END WHERE id = $1",
+      id, *to, is_closed(*to));
+  co_await tx.query(
+      "INSERT INTO ticket_events (ticket_id, kind, from_status, to_status, note, user_id) "
+      "VALUES ($1, 'status', $2, $3, $4, $5)",
+      id, from, *to, note, who.user_id);
+  co_await tx.commit();
   auto body = co_await ticket_detail(ctx.db, id);
   co_return Response::json(200, body);
 }

@@ -193,4 +193,16 @@ boost::json::object json(const HttpResponse& response) {
   return value.is_object() ? value.as_object() : boost::json::object{{"value", value}};
 }
 
+std::string str(const boost::json::value& value) {
+  return value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value);
+}
+
+std::set<std::string> error_fields(const HttpResponse& response) {
+  std::set<std::string> fields;
+  const auto body = json(response);
+  if (const auto* errors = body.if_contains("errors"))
+    for (const auto& e : errors->as_array()) fields.emplace(e.at("field").as_string());
+  return fields;
+}
+
 }  // namespace tenantry::testing

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "http_client.hpp"
@@ -86,5 +87,11 @@ class TenantTestCase : public ::testing::Test {
 
 /// The JSON body of a response (an empty object when the body is empty).
 boost::json::object json(const HttpResponse& response);
+
+/// A JSON value as text, to compare with std::string (a string's contents, else its JSON).
+std::string str(const boost::json::value& value);
+
+/// The fields named by a validation problem's "errors".
+std::set<std::string> error_fields(const HttpResponse& response);
 
 }  // namespace tenantry::testing
