@@ -157,6 +157,12 @@ TEST_F(CliTest, ConfigIsValidatedAndShownWithSecretsMasked) {
   auto bad_value = tenantry("config show", "TENANTRY_SERVER_MAX_BODY_BYTES=lots");
   EXPECT_EQ(bad_value.exit_code, 2);
   EXPECT_NE(bad_value.output.find("server.max_body_bytes"), std::string::npos) << bad_value.output;
+  auto negative = tenantry("config show", "TENANTRY_DATABASE_AFFINITY_WAIT_MS=-1");
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_NE(negative.output.find("database.affinity_wait_ms must not be negative"), std::string::npos)
+      << negative.output;
+  auto affinity = tenantry("config show", "TENANTRY_DATABASE_CONNECTIONS_PER_TENANT=3");
+  EXPECT_NE(affinity.output.find("connections_per_tenant = 3"), std::string::npos) << affinity.output;
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ std::string env_name(const std::string& key) {
 }
 
 std::vector<Setting> settings(Config& c) {
+  auto not_negative = [](const std::int64_t& v) {
+    return [&v](const Config&) { return std::string(v >= 0 ? "" : "must not be negative"); };
+  };
   auto positive = [](const std::int64_t& v) {
     return [&v](const Config&) { return v > 0 ? std::string() : "must be greater than 0"; };
   };
@@ -55,9 +58,12 @@ std::vector<Setting> settings(Config& c) {
       {"database.max_connection_uses",
        &c.database.max_connection_uses,
        {},
-       [&](const Config&) {
-         return std::string(c.database.max_connection_uses >= 0 ? "" : "must not be negative");
-       }},
+       not_negative(c.database.max_connection_uses)},
+      {"database.connections_per_tenant", &c.database.connections_per_tenant},
+      {"database.affinity_wait_ms",
+       &c.database.affinity_wait_ms,
+       {},
+       not_negative(c.database.affinity_wait_ms)},
       {"server.listen",
        &c.server.listen,
        {"TENANTRY_LISTEN"},
@@ -69,10 +75,7 @@ std::vector<Setting> settings(Config& c) {
          long p = std::strtol(port.c_str(), &end, 10);
          return std::string((port.empty() || *end || p < 0 || p > 65535) ? "port must be 0 to 65535" : "");
        }},
-      {"server.threads",
-       &c.server.threads,
-       {},
-       [&](const Config&) { return std::string(c.server.threads >= 0 ? "" : "must not be negative"); }},
+      {"server.threads", &c.server.threads, {}, not_negative(c.server.threads)},
       {"server.max_header_bytes", &c.server.max_header_bytes, {}, positive(c.server.max_header_bytes)},
       {"server.max_body_bytes", &c.server.max_body_bytes, {}, positive(c.server.max_body_bytes)},
       {"server.header_timeout_ms", &c.server.header_timeout_ms, {}, positive(c.server.header_timeout_ms)},
@@ -103,12 +106,7 @@ std::vector<Setting> settings(Config& c) {
        &c.tenancy.unknown_host,
        {},
        one_of(c.tenancy.unknown_host, {"404", "public"})},
-      {"tenancy.spare_schemas",
-       &c.tenancy.spare_schemas,
-       {},
-       [&](const Config&) {
-         return std::string(c.tenancy.spare_schemas >= 0 ? "" : "must not be negative");
-       }},
+      {"tenancy.spare_schemas", &c.tenancy.spare_schemas, {}, not_negative(c.tenancy.spare_schemas)},
       {"migrations.jobs", &c.migrations.jobs, {}, positive(c.migrations.jobs)},
       {"auth.secret", &c.auth.secret, {}, {}, true},
       {"auth.token_ttl_minutes", &c.auth.token_ttl_minutes, {}, positive(c.auth.token_ttl_minutes)},

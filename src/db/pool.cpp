@@ -17,12 +17,21 @@ namespace tenantry::db {
 namespace asio = boost::asio;
 
 namespace {
+/// Which connections a request may use: its tenant's home slots, or (public, or after the affinity wait) any.
+struct Affinity {
+  std::size_t home = 0, width = 0;  // slots [home, home + width) modulo the pool size
+  bool any = true;
+  bool prefers(std::size_t slot, std::size_t size) const { return (slot + size - home) % size < width; }
+  bool accepts(std::size_t slot, std::size_t size) const { return any || prefers(slot, size); }
+};
+
 /// A coroutine waiting for a connection; woken by release() through its timer.
 struct Waiter {
-  explicit Waiter(asio::io_context& io) : timer(io) {}
+  Waiter(asio::io_context& io, const Affinity& affinity) : timer(io), affinity(affinity) {}
   asio::steady_timer timer;
+  const Affinity& affinity;
   std::unique_ptr<detail::Connection> conn;
-  bool may_connect = false;  // a slot freed up: open a new connection
+  bool may_connect = false;  // a slot it accepts freed up: open a new connection
 };
 }  // namespace
 
@@ -50,14 +59,55 @@ struct Pool::Impl {
     --size;
     slots[c->slot()] = false;
   }
-  /// A tenant's home slot: its statements go to the same few backends, so each backend caches the catalog
-  /// entries of a subset of the tenants instead of all of them.
-  std::size_t home_slot(const std::string& schema) const {
-    return std::hash<std::string>{}(schema) % config.max_size;
+  /// A tenant's home slots: its statements go to the same few backends, so each backend caches the catalog
+  /// entries of a share of the tenants instead of all of them (with 10,000 schemas that cache decides
+  /// PostgreSQL's speed: a cold lookup costs several times the query).
+  Affinity affinity(const std::string* schema) const {
+    const std::size_t width = config.connections_per_tenant;
+    if (!schema || schema->empty() || width == 0 || width >= config.max_size) return {};
+    return {.home = std::hash<std::string>{}(*schema) % config.max_size, .width = width, .any = false};
   }
-  std::size_t free_slot(std::size_t preferred) const {
-    if (!slots[preferred]) return preferred;
+  /// The idle connection to lease, or idle.end(): one already on the schema, else the most recently used
+  /// (warm caches) of those the affinity accepts.
+  std::vector<std::unique_ptr<detail::Connection>>::iterator pick_idle(const std::string* schema,
+                                                                       const Affinity& a) {
+    if (schema) {
+      auto on_schema =
+          std::find_if(idle.rbegin(), idle.rend(), [&](const auto& c) { return c->schema() == *schema; });
+      if (on_schema != idle.rend()) return std::prev(on_schema.base());
+    }
+    auto preferred = std::find_if(idle.rbegin(), idle.rend(),
+                                  [&](const auto& c) { return a.prefers(c->slot(), config.max_size); });
+    if (preferred != idle.rend()) return std::prev(preferred.base());
+    return (a.any && !idle.empty()) ? idle.end() - 1 : idle.end();
+  }
+  /// A free slot for a new connection, or max_size: a home slot first.
+  std::size_t free_slot(const Affinity& a) const {
+    for (std::size_t i = 0; i < a.width; ++i)
+      if (!slots[(a.home + i) % config.max_size]) return (a.home + i) % config.max_size;
+    if (!a.any) return config.max_size;
     return static_cast<std::size_t>(std::find(slots.begin(), slots.end(), false) - slots.begin());
+  }
+  /// The longest-waiting request that accepts `slot`, taken off the queue; preferring one whose home it is,
+  /// so that connections a request took after its affinity wait go back to their own tenants first.
+  Waiter* take_waiter(std::size_t slot) {
+    auto it = std::find_if(waiters.begin(), waiters.end(),
+                           [&](Waiter* w) { return w->affinity.prefers(slot, config.max_size); });
+    if (it == waiters.end())
+      it = std::find_if(waiters.begin(), waiters.end(),
+                        [&](Waiter* w) { return w->affinity.accepts(slot, config.max_size); });
+    if (it == waiters.end()) return nullptr;
+    Waiter* w = *it;
+    waiters.erase(it);
+    return w;
+  }
+  void count_lease(detail::Connection& conn, const std::string* schema, const Affinity& a) {
+    ++stats.acquired;
+    if (!a.prefers(conn.slot(), config.max_size) && !(schema && conn.schema() == *schema) && a.width > 0)
+      ++stats.affinity_spills;
+    else if (a.width > 0)
+      ++stats.affinity_hits;
+    conn.count_use();
   }
 };
 
@@ -83,6 +133,10 @@ Pool::~Pool() {
   close();
 }
 
+std::size_t Pool::home_slot(const std::string& schema) const {
+  return impl_->affinity(&schema).home;
+}
+
 asio::io_context& Pool::io() const noexcept {
   return impl_->io;
 }
@@ -92,37 +146,23 @@ const PoolConfig& Pool::config() const noexcept {
 
 Task<Lease> Pool::acquire(const std::string* schema) {
   Impl& p = *impl_;
+  Affinity affinity = p.affinity(schema);
+  const auto deadline = std::chrono::steady_clock::now() + p.config.acquire_timeout;
   for (;;) {
     if (p.closed) throw ConnectionError("the connection pool is closed");
-    // Idle connections, best first: one already on the wanted schema, the schema's home slot, then the most
-    // recently used (warm caches). A connection on another schema costs a pipelined switch, no more.
-    const std::size_t home = schema ? p.home_slot(*schema) : 0;
-    while (!p.idle.empty()) {
-      auto it = p.idle.end() - 1;
-      if (schema) {
-        auto match = std::find_if(p.idle.rbegin(), p.idle.rend(),
-                                  [&](const auto& c) { return c->schema() == *schema; });
-        if (match == p.idle.rend())
-          match =
-              std::find_if(p.idle.rbegin(), p.idle.rend(), [&](const auto& c) { return c->slot() == home; });
-        if (match != p.idle.rend()) {
-          it = std::prev(match.base());
-          ++p.stats.affinity_hits;
-        }
-      }
+    for (auto it = p.pick_idle(schema, affinity); it != p.idle.end(); it = p.pick_idle(schema, affinity)) {
       auto conn = std::move(*it);
       p.idle.erase(it);
       if (!conn->still_alive()) {
         p.discard(std::move(conn));
         continue;
       }
-      ++p.stats.acquired;
-      conn->count_use();
+      p.count_lease(*conn, schema, affinity);
       co_return Lease(this, std::move(conn));
     }
-    if (p.size < p.config.max_size) {
+    if (const std::size_t slot = p.free_slot(affinity);
+        p.size < p.config.max_size && slot < p.config.max_size) {
       ++p.size;
-      const std::size_t slot = p.free_slot(home);
       p.slots[slot] = true;
       std::unique_ptr<detail::Connection> conn;
       try {
@@ -134,24 +174,28 @@ Task<Lease> Pool::acquire(const std::string* schema) {
       }
       conn->set_slot(slot);
       ++p.stats.connects;
-      ++p.stats.acquired;
-      conn->count_use();
+      p.count_lease(*conn, schema, affinity);
       co_return Lease(this, std::move(conn));
     }
-    Waiter waiter(p.io);
+    // Wait for one of the tenant's connections; past the affinity wait, for any.
+    Waiter waiter(p.io, affinity);
     p.waiters.push_back(&waiter);
-    waiter.timer.expires_after(p.config.acquire_timeout);
+    const auto spill_at = std::chrono::steady_clock::now() + p.config.affinity_wait;
+    waiter.timer.expires_at(affinity.any ? deadline : std::min(spill_at, deadline));
     boost::system::error_code ec;
     co_await waiter.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (waiter.conn) {
-      ++p.stats.acquired;
-      waiter.conn->count_use();
+      p.count_lease(*waiter.conn, schema, affinity);
       co_return Lease(this, std::move(waiter.conn));
     }
     if (waiter.may_connect) continue;
     std::erase(p.waiters, &waiter);
-    ++p.stats.timeouts;
     if (p.closed) throw ConnectionError("the connection pool is closed");
+    if (!affinity.any && std::chrono::steady_clock::now() < deadline) {
+      affinity.any = true;
+      continue;
+    }
+    ++p.stats.timeouts;
     throw PoolTimeout("no database connection became free within " +
                       std::to_string(p.config.acquire_timeout.count()) + " ms");
   }
@@ -176,18 +220,16 @@ void Pool::release(std::unique_ptr<detail::Connection> conn) noexcept {
   }
   const bool worn = p.config.max_connection_uses && conn->uses() >= p.config.max_connection_uses;
   if (p.closed || !conn->usable() || worn) {
+    const std::size_t slot = conn->slot();
     p.discard(std::move(conn));
-    if (!p.closed && !p.waiters.empty()) {
-      Waiter* w = p.waiters.front();
-      p.waiters.pop_front();
+    if (p.closed) return;
+    if (Waiter* w = p.take_waiter(slot)) {
       w->may_connect = true;
       w->timer.cancel();
     }
     return;
   }
-  if (!p.waiters.empty()) {
-    Waiter* w = p.waiters.front();
-    p.waiters.pop_front();
+  if (Waiter* w = p.take_waiter(conn->slot())) {
     w->conn = std::move(conn);
     w->timer.cancel();
     return;

@@ -115,7 +115,9 @@ struct Application::Impl {
         .connect = connect,
         .max_size = config.database.pool_size,
         .acquire_timeout = std::chrono::milliseconds(config.database.acquire_timeout_ms),
-        .max_connection_uses = static_cast<std::uint64_t>(config.database.max_connection_uses)};
+        .max_connection_uses = static_cast<std::uint64_t>(config.database.max_connection_uses),
+        .connections_per_tenant = config.database.connections_per_tenant,
+        .affinity_wait = std::chrono::milliseconds(config.database.affinity_wait_ms)};
   }
 
   Task<http::Response> handle(http::Request& request);

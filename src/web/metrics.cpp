@@ -154,6 +154,7 @@ std::string Metrics::render(const std::string& extra) const {
     sum.prepares += p.prepares;
     sum.connects += p.connects;
     sum.affinity_hits += p.affinity_hits;
+    sum.affinity_spills += p.affinity_spills;
     sum.timeouts += p.timeouts;
   }
   const std::pair<const char*, std::uint64_t> counters[] = {
@@ -163,6 +164,7 @@ std::string Metrics::render(const std::string& extra) const {
       {"tenantry_db_prepares_total", sum.prepares},
       {"tenantry_db_connects_total", sum.connects},
       {"tenantry_db_affinity_hits_total", sum.affinity_hits},
+      {"tenantry_db_affinity_spills_total", sum.affinity_spills},
       {"tenantry_db_acquire_timeouts_total", sum.timeouts}};
   for (const auto& [name, value] : counters)
     out << "# TYPE " << name << " counter\n" << name << " " << value << "\n";

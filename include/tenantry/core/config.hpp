@@ -24,7 +24,9 @@ struct Config {
     std::string var_dir = "var";  // the embedded cluster's directory
     std::size_t pool_size = 16;   // connections per I/O thread
     std::int64_t acquire_timeout_ms = 5000;
-    std::int64_t max_connection_uses = 0;  // 0 = never recycle
+    std::int64_t max_connection_uses = 0;    // 0 = never recycle
+    std::size_t connections_per_tenant = 1;  // per I/O thread; 0 = any connection (no tenant affinity)
+    std::int64_t affinity_wait_ms = 5;       // then a busy tenant takes any free connection
   } database;
   struct Server {
     std::string listen = "127.0.0.1:8080";

@@ -26,12 +26,21 @@ struct PoolConfig {
   std::chrono::milliseconds acquire_timeout{5000};
   /// Recycle a connection after this many leases (0 = never): bounds each backend's catalog cache.
   std::uint64_t max_connection_uses = 0;
+  /// Tenant affinity: a tenant's statements go to this many of the pool's connections (its home slots; 0 or
+  /// max_size = any). Each backend then caches the catalogs and plans of a share of the tenants instead of
+  /// all of them: with thousands of schemas, a backend's first statement for a tenant costs several times the
+  /// statement itself.
+  std::size_t connections_per_tenant = 1;
+  /// How long a request waits for one of its tenant's connections before taking another one, idle or the
+  /// next to come free: bounds what a slow neighbour or a burst of the tenant's own requests costs.
+  std::chrono::milliseconds affinity_wait{5};
 };
 
 /// A snapshot of a pool's state and the traffic of its connections (including closed ones).
 struct PoolStats {
   std::size_t size = 0, idle = 0, in_use = 0, waiting = 0;
-  std::uint64_t acquired = 0, affinity_hits = 0, connects = 0, discarded = 0, timeouts = 0;
+  std::uint64_t acquired = 0, affinity_hits = 0, affinity_spills = 0, connects = 0, discarded = 0,
+                timeouts = 0;
   std::uint64_t round_trips = 0, search_path_switches = 0, prepares = 0, statements = 0;
 };
 
@@ -61,9 +70,12 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  /// A connection, preferring an idle one whose search_path is already `schema` (tenant affinity).
-  /// Waits up to the acquire timeout when all are busy, then throws PoolTimeout.
+  /// A connection for `schema` (empty or null: public): an idle one already on the schema, else one of the
+  /// schema's home slots (tenant affinity). When those are busy it waits for one of them, for another
+  /// connection after `affinity_wait`, and throws PoolTimeout after the acquire timeout.
   Task<Lease> acquire(const std::string* schema = nullptr);
+  /// The first of the slots whose connections serve `schema` (its home); the others follow it, wrapping.
+  std::size_t home_slot(const std::string& schema) const;
   /// Closes idle connections and refuses new acquisitions; leases still out close on return.
   void close();
   PoolStats stats() const;

@@ -14,8 +14,9 @@ using asio::posix::descriptor_base;
 
 namespace {
 
-// Bounds the prepared statements one connection keeps: dynamic SQL must not grow backends without limit.
-constexpr std::size_t kMaxStatements = 256;
+// Bounds the prepared statements one connection keeps (one per tenant schema and SQL text): a backend's plan
+// memory stays bounded however many tenants and however much dynamic SQL pass through it.
+constexpr std::size_t kMaxStatements = 1024;
 
 constexpr const char* kSwitchSql = "SELECT set_config('search_path', $1, false)";
 
@@ -51,7 +52,8 @@ struct ParamArrays {
 
 }  // namespace
 
-Connection::Connection(asio::io_context& io, pg_conn* conn) : io_(io), conn_(conn), socket_(io) {}
+Connection::Connection(asio::io_context& io, pg_conn* conn)
+    : io_(io), conn_(conn), socket_(io), statements_(kMaxStatements) {}
 
 Connection::~Connection() {
   // Release the descriptor before PQfinish closes it, so the event loop never watches a closed or reused fd.
@@ -159,21 +161,9 @@ std::string Connection::search_path_for(const std::string& schema) const {
   return quote_identifier(schema) + ", public";
 }
 
-const Connection::Statement* Connection::statement_for(std::string_view sql) {
-  auto it = statements_.find(std::string(sql));
-  if (it == statements_.end()) return nullptr;
-  it->second.last_used = ++next_statement_id_;
-  return &it->second;
-}
-
-void Connection::evict_statements() {
-  while (statements_.size() >= kMaxStatements) {
-    auto oldest = statements_.begin();
-    for (auto it = statements_.begin(); it != statements_.end(); ++it)
-      if (it->second.last_used < oldest->second.last_used) oldest = it;
-    pending_deallocate_ += "DEALLOCATE " + oldest->second.name + ";";
-    statements_.erase(oldest);
-  }
+std::string_view Connection::statement_schema(const Prelude& prelude) const {
+  if (prelude.schema) return *prelude.schema;
+  return schema_ ? std::string_view(*schema_) : std::string_view();
 }
 
 void Connection::send_prelude(const Prelude& prelude, int& commands) {
@@ -185,17 +175,10 @@ void Connection::send_prelude(const Prelude& prelude, int& commands) {
     send("ROLLBACK", 0, nullptr);
     rollback_pending_ = false;
   }
-  if (!pending_deallocate_.empty()) {
-    // DEALLOCATE is a utility statement: one per command. They are rare (only on cache eviction).
-    std::string_view rest = pending_deallocate_;
-    while (!rest.empty()) {
-      auto end = rest.find(';');
-      std::string one(rest.substr(0, end));
-      send(one.c_str(), 0, nullptr);
-      rest.remove_prefix(end + 1);
-    }
-    pending_deallocate_.clear();
-  }
+  if (statements_.has_deallocations())
+    // DEALLOCATE is a utility statement: one per command, in the same flush as the request's statements.
+    for (const auto& name : statements_.take_deallocations())
+      send(("DEALLOCATE " + name).c_str(), 0, nullptr);
   if (prelude.begin) send(prelude.begin, 0, nullptr);
   if (prelude.schema && schema_ != *prelude.schema) {
     std::string path = search_path_for(*prelude.schema);
@@ -230,18 +213,14 @@ Task<std::vector<Result>> Connection::run_batch(std::span<const BatchStatement> 
       retry = true;
     }
     if (retry)
-      for (const auto& statement : batch) {
-        auto it = statements_.find(std::string(statement.sql));
-        if (it == statements_.end()) continue;
-        pending_deallocate_ += "DEALLOCATE " + it->second.name + ";";
-        statements_.erase(it);
-      }
+      for (const auto& statement : batch) statements_.forget(statement_schema(prelude), statement.sql, true);
   }
 }
 
 Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> batch,
                                                const Prelude& prelude) {
   if (broken_) throw ConnectionError("connection is broken");
+  const std::string statement_schema(this->statement_schema(prelude));
   int commands = 0;
   send_prelude(prelude, commands);
   const bool switching = prelude.schema && schema_ != *prelude.schema;
@@ -249,18 +228,15 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
   std::vector<int> role(static_cast<std::size_t>(commands), -1);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     ParamArrays arrays(*batch[i].params);
-    const Statement* statement = statement_for(batch[i].sql);
-    if (statement == nullptr) {
-      evict_statements();
-      const std::string name = "tenantry_" + std::to_string(++next_statement_id_);
-      std::string text(batch[i].sql);
-      if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), arrays.count(), nullptr)) fail("sending");
+    const std::string* name = statements_.find(statement_schema, batch[i].sql);
+    if (name == nullptr) {
+      name = &statements_.add(statement_schema, batch[i].sql);
+      const std::string text(batch[i].sql);
+      if (!PQsendPrepare(conn_, name->c_str(), text.c_str(), arrays.count(), nullptr)) fail("sending");
       role.push_back(static_cast<int>(2 * i));
-      statement = &(statements_[text] = Statement{name, next_statement_id_});
       ++counters_.prepares;
     }
-    if (!PQsendQueryPrepared(conn_, statement->name.c_str(), arrays.count(), arrays.data(), nullptr, nullptr,
-                             0))
+    if (!PQsendQueryPrepared(conn_, name->c_str(), arrays.count(), arrays.data(), nullptr, nullptr, 0))
       fail("sending");
     role.push_back(static_cast<int>(2 * i + 1));
     ++counters_.statements;
@@ -300,7 +276,7 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
   }
 
   for (std::size_t i = 0; i < batch.size(); ++i)
-    if (prepare_failed[i]) statements_.erase(std::string(batch[i].sql));
+    if (prepare_failed[i]) statements_.forget(statement_schema, batch[i].sql, false);
   if (error) {
     schema_.reset();  // the implicit transaction of the group rolled back any switch
     throw_server_error(std::move(*error));

@@ -6,13 +6,13 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "db/detail/statement_cache.hpp"
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/connect_options.hpp"
 #include "tenantry/db/params.hpp"
@@ -102,12 +102,8 @@ class Connection {
   [[noreturn]] void fail(std::string_view what);
   std::string search_path_for(const std::string& schema) const;
 
-  struct Statement {
-    std::string name;
-    std::uint64_t last_used = 0;
-  };
-  const Statement* statement_for(std::string_view sql);
-  void evict_statements();
+  /// The schema a statement is prepared for: the prelude's, else the connection's current one.
+  std::string_view statement_schema(const Prelude& prelude) const;
 
   boost::asio::io_context& io_;
   pg_conn* conn_;
@@ -115,9 +111,7 @@ class Connection {
   std::optional<std::string> schema_;
   bool rollback_pending_ = false;
   bool broken_ = false;
-  std::unordered_map<std::string, Statement> statements_;
-  std::string pending_deallocate_;
-  std::uint64_t next_statement_id_ = 0;
+  StatementCache statements_;
   std::uint64_t uses_ = 0;
   std::size_t slot_ = 0;
   ConnectionCounters counters_;

@@ -1,0 +1,121 @@
+// Tenant affinity: which connection a tenant's statements get, and how long a request waits for it.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <map>
+#include <set>
+
+#include "db/detail/connection.hpp"
+#include "tenantry/db/session.hpp"
+#include "test_database.hpp"
+
+namespace tenantry::db {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class PoolTest : public testing::PgTest {
+ protected:
+  std::unique_ptr<Pool> make_pool(std::size_t size, std::size_t per_tenant, std::chrono::milliseconds wait) {
+    return std::make_unique<Pool>(io_, PoolConfig{.connect = database_.options(),
+                                                  .max_size = size,
+                                                  .connections_per_tenant = per_tenant,
+                                                  .affinity_wait = wait});
+  }
+  /// Two tenant names sharing a home slot, and a third homed elsewhere.
+  static std::array<std::string, 3> neighbours_and_stranger(const Pool& pool) {
+    std::array<std::string, 3> names{"t0", "", ""};
+    for (int i = 1; names[1].empty() || names[2].empty(); ++i) {
+      const std::string name = "t" + std::to_string(i);
+      auto& which = pool.home_slot(name) == pool.home_slot(names[0]) ? names[1] : names[2];
+      if (which.empty()) which = name;
+    }
+    return names;
+  }
+  /// Holds `lease` for `delay`, then gives it back.
+  Task<void> release_after([[maybe_unused]] Lease lease, std::chrono::milliseconds delay) {
+    boost::asio::steady_timer timer(io_, delay);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+};
+
+// Every tenant's statements go to one backend, so each backend caches the catalogs of a share of the tenants.
+TEST_F(PoolTest, EachTenantKeepsToItsHomeConnection) {
+  auto pool = make_pool(4, 1, 10s);
+  run([&]() -> Task<void> {
+    std::string ddl;
+    for (int t = 0; t < 24; ++t) ddl += "CREATE SCHEMA s" + std::to_string(t) + ";";
+    co_await Session(*pool).execute_script(ddl);
+  }());
+  std::map<std::string, std::set<int>> backends;  // tenant -> backend pids
+  int done = 0;
+  for (int t = 0; t < 24; ++t)
+    boost::asio::co_spawn(
+        io_,
+        [&, t]() -> Task<void> {
+          Session s(*pool, "s" + std::to_string(t));
+          for (int n = 0; n < 10; ++n)
+            backends[s.schema()].insert((co_await s.query("SELECT pg_backend_pid()")).one().get<int>(0));
+          ++done;
+        },
+        boost::asio::detached);
+  io_.restart();
+  io_.run();
+  EXPECT_EQ(done, 24);
+  std::set<int> all;
+  for (const auto& [tenant, pids] : backends) {
+    EXPECT_EQ(pids.size(), 1u) << tenant << " was served by several backends";
+    all.insert(pids.begin(), pids.end());
+  }
+  EXPECT_EQ(all.size(), 4u);  // and the tenants are spread over the whole pool
+  EXPECT_EQ(pool->stats().affinity_spills, 0u);
+  pool->close();
+}
+
+// A neighbour on the home connection: wait for it rather than take a cold connection, but not for ever.
+TEST_F(PoolTest, WaitsForItsHomeWhileANeighbourHoldsItThenTakesAnother) {
+  auto pool = make_pool(3, 1, 300ms);
+  const auto names = neighbours_and_stranger(*pool);
+  const std::string &a = names[0], &b = names[1], &c = names[2];
+  run([&]() -> Task<void> {
+    { Lease warm = co_await pool->acquire(&c); }  // an idle connection outside a's and b's home
+    Lease held = co_await pool->acquire(&a);
+    const std::size_t home = held.connection().slot();
+    EXPECT_EQ(home, pool->home_slot(b));
+    boost::asio::co_spawn(io_, release_after(std::move(held), 50ms), boost::asio::detached);
+    auto start = Clock::now();
+    Lease mine = co_await pool->acquire(&b);
+    EXPECT_EQ(mine.connection().slot(), home) << "took another connection instead of waiting for its home";
+    EXPECT_GE(Clock::now() - start, 40ms);
+    EXPECT_LT(Clock::now() - start, 250ms);
+
+    // b keeps the home: a waits the affinity wait, then takes the idle connection.
+    start = Clock::now();
+    const auto spills = pool->stats().affinity_spills;
+    Lease other = co_await pool->acquire(&a);
+    EXPECT_NE(other.connection().slot(), home);
+    EXPECT_GE(Clock::now() - start, 290ms);
+    EXPECT_EQ(pool->stats().affinity_spills, spills + 1);
+  }());
+  pool->close();
+}
+
+// Public statements (no tenant) use any connection.
+TEST_F(PoolTest, PublicStatementsUseAnyConnection) {
+  auto pool = make_pool(2, 1, 5s);
+  run([&]() -> Task<void> {
+    Lease one = co_await pool->acquire();
+    const auto start = Clock::now();
+    Lease two = co_await pool->acquire();
+    EXPECT_NE(one.connection().slot(), two.connection().slot());
+    EXPECT_LT(Clock::now() - start, 1s);
+  }());
+  pool->close();
+}
+
+}  // namespace
+}  // namespace tenantry::db
