@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "apps/registry.hpp"
@@ -49,10 +51,12 @@ class TenantServerTest : public testing::PgTest {
     if (app_) app_->stop(false);
     auto routes = apps::all_routes(config_, runner_.tenant_plan());
     routes.tenant_routes.add("GET", "/whoami", [](web::RequestContext& ctx) -> Task<http::Response> {
-      auto r = co_await ctx.db.query("SELECT sku, current_schema() FROM products ORDER BY id LIMIT 1");
+      auto r = co_await ctx.db.query(
+          "SELECT sku, current_schema(), pg_backend_pid() FROM products ORDER BY id LIMIT 1");
       co_return http::Response::json(200, {{"tenant", ctx.tenant->schema.str()},
                                            {"sku", r.one().get<std::string>(0)},
-                                           {"schema", r.one().get<std::string>(1)}});
+                                           {"schema", r.one().get<std::string>(1)},
+                                           {"backend", r.one().get<std::int64_t>(2)}});
     });
     app_ = std::make_unique<web::Application>(config_, database_.conninfo(), std::move(routes),
                                               runner_.shared_plan(), runner_.tenant_plan());
@@ -150,6 +154,22 @@ TEST_F(TenantServerTest, ConcurrentRequestsNeverCrossTenants) {
   for (auto& t : clients) t.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(ok.load(), kConnections * kPerConnection);
+}
+
+// Tenant affinity end to end: whichever I/O thread accepted the client connection, a tenant's requests run on
+// its own thread and reach the same backend, so each backend caches the catalogs of a share of the tenants.
+TEST_F(TenantServerTest, EachTenantIsServedByOneBackend) {
+  for (const char* slug : {"alpha", "beta", "gamma"}) create(slug);
+  start();
+  std::map<std::string, std::set<std::int64_t>> backends;
+  for (int i = 0; i < 60; ++i) {
+    const std::string tenant = i % 3 == 0 ? "alpha" : i % 3 == 1 ? "beta" : "gamma";
+    HttpClient client(app_->port());  // a new connection each time: the kernel spreads them over the threads
+    auto r = client.get("/whoami", tenant + ".localhost");
+    ASSERT_EQ(r.status, 200) << r.body;
+    backends[tenant].insert(boost::json::parse(r.body).as_object()["backend"].as_int64());
+  }
+  for (const auto& [tenant, pids] : backends) EXPECT_EQ(pids.size(), 1u) << tenant;
 }
 
 TEST_F(TenantServerTest, SuspensionByAnotherProcessTakesEffectWithinASecond) {

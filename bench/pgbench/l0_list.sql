@@ -1,6 +1,6 @@
 -- L0-list: the SQL that W2 (GET /api/products?limit=20) sends, from apps/catalog/catalog_routes.cpp
 -- (list_products: the count, then one page ordered by id), with the tenant switch, for a random tenant per
--- transaction. Pipelined in one round trip (the server sends the count and the page separately).
+-- transaction. Pipelined in one round trip, as the server sends it (src/web/list_query.cpp).
 \set t random(1, :ntenants)
 \set limit 20
 \set offset 0

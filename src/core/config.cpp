@@ -83,6 +83,7 @@ std::vector<Setting> settings(Config& c) {
       {"server.max_connections", &c.server.max_connections, {}, positive(c.server.max_connections)},
       {"server.drain_timeout_ms", &c.server.drain_timeout_ms, {}, positive(c.server.drain_timeout_ms)},
       {"server.access_log", &c.server.access_log},
+      {"server.tenant_affinity", &c.server.tenant_affinity},
       {"server.metrics_tenant_labels",
        &c.server.metrics_tenant_labels,
        {},

@@ -124,6 +124,10 @@ struct Application::Impl {
   Task<http::Response> resolve_and_route(http::Request& request, std::string& route_label);
   Task<http::Response> route(const RouteTable& table, http::Request& request, const tenancy::Tenant* tenant,
                              std::string& route_label);
+  /// The I/O thread whose pool serves `tenant`.
+  std::size_t tenant_thread(const tenancy::Tenant& tenant) const;
+  Task<http::Response> run_handler(const RouteTable::Found& found, http::Request& request,
+                                   const tenancy::Tenant* tenant, db::Pool& pool);
   std::string render_metrics() const;
   Task<void> keep_spares(boost::asio::io_context& io, db::Pool& pool);
   Task<http::Response> readiness();
@@ -202,14 +206,32 @@ Task<http::Response> Application::Impl::route(const RouteTable& table, http::Req
   if (found == nullptr)
     co_return http::to_response(http::Problem::not_found("No route for " + request.path + "."));
   route_label = found->route_template();
-  db::Pool* pool = co_await current_pool();
+  const std::size_t here = co_await current_thread();
+  const std::size_t owner = tenant && config.server.tenant_affinity ? tenant_thread(*tenant) : here;
+  if (owner == here) co_return co_await run_handler(*found, request, tenant, *pools[here].second);
+  // Another thread serves this tenant: run the handler there, with that thread's pool, so that each tenant's
+  // statements keep to the same backends however the kernel spread the client connections over the threads.
+  // With thousands of tenants this halves (with 2 threads) the catalog caches each backend must build.
+  auto task = run_handler(*found, request, tenant, *pools[owner].second);
+  auto on_owner =
+      boost::asio::co_spawn(pools[owner].second->io(), std::move(task), boost::asio::use_awaitable);
+  co_return co_await std::move(on_owner);
+}
+
+std::size_t Application::Impl::tenant_thread(const tenancy::Tenant& tenant) const {
+  // The high bits: the pool spreads tenants over its connections by the low ones.
+  return (std::hash<std::string>{}(tenant.schema.str()) >> 40) % pools.size();
+}
+
+Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& found, http::Request& request,
+                                                    const tenancy::Tenant* tenant, db::Pool& pool) {
   RequestContext context{
-      request, found->params, tenant,    db::Session(*pool, tenant ? tenant->schema.str() : std::string()),
-      config,  *pool,         directory, *metrics};
+      request, found.params, tenant,    db::Session(pool, tenant ? tenant->schema.str() : std::string()),
+      config,  pool,         directory, *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
   try {
-    co_return co_await (*found->handler)(context);
+    co_return co_await (*found.handler)(context);
   } catch (const tenancy::ValidationError& e) {
     failure = http::Problem::validation({{e.field(), e.what()}}, e.what());
   } catch (const tenancy::TenantNotFound& e) {

@@ -26,7 +26,7 @@ struct Config {
     std::int64_t acquire_timeout_ms = 5000;
     std::int64_t max_connection_uses = 0;    // 0 = never recycle
     std::size_t connections_per_tenant = 1;  // per I/O thread; 0 = any connection (no tenant affinity)
-    std::int64_t affinity_wait_ms = 5;       // then a busy tenant takes any free connection
+    std::int64_t affinity_wait_ms = 25;      // then a busy tenant takes any free connection
   } database;
   struct Server {
     std::string listen = "127.0.0.1:8080";
@@ -38,6 +38,7 @@ struct Config {
     std::int64_t max_connections = 10'000;
     std::int64_t drain_timeout_ms = 10'000;
     bool access_log = true;
+    bool tenant_affinity = true;  // each tenant's requests run on one I/O thread, with its pool
     std::int64_t metrics_tenant_labels = 20;  // busiest tenants named in /metrics; the rest are "other"
   } server;
   struct Tenancy {

@@ -33,7 +33,7 @@ struct PoolConfig {
   std::size_t connections_per_tenant = 1;
   /// How long a request waits for one of its tenant's connections before taking another one, idle or the
   /// next to come free: bounds what a slow neighbour or a burst of the tenant's own requests costs.
-  std::chrono::milliseconds affinity_wait{5};
+  std::chrono::milliseconds affinity_wait{25};
 };
 
 /// A snapshot of a pool's state and the traffic of its connections (including closed ones).
