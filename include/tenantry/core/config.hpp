@@ -38,7 +38,7 @@ struct Config {
     std::int64_t max_connections = 10'000;
     std::int64_t drain_timeout_ms = 10'000;
     bool access_log = true;
-    bool tenant_affinity = true;  // each tenant's requests run on one I/O thread, with its pool
+    bool tenant_affinity = true;              // each tenant's requests run on one I/O thread, with its pool
     std::int64_t metrics_tenant_labels = 20;  // busiest tenants named in /metrics; the rest are "other"
   } server;
   struct Tenancy {
