@@ -126,8 +126,9 @@ struct Application::Impl {
                              std::string& route_label);
   /// The I/O thread whose pool serves `tenant`.
   std::size_t tenant_thread(const tenancy::Tenant& tenant) const;
+  /// Runs the handler on I/O thread `thread` (the caller's job to be there), with that thread's pool.
   Task<http::Response> run_handler(const RouteTable::Found& found, http::Request& request,
-                                   const tenancy::Tenant* tenant, db::Pool& pool);
+                                   const tenancy::Tenant* tenant, std::size_t thread);
   std::string render_metrics() const;
   Task<void> keep_spares(boost::asio::io_context& io, db::Pool& pool);
   Task<http::Response> readiness();
@@ -142,7 +143,6 @@ Task<http::Response> Application::Impl::handle(http::Request& request) {
   metrics->record(thread, route_label, method, response.status,
                   response.log_tenant.empty() ? std::string_view("-") : std::string_view(response.log_tenant),
                   std::chrono::steady_clock::now() - start);
-  metrics->publish_pool(thread, pools[thread].second->stats());
   co_return response;
 }
 
@@ -208,11 +208,11 @@ Task<http::Response> Application::Impl::route(const RouteTable& table, http::Req
   route_label = found->route_template();
   const std::size_t here = co_await current_thread();
   const std::size_t owner = tenant && config.server.tenant_affinity ? tenant_thread(*tenant) : here;
-  if (owner == here) co_return co_await run_handler(*found, request, tenant, *pools[here].second);
+  if (owner == here) co_return co_await run_handler(*found, request, tenant, here);
   // Another thread serves this tenant: run the handler there, with that thread's pool, so that each tenant's
   // statements keep to the same backends however the kernel spread the client connections over the threads.
   // With thousands of tenants this halves (with 2 threads) the catalog caches each backend must build.
-  auto task = run_handler(*found, request, tenant, *pools[owner].second);
+  auto task = run_handler(*found, request, tenant, owner);
   auto on_owner =
       boost::asio::co_spawn(pools[owner].second->io(), std::move(task), boost::asio::use_awaitable);
   co_return co_await std::move(on_owner);
@@ -224,7 +224,14 @@ std::size_t Application::Impl::tenant_thread(const tenancy::Tenant& tenant) cons
 }
 
 Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& found, http::Request& request,
-                                                    const tenancy::Tenant* tenant, db::Pool& pool) {
+                                                    const tenancy::Tenant* tenant, std::size_t thread) {
+  db::Pool& pool = *pools[thread].second;
+  // The pool's gauges, from the thread that owns it, however the handler ends.
+  struct PublishPool {
+    Impl& app;
+    std::size_t thread;
+    ~PublishPool() { app.metrics->publish_pool(thread, app.pools[thread].second->stats()); }
+  } publish{*this, thread};
   RequestContext context{
       request, found.params, tenant,    db::Session(pool, tenant ? tenant->schema.str() : std::string()),
       config,  pool,         directory, *metrics};
