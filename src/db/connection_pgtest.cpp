@@ -144,33 +144,6 @@ TEST_F(DbTest, AlternatingSchemasOnOneConnectionNeverMixAndCostNoExtraRoundTrip)
   small->close();
 }
 
-// Tenant affinity: concurrent requests of a few tenants mostly land on connections already on their schema.
-TEST_F(DbTest, ConnectionsStayWithTheirTenants) {
-  auto pool = std::make_unique<Pool>(io_, PoolConfig{.connect = database_.options(), .max_size = 4});
-  run([&]() -> Task<void> {
-    for (int i = 0; i < 4; ++i)
-      co_await Session(*pool).execute_script("CREATE SCHEMA t" + std::to_string(i) + "; CREATE TABLE t" +
-                                             std::to_string(i) + ".x (id bigint)");
-  }());
-  const auto before = pool->stats();
-  int done = 0;
-  for (int i = 0; i < 4; ++i)
-    boost::asio::co_spawn(
-        io_,
-        [&, i]() -> Task<void> {
-          Session s(*pool, "t" + std::to_string(i));
-          for (int n = 0; n < 50; ++n) co_await s.query("SELECT count(*) FROM x");
-          ++done;
-        },
-        boost::asio::detached);
-  io_.restart();
-  io_.run();
-  EXPECT_EQ(done, 4);
-  const auto switches = pool->stats().search_path_switches - before.search_path_switches;
-  EXPECT_LE(switches, 40u) << "of 200 statements";
-  pool->close();
-}
-
 TEST_F(DbTest, ABatchIsOneRoundTripWithItsSwitch) {
   run([&]() -> Task<void> {
     co_await public_session().execute_script(
