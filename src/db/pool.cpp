@@ -103,10 +103,10 @@ struct Pool::Impl {
   }
   void count_lease(detail::Connection& conn, const std::string* schema, const Affinity& a) {
     ++stats.acquired;
-    if (!a.prefers(conn.slot(), config.max_size) && !(schema && conn.schema() == *schema) && a.width > 0)
-      ++stats.affinity_spills;
-    else if (a.width > 0)
-      ++stats.affinity_hits;
+    if (a.width > 0) {
+      const bool own = a.prefers(conn.slot(), config.max_size) || (schema && conn.schema() == *schema);
+      ++(own ? stats.affinity_hits : stats.affinity_spills);
+    }
     conn.count_use();
   }
 };
