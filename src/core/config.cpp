@@ -60,6 +60,12 @@ std::vector<Setting> settings(Config& c) {
        {},
        not_negative(c.database.max_connection_uses)},
       {"database.connections_per_tenant", &c.database.connections_per_tenant},
+      {"database.prepared_statements",
+       &c.database.prepared_statements,
+       {},
+       [&](const Config&) {
+         return std::string(c.database.prepared_statements > 0 ? "" : "must be greater than 0");
+       }},
       {"database.affinity_wait_ms",
        &c.database.affinity_wait_ms,
        {},

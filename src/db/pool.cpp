@@ -166,7 +166,7 @@ Task<Lease> Pool::acquire(const std::string* schema) {
       p.slots[slot] = true;
       std::unique_ptr<detail::Connection> conn;
       try {
-        conn = co_await detail::Connection::open(p.io, p.config.connect);
+        conn = co_await detail::Connection::open(p.io, p.config.connect, p.config.prepared_statements);
       } catch (...) {
         --p.size;
         p.slots[slot] = false;

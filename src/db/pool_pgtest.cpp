@@ -104,6 +104,36 @@ TEST_F(PoolTest, WaitsForItsHomeWhileANeighbourHoldsItThenTakesAnother) {
   pool->close();
 }
 
+// The per-schema statement cache is bounded on the server too: evicted statements are deallocated.
+TEST_F(PoolTest, PreparedStatementsPerConnectionStayBounded) {
+  auto pool = std::make_unique<Pool>(
+      io_, PoolConfig{.connect = database_.options(), .max_size = 1, .prepared_statements = 3});
+  run([&]() -> Task<void> {
+    std::string ddl;
+    for (int t = 0; t < 6; ++t)
+      ddl +=
+          "CREATE SCHEMA p" + std::to_string(t) + "; CREATE TABLE p" + std::to_string(t) + ".x (id bigint);";
+    co_await Session(*pool).execute_script(ddl);
+    for (int t = 0; t < 6; ++t)
+      co_await Session(*pool, "p" + std::to_string(t)).query("SELECT count(*) FROM x");
+    const auto before = pool->stats().prepares;
+    // The three most recent schemas still have their statement.
+    for (int t = 3; t < 6; ++t)
+      co_await Session(*pool, "p" + std::to_string(t)).query("SELECT count(*) FROM x");
+    EXPECT_EQ(pool->stats().prepares, before);
+    // Counting is a statement too: its first run evicts one, whose DEALLOCATE travels with the next request.
+    const std::string count = "SELECT count(*) FROM pg_prepared_statements";
+    co_await Session(*pool).query(count);
+    auto left = co_await Session(*pool).query(count);
+    EXPECT_EQ(left.one().get<int>(0), 3);
+    // An evicted one is prepared again, and still answers.
+    auto again = co_await Session(*pool, "p0").query("SELECT count(*) FROM x");
+    EXPECT_EQ(again.one().get<int>(0), 0);
+    EXPECT_EQ(pool->stats().prepares, before + 2);
+  }());
+  pool->close();
+}
+
 // Public statements (no tenant) use any connection.
 TEST_F(PoolTest, PublicStatementsUseAnyConnection) {
   auto pool = make_pool(2, 1, 5s);

@@ -117,7 +117,8 @@ struct Application::Impl {
         .acquire_timeout = std::chrono::milliseconds(config.database.acquire_timeout_ms),
         .max_connection_uses = static_cast<std::uint64_t>(config.database.max_connection_uses),
         .connections_per_tenant = config.database.connections_per_tenant,
-        .affinity_wait = std::chrono::milliseconds(config.database.affinity_wait_ms)};
+        .affinity_wait = std::chrono::milliseconds(config.database.affinity_wait_ms),
+        .prepared_statements = config.database.prepared_statements};
   }
 
   Task<http::Response> handle(http::Request& request);

@@ -27,6 +27,7 @@ struct Config {
     std::int64_t max_connection_uses = 0;    // 0 = never recycle
     std::size_t connections_per_tenant = 1;  // per I/O thread; 0 = any connection (no tenant affinity)
     std::int64_t affinity_wait_ms = 25;      // then a busy tenant takes any free connection
+    std::size_t prepared_statements = 1024;  // per connection
   } database;
   struct Server {
     std::string listen = "127.0.0.1:8080";

@@ -34,6 +34,9 @@ struct PoolConfig {
   /// How long a request waits for one of its tenant's connections before taking another one, idle or the
   /// next to come free: bounds what a slow neighbour or a burst of the tenant's own requests costs.
   std::chrono::milliseconds affinity_wait{25};
+  /// Prepared statements kept per connection (one per tenant schema and SQL text, least recently used
+  /// evicted).
+  std::size_t prepared_statements = 1024;
 };
 
 /// A snapshot of a pool's state and the traffic of its connections (including closed ones).

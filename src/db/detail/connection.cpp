@@ -14,10 +14,6 @@ using asio::posix::descriptor_base;
 
 namespace {
 
-// Bounds the prepared statements one connection keeps (one per tenant schema and SQL text): a backend's plan
-// memory stays bounded however many tenants and however much dynamic SQL pass through it.
-constexpr std::size_t kMaxStatements = 1024;
-
 constexpr const char* kSwitchSql = "SELECT set_config('search_path', $1, false)";
 
 ServerError::Fields error_fields(const PGresult* r, const PGconn* conn) {
@@ -52,8 +48,8 @@ struct ParamArrays {
 
 }  // namespace
 
-Connection::Connection(asio::io_context& io, pg_conn* conn)
-    : io_(io), conn_(conn), socket_(io), statements_(kMaxStatements) {}
+Connection::Connection(asio::io_context& io, pg_conn* conn, std::size_t max_statements)
+    : io_(io), conn_(conn), socket_(io), statements_(max_statements) {}
 
 Connection::~Connection() {
   // Release the descriptor before PQfinish closes it, so the event loop never watches a closed or reused fd.
@@ -61,7 +57,8 @@ Connection::~Connection() {
   PQfinish(conn_);
 }
 
-Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const ConnectOptions& options) {
+Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const ConnectOptions& options,
+                                                   std::size_t max_statements) {
   std::vector<const char*> keys{"dbname", "application_name", "options", "client_encoding"};
   std::vector<const char*> values{options.conninfo.c_str(), options.application_name.c_str(),
                                   "-c TimeZone=UTC -c DateStyle=ISO,YMD", "UTF8"};
@@ -73,7 +70,7 @@ Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const C
   values.push_back(nullptr);
   PGconn* raw = PQconnectStartParams(keys.data(), values.data(), 1);
   if (raw == nullptr) throw ConnectionError("out of memory while connecting to PostgreSQL");
-  std::unique_ptr<Connection> conn(new Connection(io, raw));
+  std::unique_ptr<Connection> conn(new Connection(io, raw, max_statements));
   if (PQstatus(raw) == CONNECTION_BAD) conn->fail("cannot connect to PostgreSQL");
   // Notices (e.g. "relation already exists, skipping") are not errors: keep them off stderr.
   PQsetNoticeProcessor(

@@ -50,7 +50,10 @@ struct ConnectionCounters {
 /// Not thread-safe and runs one request at a time: the pool hands it to one user at a time.
 class Connection {
  public:
-  static Task<std::unique_ptr<Connection>> open(boost::asio::io_context& io, const ConnectOptions& options);
+  /// `max_statements` bounds the prepared statements it keeps (one per tenant schema and SQL text), so a
+  /// backend's plan memory stays bounded however many tenants and however much dynamic SQL pass through it.
+  static Task<std::unique_ptr<Connection>> open(boost::asio::io_context& io, const ConnectOptions& options,
+                                                std::size_t max_statements = 1024);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -91,7 +94,7 @@ class Connection {
   std::string quote_identifier(std::string_view name) const;
 
  private:
-  Connection(boost::asio::io_context& io, pg_conn* conn);
+  Connection(boost::asio::io_context& io, pg_conn* conn, std::size_t max_statements);
   Task<void> connect(const ConnectOptions& options);
   Task<std::vector<Result>> run_once(std::span<const BatchStatement> batch, const Prelude& prelude);
   void send_prelude(const Prelude& prelude, int& commands);
