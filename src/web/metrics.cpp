@@ -30,20 +30,39 @@ Metrics::Metrics(std::size_t shards, std::size_t tenant_labels) : tenant_labels_
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
+std::size_t Metrics::LabelsHash::operator()(const RequestLabels& l) const {
+  std::size_t h = std::hash<std::string_view>{}(l.route);
+  for (std::size_t part : {std::hash<std::string_view>{}(l.method), std::hash<int>{}(l.status),
+                           std::hash<std::string_view>{}(l.tenant)})
+    h ^= part + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
 void Metrics::record(std::size_t shard, std::string_view route, std::string_view method, int status,
                      std::string_view tenant, std::chrono::nanoseconds duration) {
   const double seconds = std::chrono::duration<double>(duration).count();
   const auto minute = minute_now();
   Shard& s = *shards_[shard];
   std::lock_guard lock(s.mutex);
-  ++s.requests[{std::string(route), std::string(method), status, std::string(tenant)}];
-  Histogram& h = s.latency[std::string(route)];
+  const RequestLabels labels{route, method, status, tenant};
+  auto counter = s.requests.find(labels);
+  if (counter == s.requests.end())
+    counter =
+        s.requests
+            .emplace(RequestKey{std::string(route), std::string(method), status, std::string(tenant)}, 0)
+            .first;
+  ++counter->second;
+  auto histogram = s.latency.find(route);
+  if (histogram == s.latency.end()) histogram = s.latency.emplace(std::string(route), Histogram{}).first;
+  Histogram& h = histogram->second;
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   ++h.count;
   h.sum += seconds;
   if (tenant.empty() || tenant == "-") return;
-  TenantRate& rate = s.rates[std::string(tenant)];
+  auto found = s.rates.find(tenant);
+  if (found == s.rates.end()) found = s.rates.emplace(std::string(tenant), TenantRate{}).first;
+  TenantRate& rate = found->second;
   if (minute != rate.last_minute) {
     // Clear the minutes skipped since the last request.
     for (auto m = std::max(rate.last_minute + 1, minute - 59); m <= minute; ++m) rate.per_minute[m % 60] = 0;
@@ -64,7 +83,7 @@ std::vector<std::uint64_t> Metrics::tenant_rate(std::string_view tenant, int min
   std::vector<std::uint64_t> out(static_cast<std::size_t>(minutes), 0);
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
-    auto it = shard->rates.find(std::string(tenant));
+    auto it = shard->rates.find(tenant);
     if (it == shard->rates.end()) continue;
     for (int i = 0; i < minutes; ++i) {
       const auto m = now - (minutes - 1 - i);
@@ -80,7 +99,7 @@ std::uint64_t Metrics::tenant_requests(std::string_view tenant) const {
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
     for (const auto& [key, count] : shard->requests)
-      if (std::get<3>(key) == tenant) total += count;
+      if (key.tenant == tenant) total += count;
   }
   return total;
 }
@@ -91,7 +110,8 @@ std::string Metrics::render(const std::string& extra) const {
   std::vector<db::PoolStats> pools;
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
-    for (const auto& [key, count] : shard->requests) requests[key] += count;
+    for (const auto& [key, count] : shard->requests)
+      requests[{key.route, key.method, key.status, key.tenant}] += count;
     for (const auto& [route, h] : shard->latency) {
       Histogram& total = latency[route];
       for (std::size_t i = 0; i < kBuckets.size(); ++i) total.buckets[i] += h.buckets[i];

@@ -48,11 +48,35 @@ class Metrics {
     std::array<std::uint64_t, 60> per_minute{};
     std::int64_t last_minute = 0;
   };
+  /// A request counter's labels; looked up through RequestLabels views, so that counting a request
+  /// allocates nothing once its labels were seen (with thousands of tenants this is on every request's path).
+  struct RequestLabels {
+    std::string_view route, method;
+    int status;
+    std::string_view tenant;
+    bool operator==(const RequestLabels&) const = default;
+  };
+  struct RequestKey {
+    std::string route, method;
+    int status;
+    std::string tenant;
+    operator RequestLabels() const { return {route, method, status, tenant}; }
+  };
+  struct LabelsHash {
+    using is_transparent = void;
+    std::size_t operator()(const RequestLabels& l) const;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct LabelsEqual {
+    using is_transparent = void;
+    bool operator()(const RequestLabels& a, const RequestLabels& b) const { return a == b; }
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
   struct Shard {
     mutable std::mutex mutex;
-    std::map<std::tuple<std::string, std::string, int, std::string>, std::uint64_t> requests;
-    std::map<std::string, Histogram> latency;  // by route
-    std::unordered_map<std::string, TenantRate> rates;
+    std::unordered_map<RequestKey, std::uint64_t, LabelsHash, LabelsEqual> requests;
+    std::map<std::string, Histogram, std::less<>> latency;  // by route
+    std::unordered_map<std::string, TenantRate, LabelsHash, LabelsEqual> rates;
     db::PoolStats pool;
   };
   std::vector<std::unique_ptr<Shard>> shards_;
