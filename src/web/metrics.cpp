@@ -30,6 +30,16 @@ Metrics::Metrics(std::size_t shards, std::size_t tenant_labels) : tenant_labels_
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
+namespace {
+/// The value under `view`, added (keyed by `make_key()`) on first sight: no allocation once seen.
+template <typename Map, typename View, typename MakeKey>
+typename Map::mapped_type& find_or_add(Map& map, const View& view, MakeKey make_key) {
+  auto it = map.find(view);
+  if (it == map.end()) it = map.emplace(make_key(), typename Map::mapped_type{}).first;
+  return it->second;
+}
+}  // namespace
+
 std::size_t Metrics::LabelsHash::operator()(const RequestLabels& l) const {
   std::size_t h = std::hash<std::string_view>{}(l.route);
   for (std::size_t part : {std::hash<std::string_view>{}(l.method), std::hash<int>{}(l.status),
@@ -44,25 +54,16 @@ void Metrics::record(std::size_t shard, std::string_view route, std::string_view
   const auto minute = minute_now();
   Shard& s = *shards_[shard];
   std::lock_guard lock(s.mutex);
-  const RequestLabels labels{route, method, status, tenant};
-  auto counter = s.requests.find(labels);
-  if (counter == s.requests.end())
-    counter =
-        s.requests
-            .emplace(RequestKey{std::string(route), std::string(method), status, std::string(tenant)}, 0)
-            .first;
-  ++counter->second;
-  auto histogram = s.latency.find(route);
-  if (histogram == s.latency.end()) histogram = s.latency.emplace(std::string(route), Histogram{}).first;
-  Histogram& h = histogram->second;
+  ++find_or_add(s.requests, RequestLabels{route, method, status, tenant}, [&] {
+    return RequestKey{std::string(route), std::string(method), status, std::string(tenant)};
+  });
+  Histogram& h = find_or_add(s.latency, route, [&] { return std::string(route); });
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   ++h.count;
   h.sum += seconds;
   if (tenant.empty() || tenant == "-") return;
-  auto found = s.rates.find(tenant);
-  if (found == s.rates.end()) found = s.rates.emplace(std::string(tenant), TenantRate{}).first;
-  TenantRate& rate = found->second;
+  TenantRate& rate = find_or_add(s.rates, tenant, [&] { return std::string(tenant); });
   if (minute != rate.last_minute) {
     // Clear the minutes skipped since the last request.
     for (auto m = std::max(rate.last_minute + 1, minute - 59); m <= minute; ++m) rate.per_minute[m % 60] = 0;
