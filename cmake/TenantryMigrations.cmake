@@ -14,6 +14,7 @@ function(tenantry_add_migrations)
     COMMAND ${CMAKE_COMMAND} -DAPP=${ARG_APP} -DNAMESPACE=${ARG_NAMESPACE} "-DSHARED=${shared_sql}"
             "-DTENANT=${tenant_sql}" -DOUT=${out} -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
     DEPENDS ${shared_sql} ${tenant_sql} "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+            "${PROJECT_SOURCE_DIR}/cmake/write_if_changed.cmake"
     COMMENT "Embedding migrations of app ${ARG_APP}"
     VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE "${out}")
@@ -31,6 +32,7 @@ function(tenantry_embed_files)
     COMMAND ${CMAKE_COMMAND} -DNAME=${ARG_NAME} -DNAMESPACE=${ARG_NAMESPACE} "-DFILES=${ARG_FILES}" -DOUT=${out}
             -P "${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake"
     DEPENDS ${ARG_FILES} "${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake"
+            "${PROJECT_SOURCE_DIR}/cmake/write_if_changed.cmake"
     COMMENT "Embedding ${ARG_NAME}"
     VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE "${out}")

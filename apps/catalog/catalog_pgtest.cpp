@@ -19,6 +19,11 @@ class CatalogTest : public testing::TenantTestCase {
   static boost::json::object product(const std::string& sku, std::int64_t price = 1000) {
     return {{"sku", sku}, {"name", "Product " + sku}, {"price_cents", price}};
   }
+  /// Every field, as PUT requires.
+  static boost::json::object replacement(const std::string& sku) {
+    return {{"sku", sku},     {"name", "x"},      {"description", ""},
+            {"category", ""}, {"price_cents", 1}, {"stock", 0}};
+  }
   static std::string path(std::int64_t id) { return "/api/products/" + std::to_string(id); }
 
   /// Creates a product as the owner and returns its id.
@@ -183,14 +188,7 @@ TEST_F(CatalogTest, DuplicateSkusAreConflicts) {
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(problem_type(again), problem("duplicate-sku"));
   EXPECT_EQ(patch(path(b), {{"sku", "DUP-A"}}).status, 409);
-  EXPECT_EQ(put(path(b), {{"sku", "DUP-A"},
-                          {"name", "x"},
-                          {"description", ""},
-                          {"category", ""},
-                          {"price_cents", 1},
-                          {"stock", 0}})
-                .status,
-            409);
+  EXPECT_EQ(put(path(b), replacement("DUP-A")).status, 409);
   EXPECT_EQ(patch(path(a), {{"sku", "DUP-A"}}).status, 200);
   // SKUs are case-sensitive: another case is another SKU.
   EXPECT_EQ(post("/api/products", product("dup-a")).status, 201);
@@ -206,14 +204,7 @@ TEST_F(CatalogTest, UnknownOrNonNumericIdsAreNotFound) {
     EXPECT_EQ(r.status, 404) << target;
     EXPECT_EQ(problem_type(r), problem("not-found")) << target;
   }
-  EXPECT_EQ(put(path(999999), {{"sku", "X"},
-                               {"name", "x"},
-                               {"description", ""},
-                               {"category", ""},
-                               {"price_cents", 1},
-                               {"stock", 0}})
-                .status,
-            404);
+  EXPECT_EQ(put(path(999999), replacement("X")).status, 404);
   EXPECT_EQ(patch(path(999999), {{"stock", 1}}).status, 404);
   EXPECT_EQ(del(path(999999)).status, 404);
   EXPECT_EQ(patch("/api/products/abc", {{"stock", 1}}).status, 404);

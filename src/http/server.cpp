@@ -97,32 +97,24 @@ struct Connection {
 };
 
 Problem version_not_supported() {
-  Problem p;
-  p.type = "http-version-not-supported";
-  p.title = "HTTP Version Not Supported";
-  p.status = 505;
-  p.detail = "Only HTTP/1.0 and HTTP/1.1 are supported.";
-  return p;
+  return Problem{.type = "http-version-not-supported",
+                 .title = "HTTP Version Not Supported",
+                 .status = 505,
+                 .detail = "Only HTTP/1.0 and HTTP/1.1 are supported."};
 }
 
 std::optional<Problem> problem_for_read_error(const error_code& ec) {
   static const auto& http_category = bhttp::make_error_code(bhttp::error::bad_method).category();
-  if (ec == bhttp::error::header_limit) {
-    Problem p;
-    p.type = "header-too-large";
-    p.title = "Request Header Fields Too Large";
-    p.status = 431;
-    p.detail = "The request line and header fields exceed the server's limit.";
-    return p;
-  }
-  if (ec == bhttp::error::body_limit) {
-    Problem p;
-    p.type = "content-too-large";
-    p.title = "Content Too Large";
-    p.status = 413;
-    p.detail = "The request body exceeds the server's limit.";
-    return p;
-  }
+  if (ec == bhttp::error::header_limit)
+    return Problem{.type = "header-too-large",
+                   .title = "Request Header Fields Too Large",
+                   .status = 431,
+                   .detail = "The request line and header fields exceed the server's limit."};
+  if (ec == bhttp::error::body_limit)
+    return Problem{.type = "content-too-large",
+                   .title = "Content Too Large",
+                   .status = 413,
+                   .detail = "The request body exceeds the server's limit."};
   if (ec == bhttp::error::bad_version) return version_not_supported();  // Beast parses HTTP/1.x only
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
   if (ec.category() == http_category)
@@ -131,12 +123,10 @@ std::optional<Problem> problem_for_read_error(const error_code& ec) {
 }
 
 Problem handler_timeout() {
-  Problem p;
-  p.type = "timeout";
-  p.title = "Service Unavailable";
-  p.status = 503;
-  p.detail = "The request took too long to process.";
-  return p;
+  return Problem{.type = "timeout",
+                 .title = "Service Unavailable",
+                 .status = 503,
+                 .detail = "The request took too long to process."};
 }
 
 void assign_request_id(Request& req, std::optional<std::string_view> client_id) {
