@@ -8,6 +8,7 @@
 #include "apps/accounts/accounts_app.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/db/session.hpp"
+#include "tenantry/web/json_input.hpp"
 
 namespace tenantry::cli {
 
@@ -32,10 +33,10 @@ Task<void> make_admin(db::Pool& pool, apps::accounts::AuthService& auth, std::st
   const db::Session session(pool);
   const std::string hash = co_await auth.hash_password(std::move(password));
   co_await session.query(
-      "INSERT INTO users (email, password_hash, display_name, is_platform_admin) VALUES ($1, $2, $3, true) "
+      "INSERT INTO users (email, password_hash, display_name, is_platform_admin, email_verified_at) "
+      "VALUES ($1, $2, $3, true, now()) "
       "ON CONFLICT (lower(email)) DO UPDATE SET password_hash = EXCLUDED.password_hash, is_platform_admin = "
-      "true, "
-      "updated_at = now()",
+      "true, updated_at = now()",
       email, hash, name);
 }
 
@@ -56,10 +57,10 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
   create->add_flag("--password-stdin", o->password_stdin, "Read the password from standard input");
   create->callback([&ctx, o] {
     ctx.action = [&ctx, o] {
-      std::string email = o->email;
-      for (char& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (email.find('@') == std::string::npos || email.find(' ') != std::string::npos)
-        throw CLI::ValidationError("email", "not an e-mail address: " + o->email);
+      // The same normal form as every login and lookup compares.
+      const auto normalized = web::normalize_email(o->email);
+      if (!normalized) throw CLI::ValidationError("email", "not an e-mail address: " + o->email);
+      const std::string email = *normalized;
       std::string password;
       if (o->password_stdin) {
         std::getline(std::cin, password);

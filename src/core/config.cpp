@@ -116,12 +116,81 @@ std::vector<Setting> settings(Config& c) {
       {"tenancy.spare_schemas", &c.tenancy.spare_schemas, {}, not_negative(c.tenancy.spare_schemas)},
       {"migrations.jobs", &c.migrations.jobs, {}, positive(c.migrations.jobs)},
       {"auth.secret", &c.auth.secret, {}, {}, true},
-      {"auth.token_ttl_minutes", &c.auth.token_ttl_minutes, {}, positive(c.auth.token_ttl_minutes)},
-      {"auth.login_attempts_per_minute",
-       &c.auth.login_attempts_per_minute,
+      {"auth.token_ttl_minutes",
+       &c.auth.token_ttl_minutes,
        {},
-       positive(c.auth.login_attempts_per_minute)},
+       // Revocations are kept 31 days: a token must not outlive its revocation.
+       [&](const Config&) {
+         return std::string(c.auth.token_ttl_minutes > 0 && c.auth.token_ttl_minutes <= 31 * 24 * 60
+                                ? ""
+                                : "must be 1 to 44640 (31 days)");
+       }},
+      {"auth.admin_token_ttl_minutes",
+       &c.auth.admin_token_ttl_minutes,
+       {},
+       [&](const Config&) {
+         return std::string(c.auth.admin_token_ttl_minutes > 0 && c.auth.admin_token_ttl_minutes <= 24 * 60
+                                ? ""
+                                : "must be 1 to 1440 (one day)");
+       }},
       {"auth.hash_threads", &c.auth.hash_threads, {}, positive(c.auth.hash_threads)},
+      {"auth.login_per_account_per_minute",
+       &c.auth.login_per_account_per_minute,
+       {},
+       positive(c.auth.login_per_account_per_minute)},
+      {"auth.login_per_address_per_minute",
+       &c.auth.login_per_address_per_minute,
+       {},
+       positive(c.auth.login_per_address_per_minute)},
+      {"auth.signup_per_address_per_minute",
+       &c.auth.signup_per_address_per_minute,
+       {},
+       positive(c.auth.signup_per_address_per_minute)},
+      {"auth.signup_per_minute", &c.auth.signup_per_minute, {}, positive(c.auth.signup_per_minute)},
+      {"auth.mail_per_address_per_minute",
+       &c.auth.mail_per_address_per_minute,
+       {},
+       positive(c.auth.mail_per_address_per_minute)},
+      {"auth.mail_per_recipient_per_minute",
+       &c.auth.mail_per_recipient_per_minute,
+       {},
+       positive(c.auth.mail_per_recipient_per_minute)},
+      {"auth.verification_ttl_hours",
+       &c.auth.verification_ttl_hours,
+       {},
+       positive(c.auth.verification_ttl_hours)},
+      {"auth.invitation_ttl_hours", &c.auth.invitation_ttl_hours, {}, positive(c.auth.invitation_ttl_hours)},
+      {"auth.password_reset_ttl_minutes",
+       &c.auth.password_reset_ttl_minutes,
+       {},
+       positive(c.auth.password_reset_ttl_minutes)},
+      {"auth.unverified_account_hours",
+       &c.auth.unverified_account_hours,
+       {},
+       positive(c.auth.unverified_account_hours)},
+      {"mail.backend", &c.mail.backend, {}, one_of(c.mail.backend, {"file", "smtp"})},
+      {"mail.from", &c.mail.from},
+      {"mail.file_dir", &c.mail.file_dir},
+      {"mail.smtp_host", &c.mail.smtp_host},
+      {"mail.smtp_port",
+       &c.mail.smtp_port,
+       {},
+       [&](const Config&) {
+         return std::string(c.mail.smtp_port > 0 && c.mail.smtp_port <= 65535 ? "" : "must be 1 to 65535");
+       }},
+      {"mail.smtp_starttls", &c.mail.smtp_starttls},
+      {"mail.smtp_username", &c.mail.smtp_username},
+      {"mail.smtp_password", &c.mail.smtp_password, {}, {}, true},
+      {"mail.smtp_timeout_ms", &c.mail.smtp_timeout_ms, {}, positive(c.mail.smtp_timeout_ms)},
+      {"mail.link_base_url",
+       &c.mail.link_base_url,
+       {},
+       [&](const Config&) {
+         const auto& u = c.mail.link_base_url;
+         return std::string(u.empty() || u.starts_with("http://") || u.starts_with("https://")
+                                ? ""
+                                : "must start with http:// or https://");
+       }},
       {"log.level",
        &c.log.level,
        {},
