@@ -21,11 +21,25 @@ Task<void> throttle(const db::Session& db, const std::vector<ThrottleRule>& rule
       "RETURNING bucket, hits, ceil(extract(epoch FROM c.window_start + interval '1 minute' - now()))::int",
       names);
   int wait = 0;
+  boost::json::array within;  // buckets this refused hit must not be charged to
   for (auto row : counts) {
     const auto bucket = row.get<std::string_view>(0);
-    for (const auto& rule : rules)
-      if (rule.bucket == bucket && row.get<std::int64_t>(1) > rule.per_minute)
+    for (const auto& rule : rules) {
+      if (rule.bucket != bucket) continue;
+      if (row.get<std::int64_t>(1) > rule.per_minute)
         wait = std::max(wait, std::max(1, row.get<int>(2)));
+      else
+        within.push_back(boost::json::value(rule.bucket));
+    }
+  }
+  // A refused request counts only where it was refused: one client address flooding signups must not use
+  // up the overall budget of everybody else.
+  if (wait > 0 && !within.empty()) {
+    const std::string refund = boost::json::serialize(within);
+    co_await db.query(
+        "UPDATE public.throttle_counters SET hits = hits - 1 WHERE bucket IN "
+        "(SELECT jsonb_array_elements_text($1::jsonb)) AND hits > 0",
+        refund);
   }
   if (wait > 0)
     throw http::ProblemError(http::Problem{.type = "too-many-requests",

@@ -128,6 +128,8 @@ struct Application::Impl {
   /// The I/O thread whose pool serves `tenant`.
   std::size_t tenant_thread(const tenancy::Tenant& tenant) const;
   /// Runs the handler on I/O thread `thread` (the caller's job to be there), with that thread's pool.
+  Task<http::Response> vanished_schema(const tenancy::Tenant* tenant, db::Pool& pool,
+                                       std::exception_ptr error);
   Task<http::Response> run_handler(const RouteTable::Found& found, http::Request& request,
                                    const tenancy::Tenant* tenant, std::size_t thread);
   std::string render_metrics() const;
@@ -238,8 +240,13 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
       config,  pool,         directory, *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
+  std::exception_ptr missing_relation;
   try {
     co_return co_await (*found.handler)(context);
+  } catch (const db::UndefinedTable&) {
+    missing_relation = std::current_exception();
+  } catch (const db::InvalidSchemaName&) {
+    missing_relation = std::current_exception();
   } catch (const tenancy::ValidationError& e) {
     failure = http::Problem::validation({{e.field(), e.what()}}, e.what());
   } catch (const tenancy::TenantNotFound& e) {
@@ -250,7 +257,28 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     failure = http::Problem{
         .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};
   }
+  if (missing_relation) co_return co_await vanished_schema(tenant, pool, missing_relation);
   co_return http::to_response(*failure);
+}
+
+// A tenant dropped (or renamed) by another process is still in this process's catalog until its NOTIFY
+// arrives: its requests then fail on missing tables. That is the tenant being unavailable, not a bug, unless
+// the schema is there (then the error is the handler's and stays a 500).
+Task<http::Response> Application::Impl::vanished_schema(const tenancy::Tenant* tenant, db::Pool& pool,
+                                                        std::exception_ptr error) {
+  bool schema_exists = true;
+  if (tenant != nullptr) {
+    const db::Session public_db(pool);
+    schema_exists =
+        !(co_await public_db.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", tenant->schema)).empty();
+  }
+  if (schema_exists) std::rethrow_exception(error);
+  co_return http::to_response(http::Problem{
+      .type = "tenant-unavailable",
+      .title = "Tenant unavailable",
+      .status = 503,
+      .detail = "The store '" + tenant->schema.str() + "' is being changed or removed; retry shortly.",
+      .retry_after = 2});
 }
 
 // Keeps the ready-made schemas topped up, off the request path; a check costs one small query a second.

@@ -71,6 +71,14 @@ class TenantTestCase : public ::testing::Test {
   /// Runs SQL in a store's schema (or public for ""), returning the first column of the first row as text.
   std::string sql(const std::string& statement, const std::string& schema = kStore);
 
+  /// The text of the first message mailed to `to` after `skip` earlier ones, waiting up to 5 s for it (the
+  /// file backend writes into a directory of this test).
+  std::string mail_to(const std::string& to, std::size_t skip = 0);
+  /// How many messages were mailed to `to` so far.
+  std::size_t mail_count(const std::string& to);
+  /// The token of the first `token=` link in a message.
+  static std::string link_token(const std::string& message);
+
   std::uint16_t port();
   const TestDatabase& database() const { return *database_; }
 
@@ -79,7 +87,10 @@ class TenantTestCase : public ::testing::Test {
                     const std::string& store, const std::string& body);
   void start();
 
+  std::vector<std::string> mails(const std::string& to);
+
   std::unique_ptr<TestDatabase> database_;
+  std::string mail_dir_;
   std::unique_ptr<web::Application> app_;
   std::unique_ptr<HttpClient> client_;
   std::map<std::string, std::string> tokens_;
