@@ -280,20 +280,25 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           co_return co_await list_tenants(ctx);
         },
         {.summary = "List tenants (q, state, plan, limit, offset)", .tags = {"admin"}});
-  r.add("POST", "/admin/api/tenants",
-        [state](RequestContext& ctx) -> Task<Response> {
-          const Principal who = state->auth->require_platform_admin(ctx);
-          std::string slug;
-          boost::system::error_code ec;
-          auto body = boost::json::parse(ctx.request.body, ec);
-          if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
-            slug = std::string(body.at("slug").as_string());
-          std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state); };
-          const std::string action = "tenant.create";
-          const boost::json::object detail;
-          co_return co_await audited(ctx, who, action, slug, detail, work);
-        },
-        {.summary = "Create (provision) a tenant", .tags = {"admin"}});
+  r.add(
+      "POST", "/admin/api/tenants",
+      [state](RequestContext& ctx) -> Task<Response> {
+        const Principal who = state->auth->require_platform_admin(ctx);
+        // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
+        const std::vector<accounts::ThrottleRule> rules{{"create:admin:" + std::to_string(who.user_id),
+                                                         ctx.config.auth.admin_tenant_creations_per_minute}};
+        co_await accounts::throttle(ctx.db, rules);
+        std::string slug;
+        boost::system::error_code ec;
+        auto body = boost::json::parse(ctx.request.body, ec);
+        if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
+          slug = std::string(body.at("slug").as_string());
+        std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state); };
+        const std::string action = "tenant.create";
+        const boost::json::object detail;
+        co_return co_await audited(ctx, who, action, slug, detail, work);
+      },
+      {.summary = "Create (provision) a tenant", .tags = {"admin"}});
   r.add(
       "GET", "/admin/api/tenants/{slug}",
       [state](RequestContext& ctx) -> Task<Response> {

@@ -40,6 +40,37 @@ Task<void> make_admin(db::Pool& pool, apps::accounts::AuthService& auth, std::st
       email, hash, name);
 }
 
+/// Sets `column` (is_disabled or is_platform_admin, never from input) of the account; the users_revoke_tokens
+/// trigger revokes the tokens that the change takes the right of, on every server process.
+Task<bool> set_flag(db::Pool& pool, std::string email, std::string column, bool value) {
+  const db::Session session(pool);
+  auto changed = co_await session.query(
+      "UPDATE users SET " + column + " = $2, updated_at = now() WHERE email = $1 RETURNING id", email, value);
+  co_return !changed.empty();
+}
+
+void add_flag_command(CLI::App& admin, CliContext& ctx, const std::string& name, const std::string& help,
+                      const std::string& column, bool value, const std::string& done) {
+  auto* command = admin.add_subcommand(name, help);
+  auto email = std::make_shared<std::string>();
+  command->add_option("email", *email, "E-mail address")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return web::normalize_email(text) ? std::string() : "not an e-mail address: " + text;
+          },
+          "EMAIL"));
+  command->callback([&ctx, email, column, value, done] {
+    ctx.action = [&ctx, email, column, value, done] {
+      const auto normalized = web::normalize_email(*email);
+      if (!ctx.run(set_flag(ctx.pool(), *normalized, column, value)))
+        throw CommandError("no account has the e-mail " + *normalized);
+      std::cout << *normalized << " " << done << "\n";
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_admin_command(CLI::App& app, CliContext& ctx) {
@@ -77,6 +108,13 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
       return 0;
     };
   });
+  add_flag_command(*admin, ctx, "disable-user", "Disable an account (its tokens are revoked at once)",
+                   "is_disabled", true, "is disabled; its tokens are revoked");
+  add_flag_command(*admin, ctx, "enable-user", "Enable a disabled account", "is_disabled", false,
+                   "is enabled");
+  add_flag_command(*admin, ctx, "revoke-admin",
+                   "Take the platform-admin right (its admin tokens are revoked)", "is_platform_admin", false,
+                   "is no platform admin; its admin tokens are revoked");
 }
 
 }  // namespace tenantry::cli

@@ -68,6 +68,7 @@ struct Config {
     std::int64_t login_per_address_per_minute = 60;  // across all accounts (password spraying)
     std::int64_t signup_per_address_per_minute = 5;  // each signup creates a schema
     std::int64_t signup_per_minute = 60;             // all client addresses together
+    std::int64_t admin_tenant_creations_per_minute = 60;  // per platform admin
     std::int64_t mail_per_address_per_minute = 10;   // requests that send mail, per client address
     std::int64_t mail_per_recipient_per_minute = 3;  // and per recipient
     // Single-use links sent by mail, and what happens to accounts that never follow theirs.
