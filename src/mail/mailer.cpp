@@ -89,7 +89,7 @@ class SmtpBackend final : public Backend {
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
     if (!curl) throw MailError("libcurl failed to initialise");
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(
-        curl_slist_append(nullptr, ("<" + message.to + ">").c_str()), &curl_slist_free_all);
+        curl_slist_append(nullptr, ("<" + address_of(message.to) + ">").c_str()), &curl_slist_free_all);
     const std::string url =
         "smtp://" + settings_.smtp_host + ":" + std::to_string(settings_.smtp_port) + "/localhost";
     const std::string sender = "<" + address_of(from) + ">";
@@ -140,10 +140,17 @@ std::string render(const std::string& from, const Message& message) {
                     "\r\nDate: " + date.data() + "\r\nMessage-ID: <" + random_hex(16) + "@tenantry>" +
                     "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
                     "Content-Transfer-Encoding: 8bit\r\n\r\n";
-  // CRLF line ends; a line that starts with a dot is doubled (RFC 5321 §4.5.2) by the SMTP client itself.
-  for (std::size_t i = 0; i < message.body.size(); ++i) {
-    if (message.body[i] == '\n' && (i == 0 || message.body[i - 1] != '\r')) out += '\r';
-    out += message.body[i];
+  // CRLF line ends: a bare LF and a bare CR each become CRLF. SMTP forbids both, and servers that read them
+  // differently are how SMTP smuggling works ("\r.\r" ends DATA on some of them). A line that starts with a
+  // dot is doubled (RFC 5321 §4.5.2) by the SMTP client itself.
+  const std::string& body = message.body;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\r' || body[i] == '\n') {
+      out += "\r\n";
+      if (body[i] == '\r' && i + 1 < body.size() && body[i + 1] == '\n') ++i;
+    } else {
+      out += body[i];
+    }
   }
   if (!out.ends_with("\r\n")) out += "\r\n";
   return out;
@@ -184,6 +191,10 @@ void Mailer::send(Message message) {
     } catch (const std::exception& e) {
       failed_.fetch_add(1);
       spdlog::warn("mail to {} failed: {}", message.to, e.what());
+    } catch (...) {
+      // Anything else escaping a handler would end the worker thread, and with it the process.
+      failed_.fetch_add(1);
+      spdlog::warn("mail to {} failed", message.to);
     }
     queued_.fetch_sub(1);
   });
