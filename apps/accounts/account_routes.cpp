@@ -32,7 +32,7 @@ struct StoreRequest {
 StoreRequest read_store_request(const RequestContext& ctx) {
   JsonInput in(ctx.request);
   in.only({"name", "slug", "email", "password"});
-  auto name = in.string("name", {.required = true, .min = 1, .max = 200});
+  auto name = in.string("name", {.required = true, .min = 1, .max = 200, .single_line = true});
   auto slug = in.string("slug", {.required = true, .min = 1});
   auto email = in.email("email", {.required = true});
   auto password = in.string("password", {.required = true, .min = kMinPassword, .max = 1024});

@@ -303,5 +303,23 @@ TEST_F(AccountSecurityTest, ARequestToAStoreWhoseSchemaVanishedIsUnavailableNotA
   EXPECT_FALSE(r.header("retry-after").empty());
 }
 
+TEST_F(AccountSecurityTest, StoreNamesAreSingleLinesAndMailSubjectsAreEncoded) {
+  config.plans["free"].max_members = 100;
+  auto broken = public_post("/api/signup", {{"name", "Evil\r\nBcc: victim@example.com"},
+                                            {"slug", "evil"},
+                                            {"email", "evil@example.com"},
+                                            {"password", "long enough pw"}});
+  EXPECT_EQ(broken.status, 400) << broken.body;
+  EXPECT_EQ(sql("SELECT count(*) FROM tenants WHERE schema_name = 'evil'", ""), "0");
+  ASSERT_EQ(patch("/admin/api/tenants/store", {{"name", "Café Crème"}}, "").status,
+            404);  // not a store route
+  auto renamed = admin("PATCH", "/admin/api/tenants/store", R"({"name": "Café Crème"})");
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  ASSERT_EQ(post("/api/members", {{"email", "guest@example.com"}, {"role", "viewer"}}, "owner").status, 202);
+  const std::string mail = mail_to("guest@example.com");
+  EXPECT_NE(mail.find("\r\nSubject: =?UTF-8?B?"), std::string::npos) << mail;
+  EXPECT_EQ(admin("PATCH", "/admin/api/tenants/store", "{\"name\": \"Two\\nLines\"}").status, 400);
+}
+
 }  // namespace
 }  // namespace tenantry::apps::accounts

@@ -159,7 +159,7 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state) {
   JsonInput in(ctx.request);
   in.only({"slug", "name", "plan", "domains"});
   auto slug = in.string("slug", {.required = true, .min = 1});
-  auto name = in.string("name", {.required = true, .min = 1, .max = 200});
+  auto name = in.string("name", {.required = true, .min = 1, .max = 200, .single_line = true});
   auto plan = in.string("plan", {.min = 1});
   if (slug)
     if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
@@ -314,7 +314,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           std::function<Task<Response>()> work = [&]() -> Task<Response> {
             JsonInput in(ctx.request);
             in.only({"name", "plan"});
-            auto name = in.string("name", {.min = 1, .max = 200});
+            auto name = in.string("name", {.min = 1, .max = 200, .single_line = true});
             auto plan = in.string("plan", {.min = 1});
             if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
             in.finish();

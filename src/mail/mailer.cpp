@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -31,6 +32,24 @@ std::string address_of(const std::string& mailbox) {
   if (open != std::string::npos && close != std::string::npos && close > open)
     return mailbox.substr(open + 1, close - open - 1);
   return mailbox;
+}
+
+/// RFC 2047: a header value with non-ASCII bytes travels as =?UTF-8?B?...?= (8-bit headers get mangled).
+std::string encode_header(const std::string& value) {
+  if (std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    return value;
+  static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out = "=?UTF-8?B?";
+  for (std::size_t i = 0; i < value.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(value[i]) << 16;
+    if (i + 1 < value.size()) n |= static_cast<unsigned char>(value[i + 1]) << 8;
+    if (i + 2 < value.size()) n |= static_cast<unsigned char>(value[i + 2]);
+    out += kDigits[(n >> 18) & 63];
+    out += kDigits[(n >> 12) & 63];
+    out += i + 1 < value.size() ? kDigits[(n >> 6) & 63] : '=';
+    out += i + 2 < value.size() ? kDigits[n & 63] : '=';
+  }
+  return out + "?=";
 }
 
 std::string random_hex(std::size_t bytes) {
@@ -136,8 +155,9 @@ std::string render(const std::string& from, const Message& message) {
   std::tm utc{};
   gmtime_r(&now, &utc);
   std::strftime(date.data(), date.size(), "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  std::string out = "From: " + from + "\r\nTo: " + message.to + "\r\nSubject: " + message.subject +
-                    "\r\nDate: " + date.data() + "\r\nMessage-ID: <" + random_hex(16) + "@tenantry>" +
+  std::string out = "From: " + from + "\r\nTo: " + message.to +
+                    "\r\nSubject: " + encode_header(message.subject) + "\r\nDate: " + date.data() +
+                    "\r\nMessage-ID: <" + random_hex(16) + "@tenantry>" +
                     "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
                     "Content-Transfer-Encoding: 8bit\r\n\r\n";
   // CRLF line ends: a bare LF and a bare CR each become CRLF. SMTP forbids both, and servers that read them

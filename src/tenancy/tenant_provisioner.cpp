@@ -82,6 +82,8 @@ Task<void> copy_rows(db::Transaction& tx, const SchemaName& source, const Schema
 Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
   if (request.name.empty() || request.name.size() > 200)
     throw ValidationError("name", "name must be 1 to 200 characters");
+  if (has_control_characters(request.name))
+    throw ValidationError("name", "name must not contain control characters such as line breaks");
   if (request.plan.empty()) throw ValidationError("plan", "plan must not be empty");
   db::Transaction tx = co_await db::Session(pool_).begin();
   auto existing =

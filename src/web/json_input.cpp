@@ -1,5 +1,6 @@
 #include "tenantry/web/json_input.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 namespace tenantry::web {
@@ -65,6 +66,12 @@ std::optional<std::string> JsonInput::string(std::string_view field, Rule rule) 
   // be stored (an e-mail with a NUL tail logged into the account before the NUL).
   if (s.find('\0') != std::string::npos) {
     error(std::string(field), "May not contain the NUL character (U+0000).");
+    return std::nullopt;
+  }
+  if (rule.single_line && std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      })) {
+    error(std::string(field), "May not contain line breaks or other control characters.");
     return std::nullopt;
   }
   // Length in characters (UTF-8 code points), as a user counts them.

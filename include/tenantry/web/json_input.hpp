@@ -17,7 +17,8 @@ struct FieldRule {
   bool required = false;
   std::optional<std::int64_t> min;  // unset: no lower bound (strings: may be empty)
   std::optional<std::int64_t> max;
-  bool nullable = false;  // an explicit null is accepted (and seen through is_null())
+  bool nullable = false;     // an explicit null is accepted (and seen through is_null())
+  bool single_line = false;  // strings: no control characters (names shown in mail subjects and logs)
 };
 
 /// Reads a JSON object from a request body and validates its fields, collecting every error before answering
