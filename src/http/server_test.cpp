@@ -128,6 +128,9 @@ class Client {
     return last_error_ != EAGAIN && last_error_ != EWOULDBLOCK;
   }
 
+  // Bytes received but not yet read as a response (e.g. an answer to a request the test did not mean).
+  const std::string& unread() const { return buf_; }
+
   void set_receive_timeout(std::chrono::milliseconds t) {
     timeval tv{.tv_sec = static_cast<time_t>(t.count() / 1000),
                .tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000)};
@@ -542,6 +545,102 @@ TEST_F(ServerTest, RejectsBadTargetsAndVersions) {
   const RawResponse abs = round_trip(get("http://localhost/echo/caf%C3%A9"));
   EXPECT_EQ(abs.status, 200);
   EXPECT_EQ(abs.body, "caf\xc3\xa9");
+}
+
+// A request whose body length we might read differently from a proxy in front must not be answered at all
+// beyond a 400/501, and nothing after its header may run as a request of its own (request smuggling).
+TEST_F(ServerTest, TransferEncodingOtherThanALoneChunkedIsRefusedAndNothingIsSmuggled) {
+  start(quiet());
+  const std::string smuggled = "GET /echo/smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  struct Case {
+    std::string fields;
+    int status;
+  };
+  const std::vector<Case> cases{
+      {"Transfer-Encoding: gzip\r\n", 400},
+      {"Transfer-Encoding: identity\r\n", 400},
+      {"Transfer-Encoding: chunked, gzip\r\n", 400},
+      {"Transfer-Encoding: chunked, chunked\r\n", 400},
+      {"Transfer-Encoding: xchunked\r\n", 400},
+      {"Transfer-Encoding: \"chunked\"\r\n", 400},
+      {"Transfer-Encoding: chunked;x=1\r\n", 400},
+      {"Transfer-Encoding: , chunked\r\n", 400},
+      {"Transfer-Encoding: \r\n", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", 400},
+      {"Transfer-Encoding: gzip\r\nContent-Length: 5\r\n", 400},
+      {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400},
+      {"Transfer-Encoding: gzip, chunked\r\n", 501},
+      {"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", 501},
+  };
+  for (const Case& c : cases) {
+    Client client(port());
+    client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\n" + c.fields + "\r\n" + smuggled);
+    const RawResponse r = client.read_response();
+    EXPECT_EQ(r.status, c.status) << c.fields;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << c.fields;
+    EXPECT_EQ(r.header("connection"), "close") << c.fields;
+    EXPECT_TRUE(client.closed_by_peer()) << c.fields;
+    EXPECT_EQ(client.unread(), "") << c.fields;  // no answer to the smuggled request
+  }
+  {  // HTTP/1.0 has no transfer codings (RFC 9112 §6.1)
+    Client client(port());
+    client.send("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    EXPECT_EQ(client.read_response().status, 400);
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  for (const char* chunked :
+       {"chunked", "Chunked", " chunked\t"}) {  // the one accepted form, still kept alive
+    Client client(port());
+    client.send(std::string("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding:") + chunked +
+                "\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + get("/echo/next"));
+    EXPECT_EQ(client.read_response().body, "hello") << chunked;
+    EXPECT_EQ(client.read_response().body, "next") << chunked;
+  }
+}
+
+TEST_F(ServerTest, ObsoleteLineFoldingIsRefused) {
+  start(quiet());
+  for (const char* fold : {"\r\n b", "\r\n\tb", "\r\n \r\n"}) {
+    Client c(port());
+    c.send(get("/headers", std::string("X-Custom: a") + fold + "\r\n"));
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.json_body().at("detail").as_string().find("folding"), json::string::npos) << r.body;
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {  // the continuation line in a later packet than the line it continues
+    Client c(port());
+    c.send("GET /headers HTTP/1.1\r\nHost: localhost\r\nX-Custom: a\r\n");
+    std::this_thread::sleep_for(50ms);
+    c.send(" b\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 400);
+  }
+  // A body, or the next request, may hold anything after a CRLF.
+  Client c(port());
+  c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\na\r\n b" + get("/echo/next"));
+  EXPECT_EQ(c.read_response().body, "a\r\n b");
+  EXPECT_EQ(c.read_response().body, "next");
+}
+
+TEST_F(ServerTest, AmbiguousContentLengthAndFieldNamesAreRefused) {
+  start(quiet());
+  const std::string post = "POST /echo HTTP/1.1\r\nHost: localhost\r\n";
+  for (const char* fields :
+       {"Content-Length: 5\r\nContent-Length: 6\r\n", "Content-Length: 5, 6\r\n", "Content-Length: +5\r\n",
+        "Content-Length: -5\r\n", "Content-Length: 0x5\r\n", "Content-Length: 5 5\r\n",
+        "Content-Length: 99999999999999999999999\r\n", "Content-Length : 5\r\n",
+        "X-Custom : a\r\nContent-Length: 5\r\n", " Content-Length: 5\r\n"}) {
+    Client c(port());
+    c.send(post + fields + "\r\nhello");
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400) << fields;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << fields;
+    EXPECT_TRUE(c.closed_by_peer()) << fields;
+  }
+  // The same length twice says one thing only (RFC 9110 §8.6).
+  EXPECT_EQ(round_trip(post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello").body, "hello");
 }
 
 TEST_F(ServerTest, GracefulStopLetsInFlightRequestFinish) {

@@ -142,6 +142,27 @@ TEST(HttpWire, HostValidation) {
   EXPECT_FALSE(wire::valid_host("user@host"));
 }
 
+TEST(HttpWire, ObsFold) {
+  EXPECT_FALSE(wire::has_obs_fold("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_TRUE(wire::has_obs_fold("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n"));
+  EXPECT_TRUE(wire::has_obs_fold("GET / HTTP/1.1\r\nX: 1\r\n\t2"));                 // header not complete yet
+  EXPECT_FALSE(wire::has_obs_fold("GET / HTTP/1.1\r\nX: 1\r\n"));                   // cannot tell yet
+  EXPECT_FALSE(wire::has_obs_fold("GET / HTTP/1.1\r\nX: 1\r\n\r\nbody\r\n more"));  // after the header
+}
+
+TEST(HttpWire, TransferCoding) {
+  using wire::TransferCoding;
+  EXPECT_EQ(wire::transfer_coding("chunked"), TransferCoding::chunked);
+  EXPECT_EQ(wire::transfer_coding(" CHUNKED\t"), TransferCoding::chunked);
+  EXPECT_EQ(wire::transfer_coding("gzip, chunked"), TransferCoding::unsupported);
+  EXPECT_EQ(wire::transfer_coding("x-custom,deflate,chunked"), TransferCoding::unsupported);
+  for (const char* bad :
+       {"", "gzip", "identity", "chunked, gzip", "chunked,chunked", "gzip, chunked, chunked", ",chunked",
+        "chunked,", "chunked;q=1", "\"chunked\"", "chun ked", "chunked\x0b", "chunkedx"}) {
+    EXPECT_EQ(wire::transfer_coding(bad), TransferCoding::invalid) << bad;
+  }
+}
+
 TEST(HttpWire, HeadSerialization) {
   Response r = Response::text(201, "hello");
   r.add_header("Location", "/x/1");
