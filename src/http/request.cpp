@@ -90,6 +90,13 @@ bool Request::set_target(std::string_view t) {
   return ok;
 }
 
+bool implemented_method(std::string_view method) noexcept {
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  for (const std::string_view m : kMethods)
+    if (m == method) return true;
+  return false;
+}
+
 void Request::clear() noexcept {
   method.clear();
   target.clear();

@@ -189,6 +189,9 @@ std::optional<Problem> request_problem(const RequestMessage& msg, Request& req) 
   if (hosts > 1) return Problem::bad_request("More than one Host header.");
   if (hosts == 1 && !wire::valid_host(msg[bhttp::field::host]))
     return Problem::bad_request("Invalid Host header.");
+  // RFC 9110 §9.1; the method is not echoed: it can be any token, kilobytes long.
+  if (!implemented_method(req.method))
+    return not_implemented("This server implements GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS.");
   if (!req.set_target(msg.target())) return Problem::bad_request("Malformed request target.");
   return std::nullopt;
 }

@@ -643,6 +643,21 @@ TEST_F(ServerTest, AmbiguousContentLengthAndFieldNamesAreRefused) {
   EXPECT_EQ(round_trip(post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello").body, "hello");
 }
 
+TEST_F(ServerTest, UnknownMethodsAre501) {
+  start(quiet());
+  for (const std::string& method : {std::string("FOO"), std::string("BREW"), std::string("get"),
+                                    std::string("TRACE"), std::string(200, 'X')}) {
+    Client c(port());
+    c.send(method + " /json HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 501) << method;
+    EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/not-implemented") << method;
+    EXPECT_EQ(r.body.find(method), std::string::npos) << "not echoed";
+  }
+  EXPECT_EQ(round_trip("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n").status, 501);
+  EXPECT_EQ(round_trip("DELETE /json HTTP/1.1\r\nHost: localhost\r\n\r\n").status, 405);  // known method
+}
+
 TEST_F(ServerTest, GracefulStopLetsInFlightRequestFinish) {
   start(quiet());
   Client c(port());

@@ -48,6 +48,13 @@ TEST(HttpRequest, SetTargetForms) {
   }
 }
 
+TEST(HttpRequest, ImplementedMethods) {
+  for (const char* m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    EXPECT_TRUE(implemented_method(m));
+  for (const char* m : {"", "get", "TRACE", "CONNECT", "FOO", "GETX"})
+    EXPECT_FALSE(implemented_method(m)) << m;
+}
+
 TEST(HttpRequest, HeadersAreCaseInsensitiveAndOrdered) {
   Request r;
   r.add_header("Content-Type", "application/json");

@@ -64,4 +64,9 @@ class Request {
   std::vector<HeaderSlot> header_slots_;
 };
 
+/// Whether the server implements `method` (RFC 9110 §9: case-sensitive): GET, HEAD, POST, PUT, PATCH,
+/// DELETE and OPTIONS. Other methods are answered 501 before any handler runs, so that a method string is
+/// always one of a few known values (metrics labels, logs, route tables).
+bool implemented_method(std::string_view method) noexcept;
+
 }  // namespace tenantry::http
