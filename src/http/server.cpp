@@ -180,7 +180,8 @@ std::optional<Problem> framing_problem(const RequestMessage& msg) {
   return Problem::bad_request("Transfer-Encoding must be chunked, once and last.");
 }
 
-// What must hold of a parsed request before a handler sees it. Also sets req's target, path and query.
+// What must hold of a parsed request before a handler sees it. Also sets req's target, path, query and
+// authority (the absolute-form target's, else the Host header's).
 std::optional<Problem> request_problem(const RequestMessage& msg, Request& req) {
   const std::size_t hosts = msg.count(bhttp::field::host);
   if (msg.version() != 10 && msg.version() != 11) return version_not_supported();
@@ -193,6 +194,9 @@ std::optional<Problem> request_problem(const RequestMessage& msg, Request& req) 
   if (!implemented_method(req.method))
     return not_implemented("This server implements GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS.");
   if (!req.set_target(msg.target())) return Problem::bad_request("Malformed request target.");
+  if (req.target == "*" && req.method != "OPTIONS")  // RFC 9112 §3.2.4
+    return Problem::bad_request("The request target '*' is only for OPTIONS.");
+  if (req.authority.empty() && hosts == 1) req.authority.assign(msg[bhttp::field::host]);
   return std::nullopt;
 }
 

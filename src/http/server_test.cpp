@@ -211,6 +211,11 @@ class ServerTest : public ::testing::Test {
     router_.add("GET", "/headers", [](Request& req, const PathParams&) -> Task<Response> {
       co_return Response::text(200, std::string(req.header("x-custom").value_or("none")));
     });
+    router_.add("GET", "/where/{rest}", [](Request& req, const PathParams&) -> Task<Response> {
+      co_return Response::json(
+          200,
+          json::object{{"authority", req.authority}, {"path", req.path}, {"target_path", req.target_path()}});
+    });
   }
 
   void start(ServerOptions options = {}, ThreadHook on_start = {}, ThreadHook on_stop = {}) {
@@ -656,6 +661,33 @@ TEST_F(ServerTest, UnknownMethodsAre501) {
   }
   EXPECT_EQ(round_trip("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n").status, 501);
   EXPECT_EQ(round_trip("DELETE /json HTTP/1.1\r\nHost: localhost\r\n\r\n").status, 405);  // known method
+}
+
+TEST_F(ServerTest, AbsoluteFormTargetNamesTheAuthority) {
+  start(quiet());
+  auto where = [&](const std::string& target, const std::string& host) {
+    return round_trip("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+  };
+  const RawResponse abs = where("http://acme.localhost:8080/where/x%20y?q=1", "other");
+  ASSERT_EQ(abs.status, 200) << abs.body;
+  EXPECT_EQ(abs.json_body().at("authority"), "acme.localhost:8080");  // the target wins over Host
+  EXPECT_EQ(abs.json_body().at("path"), "/where/x y");
+  EXPECT_EQ(abs.json_body().at("target_path"), "/where/x%20y");
+  const RawResponse origin = where("/where/a?q=1", "shop.example:81");
+  EXPECT_EQ(origin.json_body().at("authority"), "shop.example:81");
+  EXPECT_EQ(origin.json_body().at("target_path"), "/where/a");
+  EXPECT_EQ(where("HTTPS://Acme.localhost/where/a", "other").json_body().at("authority"), "Acme.localhost");
+
+  for (const char* bad :
+       {"http://user@acme.localhost/where/a", "http://user:pw@acme.localhost/where/a",
+        "ftp://acme.localhost/where/a", "http:///where/a", "http:/where/a", "http://a_b.localhost/where/a",
+        "acme.localhost:443", "mailto:a@acme.localhost", "http://acme.localhost/where/a#frag", "*"}) {
+    const RawResponse r = where(bad, "localhost");
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << bad;
+  }
+  // asterisk-form is for OPTIONS only; it reaches the handler (here: no route)
+  EXPECT_EQ(round_trip("OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n").status, 404);
 }
 
 TEST_F(ServerTest, GracefulStopLetsInFlightRequestFinish) {

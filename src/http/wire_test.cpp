@@ -48,6 +48,29 @@ TEST(HttpRequest, SetTargetForms) {
   }
 }
 
+TEST(HttpRequest, AbsoluteFormSetsTheAuthority) {
+  Request r;
+  ASSERT_TRUE(r.set_target("http://acme.localhost:8080/api/a%20b?x=1"));
+  EXPECT_EQ(r.authority, "acme.localhost:8080");
+  EXPECT_EQ(r.path, "/api/a b");
+  EXPECT_EQ(r.target_path(), "/api/a%20b");
+  ASSERT_TRUE(r.set_target("http://[::1]?x=1"));
+  EXPECT_EQ(r.authority, "[::1]");
+  EXPECT_EQ(r.target_path(), "/");
+  ASSERT_TRUE(r.set_target("/api?x=1"));  // origin-form: the server takes the authority from Host
+  EXPECT_EQ(r.authority, "");
+  EXPECT_EQ(r.target_path(), "/api");
+  for (const char* bad :
+       {"http://u@h/", "ftp://h/", "http:///p", "http:/p", "http://h_1/", "urn:x:y", "h:80"}) {
+    EXPECT_FALSE(r.set_target(bad)) << bad;
+    EXPECT_EQ(r.authority, "") << bad;
+  }
+  r.set_target("http://h/p");
+  r.clear();
+  EXPECT_EQ(r.authority, "");
+  EXPECT_EQ(r.target_path(), "/");
+}
+
 TEST(HttpRequest, ImplementedMethods) {
   for (const char* m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
     EXPECT_TRUE(implemented_method(m));
