@@ -162,8 +162,9 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
     co_return http::Response::text(200, render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
   }
 
-  const Resolution r = resolver.resolve(request.header("Host").value_or(""), request.header("X-Tenant"),
-                                        request.path, request.remote_address);
+  // The authority, not the Host header: an absolute-form target names its own (RFC 9112 §3.2.2).
+  const Resolution r =
+      resolver.resolve(request.authority, request.header("X-Tenant"), request.path, request.remote_address);
   switch (r.kind) {
     case Resolution::Kind::kPublic:
       co_return co_await route(routes.public_routes, request, nullptr, route_label);

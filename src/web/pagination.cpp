@@ -23,10 +23,10 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-/// The request's URL with limit and offset replaced, as the client addressed it.
+/// The request's URL with limit and offset replaced, as the client addressed it (also in absolute-form).
 std::string link(const http::Request& request, std::int64_t limit, std::int64_t offset) {
-  std::string url = "http://" + std::string(request.header("Host").value_or("localhost"));
-  url += request.target.substr(0, request.target.find('?'));
+  std::string url = "http://" + (request.authority.empty() ? std::string("localhost") : request.authority);
+  url += request.target_path();
   std::string query;
   for (const auto& [name, value] : request.query)
     if (name != "limit" && name != "offset")
