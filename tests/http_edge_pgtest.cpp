@@ -1,4 +1,5 @@
-// The HTTP edge of a running Tenantry server, over a socket: which tenant an absolute-form target reaches.
+// The HTTP edge of a running Tenantry server, over a socket: which tenant an absolute-form target reaches,
+// what list links say at the far end of a list.
 #include <boost/json.hpp>
 #include <regex>
 #include <set>
@@ -51,6 +52,37 @@ TEST_F(HttpEdgeTest, AbsoluteFormTargetChoosesTheTenantNotTheHostHeader) {
                             {"Host: other.localhost", bearer("viewer")});
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_EQ(str(json(list)["next"]), "http://store.localhost:8080/api/products?q=Cable&limit=1&offset=1");
+}
+
+// offset is any non-negative int64: next and previous must not come from an overflowing sum.
+TEST_F(HttpEdgeTest, ListLinksAreRightAtAnyOffset) {
+  add_products(3);
+  const std::string base = "http://store.localhost/api/products?limit=";
+  auto page = [&](const std::string& query) {
+    const auto r = get("/api/products?" + query, "viewer");
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    return json(r);
+  };
+  auto far = page("offset=9223372036854775807&limit=100");
+  EXPECT_EQ(far["count"], 3);
+  EXPECT_TRUE(far["results"].as_array().empty());
+  EXPECT_TRUE(far["next"].is_null()) << far["next"];
+  EXPECT_EQ(str(far["previous"]), base + "100");  // back to the last page there is: the first
+  auto far2 = page("limit=2&offset=9223372036854775800");
+  EXPECT_TRUE(far2["next"].is_null());
+  EXPECT_EQ(str(far2["previous"]), base + "2&offset=1");
+  auto middle = page("limit=1&offset=1");
+  EXPECT_EQ(str(middle["next"]), base + "1&offset=2");
+  EXPECT_EQ(str(middle["previous"]), base + "1");
+  auto last = page("limit=1&offset=2");
+  EXPECT_TRUE(last["next"].is_null());
+  EXPECT_EQ(str(last["previous"]), base + "1&offset=1");
+
+  for (const char* bad : {"offset=9223372036854775808", "offset=-1", "limit=0", "limit=9223372036854775807",
+                          "limit=-9223372036854775808"}) {
+    const auto r = get(std::string("/api/products?") + bad, "viewer");
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
 }
 
 }  // namespace
