@@ -1,5 +1,5 @@
 // The HTTP edge of a running Tenantry server, over a socket: which tenant an absolute-form target reaches,
-// what list links say at the far end of a list.
+// what list links say at the far end of a list, who may read /metrics and where.
 #include <boost/json.hpp>
 #include <regex>
 #include <set>
@@ -28,6 +28,11 @@ class HttpEdgeTest : public testing::TenantTestCase {
                {{"sku", "SKU-" + std::to_string(i)}, {"name", "Cable"}, {"price_cents", 100}}, "staff");
       ASSERT_EQ(r.status, 201) << r.body;
     }
+  }
+  /// The problem type's slug, e.g. "not-found".
+  static std::string problem_type(const HttpResponse& r) {
+    const std::string type = str(json(r)["type"]);
+    return type.substr(type.rfind('/') + 1);
   }
 };
 
@@ -83,6 +88,89 @@ TEST_F(HttpEdgeTest, ListLinksAreRightAtAnyOffset) {
     const auto r = get(std::string("/api/products?") + bad, "viewer");
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
   }
+}
+
+// The metrics name the busiest tenants: a tenant's host never serves them, token or not.
+TEST_F(HttpEdgeTest, MetricsAreNotServedOnTenantHosts) {
+  const std::string auth = "Authorization: Bearer " + std::string(kMetricsToken);
+  for (const auto& tenant_host : {host(kStore), host(kOtherStore)}) {
+    const auto r = request("GET", "/metrics", {"Host: " + tenant_host, auth});
+    EXPECT_EQ(r.status, 404) << tenant_host;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json");
+    EXPECT_EQ(r.body.find("tenantry_"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(request("GET", "/t/store/metrics", {"Host: localhost", auth}).status, 404);
+  EXPECT_EQ(request("GET", "http://store.localhost/metrics", {"Host: localhost", auth}).status, 404);
+  const auto unknown = request("GET", "/metrics", {"Host: nobody.example.org", auth});
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(problem_type(unknown), "tenant-not-found");
+}
+
+TEST_F(HttpEdgeTest, MetricsOnThePublicHostNeedTheToken) {
+  const std::string secret = kMetricsToken;
+  for (const std::string& credentials : std::vector<std::string>{
+           "", "Authorization: Bearer wrong-token-of-some-length", "Authorization: Bearer " + secret + "x",
+           "Authorization: Bearer " + secret.substr(1), "Authorization: Basic " + secret,
+           "Authorization: " + secret, "Authorization: bearer" + secret}) {
+    std::vector<std::string> headers{"Host: localhost"};
+    if (!credentials.empty()) headers.push_back(credentials);
+    const auto r = request("GET", "/metrics", headers);
+    EXPECT_EQ(r.status, 401) << credentials;
+    EXPECT_EQ(problem_type(r), "not-authenticated") << credentials;
+    EXPECT_EQ(r.header("www-authenticate"), "Bearer realm=\"metrics\"");
+    EXPECT_EQ(r.body.find("tenantry_"), std::string::npos);
+  }
+  const auto r = metrics();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("tenantry_http_requests_total"), std::string::npos);
+}
+
+// Without server.metrics_token the main listener has no /metrics at all: as if there were no such route.
+TEST_F(HttpEdgeTest, WithoutATokenTheMainListenerServesNoMetrics) {
+  config.server.metrics_token.clear();
+  for (const char* credentials : {"X-None: 1", "Authorization: Bearer ", "Authorization: Bearer x"}) {
+    const auto r = request("GET", "/metrics", {"Host: localhost", credentials});
+    EXPECT_EQ(r.status, 404) << credentials;
+    EXPECT_EQ(problem_type(r), "not-found");
+  }
+  EXPECT_EQ(request("GET", "/healthz", {"Host: localhost"}).status, 200);  // liveness stays on every host
+}
+
+TEST_F(HttpEdgeTest, TheMetricsListenerServesOnlyOperatorEndpoints) {
+  config.server.metrics_listen = "127.0.0.1:0";
+  config.server.metrics_token.clear();
+  EXPECT_EQ(get("/api/me").status, 200);
+  ASSERT_NE(metrics_port(), 0);
+  ASSERT_NE(metrics_port(), port());
+  HttpClient ops(metrics_port());
+  const auto scraped = ops.request("GET", "/metrics", {"Host: metrics.internal"});
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find(R"(route="/api/me",method="GET",status="200",tenant="store")"),
+            std::string::npos)
+      << scraped.body;
+  EXPECT_EQ(ops.request("GET", "/healthz", {"Host: metrics.internal"}).status, 200);
+  const auto ready = ops.request("GET", "/readyz", {"Host: metrics.internal"});
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(json(ready)["checks"].at("database"), "ok");
+  for (const char* target : {"/api/", "/admin/", "/api/me", "/t/store/api/"}) {
+    const auto r = ops.request("GET", target, {"Host: store.localhost"});
+    EXPECT_EQ(r.status, 404) << target;
+    EXPECT_EQ(problem_type(r), "not-found") << target;
+  }
+  // and the main listener, with no token, still has none
+  EXPECT_EQ(request("GET", "/metrics", {"Host: localhost"}).status, 404);
+}
+
+TEST_F(HttpEdgeTest, MetricsTokenIsASecretOfSomeLength) {
+  Config c;
+  c.server.metrics_token = "a-metrics-token-nobody-guesses";
+  const std::string shown = render_config(c);
+  EXPECT_EQ(shown.find("nobody-guesses"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("metrics_token = '***'"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("metrics_listen = ''"), std::string::npos) << shown;
+  c.auth.secret = "an-hmac-key-in-the-clear";
+  EXPECT_EQ(render_config(c).find("in-the-clear"), std::string::npos);
 }
 
 }  // namespace

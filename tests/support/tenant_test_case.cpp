@@ -93,6 +93,7 @@ TenantTestCase::TenantTestCase() {
   config.server.threads = 2;
   config.server.access_log = false;
   config.database.pool_size = 8;
+  config.server.metrics_token = kMetricsToken;
   static const std::string tpl = template_name();
   ensure_template(tpl, config);
   database_ = std::make_unique<TestDatabase>(tpl);
@@ -115,6 +116,16 @@ void TenantTestCase::start() {
 std::uint16_t TenantTestCase::port() {
   start();
   return app_->port();
+}
+
+std::uint16_t TenantTestCase::metrics_port() {
+  start();
+  return app_->metrics_port();
+}
+
+HttpResponse TenantTestCase::metrics() {
+  return request("GET", "/metrics",
+                 {"Host: localhost", "Authorization: Bearer " + config.server.metrics_token});
 }
 
 std::string TenantTestCase::token(const std::string& role, const std::string& store) {
