@@ -1,5 +1,5 @@
 // The HTTP edge of a running Tenantry server, over a socket: which tenant an absolute-form target reaches,
-// what list links say at the far end of a list, who may read /metrics and where.
+// what list links say at the far end of a list, which methods are served, who may read /metrics and where.
 #include <boost/json.hpp>
 #include <regex>
 #include <set>
@@ -88,6 +88,31 @@ TEST_F(HttpEdgeTest, ListLinksAreRightAtAnyOffset) {
     const auto r = get(std::string("/api/products?") + bad, "viewer");
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
   }
+}
+
+TEST_F(HttpEdgeTest, UnknownMethodsAre501AndAddNoMetricsSeries) {
+  const std::vector<std::string> methods{"FOO", "BREW", "PROPFIND", "QZXWVUTSRQPONMLKJIHGFEDCBA0123456789"};
+  for (const auto& method : methods) {
+    for (const char* host : {"Host: store.localhost", "Host: localhost"}) {
+      HttpClient client(port());  // the server closes the connection after a 501
+      const auto r = client.request(method, "/api/", {host});
+      EXPECT_EQ(r.status, 501) << method;
+      EXPECT_EQ(r.header("content-type"), "application/problem+json");
+      EXPECT_EQ(problem_type(r), "not-implemented");
+    }
+  }
+  EXPECT_EQ(get("/api/me").status, 200);
+  const auto scraped = metrics();
+  ASSERT_EQ(scraped.status, 200);
+  for (const auto& method : methods) EXPECT_EQ(scraped.body.find(method), std::string::npos) << method;
+  const std::set<std::string> fixed{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"};
+  const std::regex label(R"re(method="([^"]*)")re");
+  int labelled = 0;
+  for (std::sregex_iterator it(scraped.body.begin(), scraped.body.end(), label), end; it != end; ++it) {
+    EXPECT_TRUE(fixed.count((*it)[1].str())) << (*it)[1].str();
+    ++labelled;
+  }
+  EXPECT_GT(labelled, 0);
 }
 
 // The metrics name the busiest tenants: a tenant's host never serves them, token or not.
