@@ -1,5 +1,6 @@
 // The HTTP edge of a running Tenantry server, over a socket: which tenant an absolute-form target reaches,
-// what list links say at the far end of a list, which methods are served, who may read /metrics and where.
+// what list links say at the far end of a list, which methods are served, who may read /metrics and where,
+// and the security headers of the admin console.
 #include <boost/json.hpp>
 #include <regex>
 #include <set>
@@ -196,6 +197,24 @@ TEST_F(HttpEdgeTest, MetricsTokenIsASecretOfSomeLength) {
   EXPECT_NE(shown.find("metrics_listen = ''"), std::string::npos) << shown;
   c.auth.secret = "an-hmac-key-in-the-clear";
   EXPECT_EQ(render_config(c).find("in-the-clear"), std::string::npos);
+}
+
+// The console must not be framed (clickjacking of its suspend/drop buttons) nor have its files sniffed into
+// another type; its CSP allows only its own files.
+TEST_F(HttpEdgeTest, ConsoleSendsFramingAndContentSecurityHeaders) {
+  for (const char* file : {"/admin/", "/admin/console.js", "/admin/console.css"}) {
+    const auto r = request("GET", file, {"Host: localhost"});
+    ASSERT_EQ(r.status, 200) << file;
+    EXPECT_EQ(r.header("x-frame-options"), "DENY") << file;
+    EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << file;
+    EXPECT_EQ(r.header("referrer-policy"), "no-referrer") << file;
+    const std::string csp = r.header("content-security-policy");
+    for (const char* directive : {"default-src 'none'", "script-src 'self'", "connect-src 'self'",
+                                  "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"})
+      EXPECT_NE(csp.find(directive), std::string::npos) << file << ": " << csp << " lacks " << directive;
+    EXPECT_EQ(csp.find("unsafe-eval"), std::string::npos) << csp;
+    EXPECT_EQ(csp.find("script-src 'self' 'unsafe-inline'"), std::string::npos) << csp;
+  }
 }
 
 }  // namespace
