@@ -200,6 +200,14 @@ std::optional<Problem> request_problem(const RequestMessage& msg, Request& req) 
   return std::nullopt;
 }
 
+// Both checks above, on a message that holds its header section only, whose size goes to `header_fields`.
+std::optional<Problem> head_problem(const RequestMessage& msg, Request& req, std::size_t& header_fields) {
+  header_fields = static_cast<std::size_t>(std::distance(msg.begin(), msg.end()));
+  req.method.assign(msg.method_string());
+  if (auto problem = framing_problem(msg)) return problem;
+  return request_problem(msg, req);
+}
+
 Problem handler_timeout() {
   return Problem{.type = "timeout",
                  .title = "Service Unavailable",
@@ -543,9 +551,13 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
       parser->header_limit(
           static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
       parser->body_limit(options.max_body_bytes);
+      req.clear();
+      req.remote_address = remote;
       ec = co_await read_head(stream, buffer, *parser);
+      // Checked before the body is read, while the message holds the header section only.
       std::optional<Problem> reject;
-      if (!ec) reject = framing_problem(parser->get());
+      std::size_t header_fields = 0;
+      if (!ec) reject = head_problem(parser->get(), req, header_fields);
       if (!ec && !reject && !parser->is_done()) {
         const auto& msg = parser->get();
         if (msg.version() == 11) {
@@ -562,8 +574,6 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
       }
       stream.expires_never();
 
-      req.clear();
-      req.remote_address = remote;
       if (ec) {
         std::optional<Problem> problem = problem_for_read_error(ec);
         if (!problem) break;
@@ -581,13 +591,16 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
       }
 
       auto& msg = parser->get();
-      req.method.assign(msg.method_string());
       req.version = msg.version() == 10 ? 10 : 11;
-      for (const auto& field : msg) req.add_header(field.name_string(), field.value());
+      // Beast appends the trailer fields of a chunked body to the header fields. They are dropped: merging
+      // them is what RFC 9110 §6.5.1 forbids, and a proxy in front did not vet them as header fields.
+      std::size_t field_index = 0;
+      for (const auto& field : msg) {
+        if (field_index++ == header_fields) break;
+        req.add_header(field.name_string(), field.value());
+      }
       req.body = std::move(msg.body());
       assign_request_id(req, req.header("x-request-id"));
-
-      if (!reject) reject = request_problem(msg, req);
       if (reject) req.target.assign(msg.target());
 
       bool keep_alive = msg.keep_alive();

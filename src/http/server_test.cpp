@@ -605,6 +605,25 @@ TEST_F(ServerTest, TransferEncodingOtherThanALoneChunkedIsRefusedAndNothingIsSmu
   }
 }
 
+// Trailer fields (after a chunked body) are not header fields: a proxy in front did not vet them as such.
+TEST_F(ServerTest, TrailerFieldsDoNotBecomeHeaderFields) {
+  start(quiet());
+  const std::string chunked = "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n";
+  Client c(port());
+  c.send("GET /headers HTTP/1.1\r\nHost: localhost\r\n" + chunked + "X-Custom: smuggled\r\n\r\n");
+  const RawResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "none");
+  c.send(get("/headers", "X-Custom: header\r\n"));  // the connection goes on
+  EXPECT_EQ(c.read_response().body, "header");
+  // Host is checked on the header section alone, before the body is read.
+  EXPECT_EQ(round_trip("GET /where/x HTTP/1.1\r\n" + chunked + "Host: acme.localhost\r\n\r\n").status, 400);
+  const RawResponse host =
+      round_trip("GET /where/x HTTP/1.1\r\nHost: localhost\r\n" + chunked + "Host: evil\r\n\r\n");
+  EXPECT_EQ(host.status, 200);
+  EXPECT_EQ(host.json_body().at("authority"), "localhost");
+}
+
 TEST_F(ServerTest, ObsoleteLineFoldingIsRefused) {
   start(quiet());
   for (const char* fold : {"\r\n b", "\r\n\tb", "\r\n \r\n"}) {
