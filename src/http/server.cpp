@@ -103,7 +103,8 @@ Problem version_not_supported() {
                  .detail = "Only HTTP/1.0 and HTTP/1.1 are supported."};
 }
 
-std::optional<Problem> problem_for_read_error(const error_code& ec) {
+// `unparsed`: what the parser left in the buffer, which starts with the request line when that failed.
+std::optional<Problem> problem_for_read_error(const error_code& ec, std::string_view unparsed) {
   static const auto& http_category = bhttp::make_error_code(bhttp::error::bad_method).category();
   if (ec == bhttp::error::header_limit)
     return Problem{.type = "header-too-large",
@@ -115,7 +116,9 @@ std::optional<Problem> problem_for_read_error(const error_code& ec) {
                    .title = "Content Too Large",
                    .status = 413,
                    .detail = "The request body exceeds the server's limit."};
-  if (ec == bhttp::error::bad_version) return version_not_supported();  // Beast parses HTTP/1.x only
+  // Beast says bad_version also of a request line that is malformed around the version.
+  if (ec == bhttp::error::bad_version && wire::well_formed_request_line(unparsed))
+    return version_not_supported();
   if (ec == bhttp::error::bad_obs_fold)
     return Problem::bad_request("Obsolete line folding: a header line starts with a space or a tab.");
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
@@ -575,7 +578,8 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
       stream.expires_never();
 
       if (ec) {
-        std::optional<Problem> problem = problem_for_read_error(ec);
+        std::optional<Problem> problem = problem_for_read_error(
+            ec, std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
         if (!problem) break;
         std::optional<std::string_view> client_id;
         if (parser->is_header_done()) {

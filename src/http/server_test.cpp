@@ -663,6 +663,16 @@ TEST_F(ServerTest, AmbiguousContentLengthAndFieldNamesAreRefused) {
     EXPECT_EQ(r.header("content-type"), "application/problem+json") << fields;
     EXPECT_TRUE(c.closed_by_peer()) << fields;
   }
+  // Lines end in CRLF, and the request line has single spaces (RFC 9112 §2.2, §3).
+  for (const char* request :
+       {"GET /json HTTP/1.1\nHost: localhost\n\n", "GET /json HTTP/1.1\r\nHost: localhost\n\r\n",
+        "GET  /json HTTP/1.1\r\nHost: localhost\r\n\r\n", "GET /json  HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /json HTTP/1.1\r\nHost: local\rhost\r\n\r\n"}) {
+    Client c(port());
+    c.send(request);
+    EXPECT_EQ(c.read_response().status, 400) << request;
+    EXPECT_TRUE(c.closed_by_peer()) << request;
+  }
   // The same length twice says one thing only (RFC 9110 §8.6).
   EXPECT_EQ(round_trip(post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello").body, "hello");
 }

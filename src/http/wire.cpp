@@ -82,6 +82,19 @@ bool valid_field_value(std::string_view s) noexcept {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
+bool well_formed_request_line(std::string_view head) noexcept {
+  const std::size_t end = head.find("\r\n");
+  if (end == std::string_view::npos) return false;
+  const std::string_view line = head.substr(0, end);
+  const std::size_t first = line.find(' '), last = line.rfind(' ');
+  if (first == 0 || first == std::string_view::npos || last == first + 1 || line.find(' ', first + 1) != last)
+    return false;
+  const std::string_view version = line.substr(last + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return version.size() == 8 && version.starts_with("HTTP/") && digit(version[5]) && version[6] == '.' &&
+         digit(version[7]);
+}
+
 bool has_obs_fold(std::string_view head) noexcept {
   const std::size_t end = std::min(head.find("\r\n\r\n"), head.size());
   for (std::size_t crlf = head.find("\r\n"); crlf < end; crlf = head.find("\r\n", crlf + 2)) {

@@ -172,6 +172,15 @@ TEST(HttpWire, HostValidation) {
   EXPECT_FALSE(wire::valid_host("user@host"));
 }
 
+TEST(HttpWire, RequestLineShape) {
+  EXPECT_TRUE(wire::well_formed_request_line("GET / HTTP/2.0\r\n"));
+  EXPECT_TRUE(wire::well_formed_request_line("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (const char* bad : {"GET / HTTP/1.1\n", "GET / HTTP/1.1", "GET  / HTTP/1.1\r\n", "GET /  HTTP/1.1\r\n",
+                          " GET / HTTP/1.1\r\n", "GET / HTTP/1.1 \r\n", "GET / HTTP/11\r\n",
+                          "GET / http/1.1\r\n", "GET /\r\n", "GET / HTTP/1.1x\r\n"})
+    EXPECT_FALSE(wire::well_formed_request_line(bad)) << bad;
+}
+
 TEST(HttpWire, ObsFold) {
   EXPECT_FALSE(wire::has_obs_fold("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
   EXPECT_TRUE(wire::has_obs_fold("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n"));
