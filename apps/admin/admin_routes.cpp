@@ -231,9 +231,15 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           [content = file.content, type](RequestContext&) -> Task<Response> {
             Response response = Response::text(200, std::string(content), type);
             response.add_header("Cache-Control", "no-cache");
+            // Nothing but the console's own files and API; inline styles only for the style attributes
+            // console.js sets. Never framed: its buttons suspend and drop tenants (clickjacking).
             response.add_header("Content-Security-Policy",
-                                "default-src 'self'; style-src 'self' 'unsafe-inline'");
+                                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; "
+                                "frame-ancestors 'none'");
+            response.add_header("X-Frame-Options", "DENY");  // for browsers without frame-ancestors
             response.add_header("X-Content-Type-Options", "nosniff");
+            response.add_header("Referrer-Policy", "no-referrer");
             co_return response;
           },
           {.summary = "Admin console: " + std::string(file.name), .tags = {"console"}});

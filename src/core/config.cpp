@@ -28,6 +28,16 @@ std::string env_name(const std::string& key) {
   return out;
 }
 
+/// What is wrong with a HOST:PORT value, or empty.
+std::string listen_problem(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "must look like HOST:PORT";
+  const std::string port = listen.substr(colon + 1);
+  char* end = nullptr;
+  long p = std::strtol(port.c_str(), &end, 10);
+  return (port.empty() || *end || p < 0 || p > 65535) ? "port must be 0 to 65535" : "";
+}
+
 std::vector<Setting> settings(Config& c) {
   auto not_negative = [](const std::int64_t& v) {
     return [&v](const Config&) { return std::string(v >= 0 ? "" : "must not be negative"); };
@@ -73,14 +83,7 @@ std::vector<Setting> settings(Config& c) {
       {"server.listen",
        &c.server.listen,
        {"TENANTRY_LISTEN"},
-       [&](const Config&) {
-         auto colon = c.server.listen.rfind(':');
-         if (colon == std::string::npos || colon == 0) return std::string("must look like HOST:PORT");
-         const std::string port = c.server.listen.substr(colon + 1);
-         char* end = nullptr;
-         long p = std::strtol(port.c_str(), &end, 10);
-         return std::string((port.empty() || *end || p < 0 || p > 65535) ? "port must be 0 to 65535" : "");
-       }},
+       [&](const Config&) { return listen_problem(c.server.listen); }},
       {"server.threads", &c.server.threads, {}, not_negative(c.server.threads)},
       {"server.max_header_bytes", &c.server.max_header_bytes, {}, positive(c.server.max_header_bytes)},
       {"server.max_body_bytes", &c.server.max_body_bytes, {}, positive(c.server.max_body_bytes)},
@@ -94,6 +97,20 @@ std::vector<Setting> settings(Config& c) {
        &c.server.metrics_tenant_labels,
        {},
        positive(c.server.metrics_tenant_labels)},
+      {"server.metrics_listen",
+       &c.server.metrics_listen,
+       {},
+       [&](const Config&) {
+         return c.server.metrics_listen.empty() ? std::string() : listen_problem(c.server.metrics_listen);
+       }},
+      {"server.metrics_token",
+       &c.server.metrics_token,
+       {},
+       [&](const Config&) {
+         const auto n = c.server.metrics_token.size();
+         return std::string(n == 0 || n >= 16 ? "" : "must be empty or at least 16 characters");
+       },
+       true},
       {"tenancy.resolvers",
        &c.tenancy.resolvers,
        {},
@@ -348,7 +365,12 @@ std::string render_config(const Config& input) {
         [&](auto* target) {
           using T = std::remove_pointer_t<decltype(target)>;
           if constexpr (std::is_same_v<T, std::string>) {
-            out << toml::value<std::string>(s.secret ? mask_url(*target) : *target);
+            // A secret URL keeps all but its password; any other secret (a token, a key) is masked whole.
+            const bool url = s.key.ends_with(".url");
+            const std::string shown = !s.secret || target->empty() ? *target
+                                      : url                        ? mask_url(*target)
+                                                                   : "***";
+            out << toml::value<std::string>(shown);
           } else if constexpr (std::is_same_v<T, bool>) {
             out << (*target ? "true" : "false");
           } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {

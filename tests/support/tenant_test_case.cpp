@@ -98,6 +98,7 @@ TenantTestCase::TenantTestCase() {
   config.server.threads = 2;
   config.server.access_log = false;
   config.database.pool_size = 8;
+  config.server.metrics_token = kMetricsToken;
   char dir[] = "/tmp/tenantry-mail-XXXXXX";
   if (::mkdtemp(dir) == nullptr) throw std::runtime_error("cannot create a mail directory");
   mail_dir_ = dir;
@@ -162,6 +163,16 @@ void TenantTestCase::start() {
 std::uint16_t TenantTestCase::port() {
   start();
   return app_->port();
+}
+
+std::uint16_t TenantTestCase::metrics_port() {
+  start();
+  return app_->metrics_port();
+}
+
+HttpResponse TenantTestCase::metrics() {
+  return request("GET", "/metrics",
+                 {"Host: localhost", "Authorization: Bearer " + config.server.metrics_token});
 }
 
 std::string TenantTestCase::token(const std::string& role, const std::string& store) {

@@ -41,6 +41,10 @@ struct Config {
     bool access_log = true;
     bool tenant_affinity = true;              // each tenant's requests run on one I/O thread, with its pool
     std::int64_t metrics_tenant_labels = 20;  // busiest tenants named in /metrics; the rest are "other"
+    // /metrics names tenants, so it is never served on a tenant's host. Without a token, server.listen does
+    // not serve it at all; with one, its public hosts do, to "Authorization: Bearer <token>" only.
+    std::string metrics_listen;  // HOST:PORT of a listener for /metrics, /healthz, /readyz only; empty: none
+    std::string metrics_token;   // secret; at least 16 characters
   } server;
   struct Tenancy {
     /// Order in which resolvers are tried: any of header, path, host, subdomain.
