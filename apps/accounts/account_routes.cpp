@@ -250,7 +250,7 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
   in.only({"token", "password", "display_name"});
   auto token = in.string("token", {.required = true, .min = 1, .max = 256});
   auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
-  auto display_name = in.string("display_name", {.max = 200});
+  auto display_name = in.string("display_name", {.max = 200, .single_line = true});
   in.finish();
   db::Transaction tx = co_await db::Session(ctx.pool).begin();
   const MailLink link = co_await accounts.links().use(tx, LinkPurpose::kInvitation, *token);
