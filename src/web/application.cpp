@@ -177,14 +177,14 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
       co_return response;
     }
     case Resolution::Kind::kSuspended: {
-      auto response = problem(403, "tenant-suspended", "Tenant suspended",
-                              "The store '" + r.tenant->schema.str() + "' is suspended.");
+      // The detail names no schema: on a custom domain the schema is an internal name.
+      auto response = problem(403, "tenant-suspended", "Tenant suspended", "This store is suspended.");
       response.log_tenant = r.tenant->schema.str();
       co_return response;
     }
     case Resolution::Kind::kProvisioning: {
       auto response = problem(503, "tenant-provisioning", "Tenant not ready",
-                              "The store '" + r.tenant->schema.str() + "' is being created; retry shortly.");
+                              "This store is being created; retry shortly.");
       response.add_header("Retry-After", "2");
       co_return response;
     }

@@ -1,0 +1,67 @@
+// What a tenant's hosts reveal over HTTP: no internals to anonymous callers.
+#include <chrono>
+#include <thread>
+
+#include "tenant_test_case.hpp"
+
+namespace tenantry {
+namespace {
+
+using testing::HttpResponse;
+using testing::json;
+
+class TenantExposureTest : public testing::TenantTestCase {
+ protected:
+  HttpResponse get_at(const std::string& host, const std::string& target) {
+    return request("GET", target, {"Host: " + host});
+  }
+  /// Polls until `host` answers `target` with `status` (the catalog reloads on NOTIFY, asynchronously).
+  HttpResponse await_status(const std::string& host, const std::string& target, int status) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    HttpResponse r = get_at(host, target);
+    while (r.status != status && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      r = get_at(host, target);
+    }
+    return r;
+  }
+};
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_F(TenantExposureTest, TheApiRootGivesAnonymousCallersNoInternals) {
+  const std::string id = sql("SELECT id FROM tenants WHERE schema_name = 'store'", "");
+  auto r = get("/api/", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = json(r);
+  EXPECT_EQ(body.at("name"), "Test store");
+  EXPECT_EQ(body.at("links").at("products"), "products");
+  for (const char* internal : {"tenant", "id", "schema", "slug", "plan", "state", "domains", "settings"})
+    EXPECT_FALSE(body.contains(internal)) << internal << ": " << r.body;
+  EXPECT_FALSE(has(r.body, "free")) << r.body;       // the plan
+  EXPECT_FALSE(has(r.body, "\"store\"")) << r.body;  // the schema
+  EXPECT_FALSE(has(r.body, ":" + id)) << r.body;     // the tenant id
+}
+
+TEST_F(TenantExposureTest, SuspendedAndProvisioningStoresDoNotNameTheirSchema) {
+  auto created = admin("POST", "/admin/api/tenants",
+                       R"({"slug": "hidden_slug", "name": "Visible", "domains": ["visible.example.com"]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_EQ(admin("POST", "/admin/api/tenants/hidden_slug/suspend", "").status, 200);
+  auto suspended = get_at("visible.example.com", "/api/");
+  EXPECT_EQ(suspended.status, 403) << suspended.body;
+  EXPECT_FALSE(has(suspended.body, "hidden_slug")) << suspended.body;
+
+  sql("INSERT INTO tenants (schema_name, name) VALUES ('secret_prov', 'Soon'); "
+      "INSERT INTO domains (domain, tenant_id, is_primary) "
+      "SELECT 'soon.example.com', id, true FROM tenants WHERE schema_name = 'secret_prov'",
+      "");
+  auto provisioning = await_status("soon.example.com", "/api/", 503);
+  EXPECT_EQ(provisioning.status, 503) << provisioning.body;
+  EXPECT_FALSE(has(provisioning.body, "secret_prov")) << provisioning.body;
+}
+
+}  // namespace
+}  // namespace tenantry
