@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
@@ -13,13 +14,20 @@ namespace {
 
 using Target = std::variant<std::string*, std::int64_t*, std::size_t*, bool*, std::vector<std::string>*>;
 
+/// How `config show` prints a value.
+enum class Shown {
+  kPlain,
+  kSecret,    // only whether it is set: `***`
+  kConninfo,  // a connection string: its passwords masked
+};
+
 /// One setting: its TOML key, its environment variables, and a check of the value.
 struct Setting {
   std::string key;
   Target target;
   std::vector<std::string> env;
   std::function<std::string(const Config&)> check = {};  // returns the problem, or empty
-  bool secret = false;
+  Shown shown = Shown::kPlain;
 };
 
 std::string env_name(const std::string& key) {
@@ -45,7 +53,7 @@ std::vector<Setting> settings(Config& c) {
     };
   };
   std::vector<Setting> s{
-      {"database.url", &c.database.url, {}, {}, true},
+      {"database.url", &c.database.url, {}, {}, Shown::kConninfo},
       {"database.var_dir", &c.database.var_dir, {"TENANTRY_VAR_DIR"}},
       {"database.pool_size",
        &c.database.pool_size,
@@ -115,7 +123,7 @@ std::vector<Setting> settings(Config& c) {
        one_of(c.tenancy.unknown_host, {"404", "public"})},
       {"tenancy.spare_schemas", &c.tenancy.spare_schemas, {}, not_negative(c.tenancy.spare_schemas)},
       {"migrations.jobs", &c.migrations.jobs, {}, positive(c.migrations.jobs)},
-      {"auth.secret", &c.auth.secret, {}, {}, true},
+      {"auth.secret", &c.auth.secret, {}, {}, Shown::kSecret},
       {"auth.token_ttl_minutes", &c.auth.token_ttl_minutes, {}, positive(c.auth.token_ttl_minutes)},
       {"auth.login_attempts_per_minute",
        &c.auth.login_attempts_per_minute,
@@ -203,6 +211,102 @@ void assign_toml(const Setting& s, const toml::node& node, const std::string& or
       s.target);
 }
 
+bool is_secret_key(std::string_view key) {
+  std::string lower(key);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return lower.find("password") != std::string::npos;  // password, sslpassword
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+/// postgresql://user:password@host/db?password=...&sslpassword=...
+std::string mask_uri(std::string_view uri, std::size_t authority) {
+  std::string out(uri);
+  const std::size_t query = std::min(out.find('?', authority), out.size());
+  for (std::size_t pos = query + 1; pos < out.size();) {
+    std::size_t end = std::min(out.find('&', pos), out.size());
+    const std::size_t eq = out.find('=', pos);
+    if (eq >= end && end > pos) {  // no key=value: perhaps the rest of a password holding an unencoded '&'
+      out.replace(pos, end - pos, "***");
+      end = pos + 3;
+    } else if (eq < end && is_secret_key(percent_decode(std::string_view(out).substr(pos, eq - pos)))) {
+      out.replace(eq + 1, end - eq - 1, "***");
+      end = eq + 4;
+    }
+    pos = end + 1;
+  }
+  // The last '@' before the query ends the user info, so that a password holding an unencoded '@' or '/' is
+  // still masked whole (libpq would misread such a URL, but it must not be printed either).
+  const std::size_t at = query == authority ? std::string::npos : out.rfind('@', query - 1);
+  if (at != std::string::npos && at >= authority)
+    if (const std::size_t colon = out.find(':', authority); colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  return out;
+}
+
+/// host=h password='a b' user = u: libpq's key = value form, values quoted with '...' and escaped with '\'.
+std::string mask_keywords(std::string_view s) {
+  const auto space = [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; };
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (space(s[i])) {
+      out += s[i++];
+      continue;
+    }
+    const std::size_t key_start = i;
+    while (i < s.size() && !space(s[i]) && s[i] != '=') ++i;
+    const std::string_view key = s.substr(key_start, i - key_start);
+    std::size_t eq = i;
+    while (eq < s.size() && space(s[eq])) ++eq;
+    if (eq == s.size() || s[eq] != '=') {
+      out += "***";  // not key=value: perhaps the rest of an unquoted password with a space
+      continue;
+    }
+    out.append(s.substr(key_start, eq + 1 - key_start));
+    for (i = eq + 1; i < s.size() && space(s[i]);) out += s[i++];
+    const std::size_t value_start = i;
+    if (i < s.size() && s[i] == '\'') {
+      for (++i; i < s.size() && s[i] != '\''; ++i)
+        if (s[i] == '\\') ++i;
+      ++i;
+    } else {
+      for (; i < s.size() && !space(s[i]); ++i)
+        if (s[i] == '\\') ++i;
+    }
+    i = std::min(i, s.size());
+    if (is_secret_key(key))
+      out += "***";
+    else
+      out.append(s.substr(value_start, i - value_start));
+  }
+  return out;
+}
+
+std::string shown_value(const Setting& s, const std::string& value) {
+  switch (s.shown) {
+    case Shown::kSecret:
+      return value.empty() ? std::string() : "***";
+    case Shown::kConninfo:
+      return mask_conninfo(value);
+    case Shown::kPlain:
+      break;
+  }
+  return value;
+}
+
 }  // namespace
 
 Config load_config(const std::optional<std::filesystem::path>& file) {
@@ -242,21 +346,12 @@ Config load_config(const std::optional<std::filesystem::path>& file) {
   return config;
 }
 
-std::string mask_url(const std::string& url) {
-  // postgresql://user:password@host/db → postgresql://user:***@host/db; key=value form: password=***
-  std::string out = url;
-  if (auto scheme = out.find("://"); scheme != std::string::npos) {
-    auto at = out.find('@', scheme + 3);
-    auto colon = out.find(':', scheme + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at)
-      out.replace(colon + 1, at - colon - 1, "***");
-  }
-  for (std::size_t pos = out.find("password="); pos != std::string::npos;
-       pos = out.find("password=", pos + 1)) {
-    auto end = out.find_first_of(" &", pos);
-    out.replace(pos + 9, (end == std::string::npos ? out.size() : end) - pos - 9, "***");
-  }
-  return out;
+std::string mask_conninfo(std::string_view conninfo) {
+  for (std::string_view scheme : {"postgresql://", "postgres://"})
+    if (conninfo.starts_with(scheme)) return mask_uri(conninfo, scheme.size());
+  // Without '=' libpq takes the whole string as a database name.
+  if (conninfo.find('=') == std::string_view::npos) return std::string(conninfo);
+  return mask_keywords(conninfo);
 }
 
 std::string render_config(const Config& input) {
@@ -275,7 +370,7 @@ std::string render_config(const Config& input) {
         [&](auto* target) {
           using T = std::remove_pointer_t<decltype(target)>;
           if constexpr (std::is_same_v<T, std::string>) {
-            out << toml::value<std::string>(s.secret ? mask_url(*target) : *target);
+            out << toml::value<std::string>(shown_value(s, *target));
           } else if constexpr (std::is_same_v<T, bool>) {
             out << (*target ? "true" : "false");
           } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {

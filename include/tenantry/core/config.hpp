@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tenantry {
@@ -81,10 +82,13 @@ struct Config {
 /// variables, which win. Unknown keys and bad values throw ConfigError naming the key.
 Config load_config(const std::optional<std::filesystem::path>& file);
 
-/// The effective configuration as TOML, with secrets (the database password) masked.
+/// The effective configuration as TOML, with secrets masked: `auth.secret` entirely, the passwords inside
+/// `database.url`.
 std::string render_config(const Config& config);
 
-/// The URL with its password replaced by `***`, for logs and `config show`.
-std::string mask_url(const std::string& url);
+/// A libpq connection string, URL (`postgresql://user:pw@host/db?password=pw`) or key=value
+/// (`password='a b' host=h`), with every password value replaced by `***`, for `config show` and logs.
+/// Conservative on malformed input: a word it cannot place is masked too.
+std::string mask_conninfo(std::string_view conninfo);
 
 }  // namespace tenantry
