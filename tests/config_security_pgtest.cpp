@@ -1,5 +1,5 @@
-// Configuration that must not weaken security, through the real `tenantry` binary: secrets masked wherever a
-// setting is printed.
+// Configuration that must not weaken security, through the real `tenantry` binary: plans from the file,
+// secrets masked wherever a setting is printed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -115,6 +115,91 @@ class ConfigSecurityTest : public testing::PgTest {
 
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+TEST_F(ConfigSecurityTest, PlansFromTheFileReplaceTheDefaults) {
+  const std::string path = file(
+      "[plans.free]\nmax_products = 5\n\n"
+      "[plans.team]\nmax_products = 50\nmax_members = 10\n");
+  auto shown = tenantry({"--config", path, "config", "show"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_TRUE(has(shown.output, "[plans.free]\nmax_products = 5\n# max_members: unlimited\n"))
+      << shown.output;
+  EXPECT_TRUE(has(shown.output, "[plans.team]\nmax_products = 50\nmax_members = 10\n")) << shown.output;
+  EXPECT_FALSE(has(shown.output, "[plans.pro]")) << shown.output;
+  EXPECT_FALSE(has(shown.output, "[plans.enterprise]")) << shown.output;
+
+  // Without plans in the file, the built-in ones.
+  auto defaults = tenantry({"--config", file("[server]\nthreads = 1\n"), "config", "show"});
+  ASSERT_EQ(defaults.exit_code, 0) << defaults.output;
+  EXPECT_TRUE(has(defaults.output, "[plans.free]\nmax_products = 100\nmax_members = 3\n")) << defaults.output;
+  EXPECT_TRUE(has(defaults.output, "[plans.pro]\nmax_products = 10000\nmax_members = 25\n"))
+      << defaults.output;
+  EXPECT_TRUE(has(defaults.output, "[plans.enterprise]\n")) << defaults.output;
+}
+
+TEST_F(ConfigSecurityTest, BadPlansAreRefusedNamingTheKey) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"[plans.free]\nmax_prodcts = 5\n", "unknown key 'plans.free.max_prodcts'"},
+      {"[plans.free]\nmax_products = -1\n", "plans.free.max_products must not be negative"},
+      {"[plans.free]\nmax_members = \"many\"\n", "plans.free.max_members must be an integer"},
+      {"[plans]\nfree = 5\n", "plans.free must be a table"},
+      {"[plans.\"Big Plan\"]\nmax_products = 1\n", "plans.Big Plan: the plan name may contain only"},
+  };
+  for (const auto& [toml, message] : cases) {
+    auto r = tenantry({"--config", file(toml), "config", "show"});
+    EXPECT_EQ(r.exit_code, 2) << toml << r.output;
+    EXPECT_TRUE(has(r.output, message)) << toml << r.output;
+  }
+}
+
+TEST_F(ConfigSecurityTest, APlanLimitFromTheFileHoldsOverHttp) {
+  const std::string path = file("[plans.free]\nmax_products = 1\n");
+  const Env env{{"TENANTRY_LISTEN", "127.0.0.1:0"},
+                {"TENANTRY_TENANCY_SPARE_SCHEMAS", "0"},
+                {"TENANTRY_DATABASE_URL", database_.conninfo()}};
+  int output = -1;
+  const pid_t pid = spawn({"--config", path, "serve", "--migrate"}, env, dir_, output);
+  struct Stop {
+    pid_t pid;
+    int fd;
+    ~Stop() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+      ::close(fd);
+    }
+  } stop{pid, output};
+  std::string log;
+  std::uint16_t port = 0;
+  char buffer[4096];
+  while (port == 0) {
+    const auto n = ::read(output, buffer, sizeof buffer);
+    ASSERT_GT(n, 0) << log;
+    log.append(buffer, static_cast<std::size_t>(n));
+    const auto at = log.find("tenants on http://127.0.0.1:");
+    const auto end = at == std::string::npos ? at : log.find('\n', at);
+    if (end != std::string::npos)
+      port = static_cast<std::uint16_t>(std::stoi(log.substr(at + 28, end - at - 28)));
+  }
+  HttpClient client(port);
+  const std::string signup =
+      boost::json::serialize(boost::json::object{{"name", "Tiny"},
+                                                 {"slug", "tiny"},
+                                                 {"email", "owner@tiny.test"},
+                                                 {"password", "correct-horse-battery"}});
+  auto created =
+      client.request("POST", "/api/signup", {"Host: localhost", "Content-Type: application/json"}, signup);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string token(boost::json::parse(created.body).at("token").as_string());
+  const std::vector<std::string> headers{"Host: tiny.localhost", "Content-Type: application/json",
+                                         "Authorization: Bearer " + token};
+  auto first = client.request("POST", "/api/products", headers,
+                              R"({"sku": "A1", "name": "Cable", "price_cents": 100})");
+  EXPECT_EQ(first.status, 201) << first.body;
+  auto second = client.request("POST", "/api/products", headers,
+                               R"({"sku": "A2", "name": "Plug", "price_cents": 100})");
+  EXPECT_EQ(second.status, 403) << second.body;
+  EXPECT_TRUE(has(second.body, "plan-limit-reached")) << second.body;
 }
 
 // Every password or secret, whatever its form, is masked by `config show`; the rest of the value stays.

@@ -211,6 +211,79 @@ void assign_toml(const Setting& s, const toml::node& node, const std::string& or
       s.target);
 }
 
+std::string why_invalid_plan_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return "must be 1 to 63 characters";
+  for (char ch : name)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+      return "may contain only lower-case letters, digits, '_' and '-'";
+  return {};
+}
+
+std::optional<std::int64_t>& plan_limit(Config::Plan& plan, std::string_view limit) {
+  return limit == "max_products" ? plan.max_products : plan.max_members;
+}
+
+/// Reads one `[plans.<name>]` table; an absent limit is unlimited.
+Config::Plan read_plan(const std::string& key, const toml::node& node, const std::string& origin) {
+  if (!node.is_table())
+    throw ConfigError(origin + ": " + key + " must be a table ([" + key +
+                      "] with max_products, max_members)");
+  Config::Plan plan;
+  for (const auto& [name, value] : *node.as_table()) {
+    const std::string limit(name.str());
+    if (limit != "max_products" && limit != "max_members")
+      throw ConfigError(origin + ": unknown key '" + key + "." + limit +
+                        "' (a plan has max_products and max_members)");
+    if (!value.is_integer())
+      throw ConfigError(origin + ": " + key + "." + limit +
+                        " must be an integer (leave it out for no limit)");
+    if (value.as_integer()->get() < 0)
+      throw ConfigError(origin + ": " + key + "." + limit + " must not be negative");
+    plan_limit(plan, limit) = value.as_integer()->get();
+  }
+  return plan;
+}
+
+/// The `[plans.<name>]` tables. A file that defines plans replaces the built-in ones: a plan it leaves out
+/// must not survive with limits nobody chose.
+void read_plans(const toml::node& node, std::map<std::string, Config::Plan>& plans,
+                const std::string& origin) {
+  if (!node.is_table()) throw ConfigError(origin + ": plans must be tables: [plans.<name>]");
+  if (node.as_table()->empty()) return;
+  plans.clear();
+  for (const auto& [name_key, plan] : *node.as_table()) {
+    const std::string name(name_key.str());
+    if (auto why = why_invalid_plan_name(name); !why.empty())
+      throw ConfigError(origin + ": plans." + name + ": the plan name " + why);
+    plans[name] = read_plan("plans." + name, plan, origin);
+  }
+}
+
+void read_file(const std::filesystem::path& path, Config& config, std::vector<Setting>& all) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << path.string() << ":" << e.source().begin.line << ": " << e.description();
+    throw ConfigError(msg.str());
+  }
+  for (const auto& [section, value] : table) {
+    if (section.str() == "plans") {
+      read_plans(value, config.plans, path.string());
+      continue;
+    }
+    if (!value.is_table())
+      throw ConfigError(path.string() + ": unknown key '" + std::string(section.str()) + "'");
+    for (const auto& [name, node] : *value.as_table()) {
+      const std::string key = std::string(section.str()) + "." + std::string(name.str());
+      auto it = std::find_if(all.begin(), all.end(), [&](const Setting& s) { return s.key == key; });
+      if (it == all.end()) throw ConfigError(path.string() + ": unknown key '" + key + "'");
+      assign_toml(*it, node, path.string());
+    }
+  }
+}
+
 bool is_secret_key(std::string_view key) {
   std::string lower(key);
   for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -309,6 +382,21 @@ std::string shown_value(const Setting& s, const std::string& value) {
 
 }  // namespace
 
+void validate(const Config& input) {
+  Config config = input;  // the checks hold references into the Config they were made for
+  for (const auto& s : settings(config))
+    if (s.check)
+      if (auto problem = s.check(config); !problem.empty())
+        throw ConfigError("invalid configuration: " + s.key + " " + problem);
+  for (auto& [name, plan] : config.plans) {
+    if (auto why = why_invalid_plan_name(name); !why.empty())
+      throw ConfigError("invalid configuration: plans." + name + ": the plan name " + why);
+    for (const char* limit : {"max_products", "max_members"})
+      if (plan_limit(plan, limit).value_or(0) < 0)
+        throw ConfigError("invalid configuration: plans." + name + "." + limit + " must not be negative");
+  }
+}
+
 Config load_config(const std::optional<std::filesystem::path>& file) {
   Config config;
   auto all = settings(config);
@@ -317,32 +405,12 @@ Config load_config(const std::optional<std::filesystem::path>& file) {
   if (path) {
     if (!std::filesystem::exists(*path))
       throw ConfigError("configuration file " + path->string() + " does not exist");
-    toml::table table;
-    try {
-      table = toml::parse_file(path->string());
-    } catch (const toml::parse_error& e) {
-      std::ostringstream msg;
-      msg << path->string() << ":" << e.source().begin.line << ": " << e.description();
-      throw ConfigError(msg.str());
-    }
-    for (const auto& [section, value] : table) {
-      if (!value.is_table())
-        throw ConfigError(path->string() + ": unknown key '" + std::string(section.str()) + "'");
-      for (const auto& [name, node] : *value.as_table()) {
-        const std::string key = std::string(section.str()) + "." + std::string(name.str());
-        auto it = std::find_if(all.begin(), all.end(), [&](const Setting& s) { return s.key == key; });
-        if (it == all.end()) throw ConfigError(path->string() + ": unknown key '" + key + "'");
-        assign_toml(*it, node, path->string());
-      }
-    }
+    read_file(*path, config, all);
   }
   for (const auto& s : all)
     for (const auto& name : s.env)
       if (const char* v = std::getenv(name.c_str())) assign_text(s, v, "environment variable " + name);
-  for (const auto& s : all)
-    if (s.check)
-      if (auto problem = s.check(config); !problem.empty())
-        throw ConfigError("invalid configuration: " + s.key + " " + problem);
+  validate(config);
   return config;
 }
 
@@ -384,10 +452,15 @@ std::string render_config(const Config& input) {
         s.target);
     out << "\n";
   }
-  for (const auto& [name, plan] : config.plans) {
+  for (auto& [name, plan] : config.plans) {
     out << "\n[plans." << name << "]\n";
-    if (plan.max_products) out << "max_products = " << *plan.max_products << "\n";
-    if (plan.max_members) out << "max_members = " << *plan.max_members << "\n";
+    for (const char* limit : {"max_products", "max_members"}) {
+      // TOML has no null: an unlimited limit is said in a comment.
+      if (const auto& max = plan_limit(plan, limit))
+        out << limit << " = " << *max << "\n";
+      else
+        out << "# " << limit << ": unlimited\n";
+    }
   }
   return out.str();
 }

@@ -28,6 +28,12 @@ namespace {
 
 using tenancy::Resolution;
 
+/// A configuration built in code gets the checks load_config() applies to files and variables.
+Config validated(Config config) {
+  validate(config);
+  return config;
+}
+
 http::Response problem(int status, std::string type, std::string title, std::string detail) {
   http::Problem p;
   p.status = status;
@@ -61,7 +67,7 @@ http::ServerOptions server_options(const Config& config) {
 struct Application::Impl {
   Impl(Config c, std::string conninfo, Routes r, const migrations::MigrationPlan& shared,
        const migrations::MigrationPlan& tenant)
-      : config(std::move(c)),
+      : config(validated(std::move(c))),
         connect{.conninfo = std::move(conninfo), .application_name = "tenantry-server"},
         routes(std::move(r)),
         shared_plan(shared),

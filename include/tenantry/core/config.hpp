@@ -82,6 +82,10 @@ struct Config {
 /// variables, which win. Unknown keys and bad values throw ConfigError naming the key.
 Config load_config(const std::optional<std::filesystem::path>& file);
 
+/// Throws ConfigError naming the first setting with a bad value; load_config() has done it already, a
+/// configuration built in code (tests, embedding) gets the same checks from the Application.
+void validate(const Config& config);
+
 /// The effective configuration as TOML, with secrets masked: `auth.secret` entirely, the passwords inside
 /// `database.url`.
 std::string render_config(const Config& config);
