@@ -1,5 +1,5 @@
 // Configuration that must not weaken security, through the real `tenantry` binary: plans from the file,
-// secrets masked wherever a setting is printed.
+// secrets masked wherever a setting is printed, the header resolver's trusted networks.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -258,6 +258,28 @@ TEST_F(ConfigSecurityTest, AMalformedDatabaseUrlIsReportedWithoutItsPassword) {
     EXPECT_TRUE(has(r.output, "invalid database connection string")) << r.output;
     EXPECT_FALSE(has(r.output, secret)) << r.output;
   }
+}
+
+TEST_F(ConfigSecurityTest, TheHeaderResolverNeedsValidTrustedNetworks) {
+  const Env on{{"TENANTRY_TENANCY_HEADER_RESOLVER", "true"}};
+  for (const auto& command :
+       {std::vector<std::string>{"config", "show"}, std::vector<std::string>{"serve"}}) {
+    auto r = tenantry(command, on);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_TRUE(has(r.output, "tenancy.header_trusted_networks must list the networks")) << r.output;
+  }
+  for (const std::string bad : {"10.0.0.0/8,proxy.internal", "10.0.0.0/33", "10.0.0.0/8x", "::1/129"}) {
+    auto r = tenantry({"config", "show"}, {{"TENANTRY_TENANCY_HEADER_TRUSTED_NETWORKS", bad}});
+    EXPECT_EQ(r.exit_code, 2) << bad << r.output;
+    EXPECT_TRUE(has(r.output, "tenancy.header_trusted_networks has '")) << bad << r.output;
+  }
+  auto good = tenantry({"config", "show"},
+                       {{"TENANTRY_TENANCY_HEADER_RESOLVER", "true"},
+                        {"TENANTRY_TENANCY_HEADER_TRUSTED_NETWORKS", "10.0.0.0/8, ::1, 192.168.1.7"}});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_TRUE(has(good.output, "header_trusted_networks = [ '10.0.0.0/8', '::1', '192.168.1.7' ]") ||
+              has(good.output, "header_trusted_networks = [ \"10.0.0.0/8\", \"::1\", \"192.168.1.7\" ]"))
+      << good.output;
 }
 
 }  // namespace

@@ -118,6 +118,7 @@ TEST_F(TenantServerTest, ResolutionMatrix) {
   EXPECT_EQ(HttpClient(app_->port()).raw("GET /whoami HTTP/1.1\r\n\r\n").status, 400);
 
   config_.tenancy.header_resolver = true;
+  config_.tenancy.header_trusted_networks = {"127.0.0.0/8"};  // required with the header resolver
   config_.tenancy.unknown_host = "public";
   start();
   EXPECT_EQ(who("localhost", "/whoami", {"X-Tenant: beta"}), "beta");
@@ -127,9 +128,6 @@ TEST_F(TenantServerTest, ResolutionMatrix) {
   config_.tenancy.header_trusted_networks = {"10.0.0.0/8"};
   start();
   EXPECT_EQ(who("localhost", "/api/", {"X-Tenant: beta"}), "public");  // 127.0.0.1 is not trusted
-  config_.tenancy.header_trusted_networks = {"127.0.0.0/8"};
-  start();
-  EXPECT_EQ(who("localhost", "/whoami", {"X-Tenant: beta"}), "beta");
 }
 
 TEST_F(TenantServerTest, ConcurrentRequestsNeverCrossTenants) {

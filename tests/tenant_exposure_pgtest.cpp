@@ -63,5 +63,10 @@ TEST_F(TenantExposureTest, SuspendedAndProvisioningStoresDoNotNameTheirSchema) {
   EXPECT_FALSE(has(provisioning.body, "secret_prov")) << provisioning.body;
 }
 
+TEST_F(TenantExposureTest, TheServerRefusesAHeaderResolverThatTrustsEveryone) {
+  config.tenancy.header_resolver = true;
+  EXPECT_THROW(port(), ConfigError);
+}
+
 }  // namespace
 }  // namespace tenantry

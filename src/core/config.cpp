@@ -8,6 +8,8 @@
 #include <sstream>
 #include <variant>
 
+#include "tenantry/core/ip_network.hpp"
+
 namespace tenantry {
 
 namespace {
@@ -115,7 +117,10 @@ std::vector<Setting> settings(Config& c) {
       {"tenancy.base_domain", &c.tenancy.base_domain},
       {"tenancy.strip_www", &c.tenancy.strip_www},
       {"tenancy.header_resolver", &c.tenancy.header_resolver},
-      {"tenancy.header_trusted_networks", &c.tenancy.header_trusted_networks},
+      {"tenancy.header_trusted_networks",
+       &c.tenancy.header_trusted_networks,
+       {},
+       [&](const Config&) { return why_invalid_trusted_networks(c.tenancy); }},
       {"tenancy.path_resolver", &c.tenancy.path_resolver},
       {"tenancy.unknown_host",
        &c.tenancy.unknown_host,
@@ -381,6 +386,16 @@ std::string shown_value(const Setting& s, const std::string& value) {
 }
 
 }  // namespace
+
+std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy) {
+  for (const std::string& network : tenancy.header_trusted_networks)
+    if (!IpNetwork::parse(network))
+      return "has '" + network + "', which is neither an IP address nor a CIDR network such as 10.0.0.0/8";
+  if (tenancy.header_resolver && tenancy.header_trusted_networks.empty())
+    return "must list the networks of the proxies that set X-Tenant, since tenancy.header_resolver is on "
+           "(with none, any client could choose its tenant)";
+  return {};
+}
 
 void validate(const Config& input) {
   Config config = input;  // the checks hold references into the Config they were made for

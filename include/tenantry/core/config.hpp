@@ -50,6 +50,8 @@ struct Config {
     std::string base_domain = "localhost";
     bool strip_www = true;
     bool header_resolver = false;
+    /// Clients (the proxies) whose X-Tenant header is believed: CIDR networks or addresses. Required, not
+    /// empty, when header_resolver is on: anyone else could choose the tenant a request is served as.
     std::vector<std::string> header_trusted_networks;
     bool path_resolver = true;
     std::string unknown_host = "404";  // or "public"
@@ -85,6 +87,10 @@ Config load_config(const std::optional<std::filesystem::path>& file);
 /// Throws ConfigError naming the first setting with a bad value; load_config() has done it already, a
 /// configuration built in code (tests, embedding) gets the same checks from the Application.
 void validate(const Config& config);
+
+/// Why `tenancy.header_trusted_networks` cannot be used (an entry that is no IP network, or an empty list
+/// while the header resolver is on), or empty.
+std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy);
 
 /// The effective configuration as TOML, with secrets masked: `auth.secret` entirely, the passwords inside
 /// `database.url`.
