@@ -1,5 +1,5 @@
 // Configuration that must not weaken security, through the real `tenantry` binary: plans from the file,
-// secrets masked wherever a setting is printed, the header resolver's trusted networks.
+// secrets masked wherever a setting is printed, the header resolver's trusted networks, the path resolver.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -280,6 +280,12 @@ TEST_F(ConfigSecurityTest, TheHeaderResolverNeedsValidTrustedNetworks) {
   EXPECT_TRUE(has(good.output, "header_trusted_networks = [ '10.0.0.0/8', '::1', '192.168.1.7' ]") ||
               has(good.output, "header_trusted_networks = [ \"10.0.0.0/8\", \"::1\", \"192.168.1.7\" ]"))
       << good.output;
+}
+
+TEST_F(ConfigSecurityTest, ThePathResolverIsOffByDefault) {
+  auto r = tenantry({"config", "show"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(has(r.output, "\npath_resolver = false\n")) << r.output;
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ TEST_F(TenantServerTest, ResolutionMatrix) {
   run(tenancy::TenantCatalog(*pool_).suspend(tenancy::SchemaName("susp")));
   run(tenancy::TenantCatalog(*pool_).archive(tenancy::SchemaName("arch")));
   run(db::Session(*pool_).query("INSERT INTO tenants (schema_name, name) VALUES ('prov', 'Provisioning')"));
+  config_.tenancy.path_resolver = true;  // off by default
   start();
 
   EXPECT_EQ(who("shop.example.com"), "acme");                // exact domain
@@ -104,7 +105,8 @@ TEST_F(TenantServerTest, ResolutionMatrix) {
   EXPECT_EQ(who("127.0.0.1:8080", "/api/"), "public");
   EXPECT_EQ(who("localhost", "/t/beta/whoami"), "beta");  // path prefix, stripped before routing
   EXPECT_EQ(who("localhost", "/t/nope/whoami"), "404 tenant-not-found");
-  EXPECT_EQ(who("localhost", "/api/", {"X-Tenant: beta"}), "public");  // header resolver off by default
+  EXPECT_EQ(who("shop.example.com", "/t/beta/whoami"), "404 not-found");  // on public hosts only
+  EXPECT_EQ(who("localhost", "/api/", {"X-Tenant: beta"}), "public");     // header resolver off by default
   EXPECT_EQ(who("unknown.example.org"), "404 tenant-not-found");
   EXPECT_EQ(who("susp.localhost"), "403 tenant-suspended");
   EXPECT_EQ(who("arch.localhost"), "404 tenant-not-found");

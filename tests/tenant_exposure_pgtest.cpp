@@ -1,4 +1,5 @@
-// What a tenant's hosts reveal over HTTP: no internals to anonymous callers.
+// What a tenant's hosts reveal and serve over HTTP: no internals to anonymous callers, no other tenant behind
+// a tenant's own domain.
 #include <chrono>
 #include <thread>
 
@@ -61,6 +62,27 @@ TEST_F(TenantExposureTest, SuspendedAndProvisioningStoresDoNotNameTheirSchema) {
   auto provisioning = await_status("soon.example.com", "/api/", 503);
   EXPECT_EQ(provisioning.status, 503) << provisioning.body;
   EXPECT_FALSE(has(provisioning.body, "secret_prov")) << provisioning.body;
+}
+
+TEST_F(TenantExposureTest, ThePathResolverIsOffByDefault) {
+  auto r = get_at("localhost", "/t/other/api/");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_FALSE(has(r.body, "Test other")) << r.body;
+}
+
+TEST_F(TenantExposureTest, ThePathResolverServesOnPublicHostsOnly) {
+  config.tenancy.path_resolver = true;
+  for (const std::string public_host : {"localhost", "LocalHost.:8080", "127.0.0.1:8080"}) {
+    auto r = get_at(public_host, "/t/other/api/");
+    EXPECT_EQ(r.status, 200) << public_host << r.body;
+    EXPECT_TRUE(has(r.body, "Test other")) << public_host << r.body;
+  }
+  // The store's own host never answers for another store: the prefix is just a path there.
+  auto r = get_at(host(), "/t/other/api/");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_FALSE(has(r.body, "Test other")) << r.body;
+  auto own = get_at(host(), "/t/store/api/");
+  EXPECT_EQ(own.status, 404) << own.body;
 }
 
 TEST_F(TenantExposureTest, TheServerRefusesAHeaderResolverThatTrustsEveryone) {

@@ -7,7 +7,7 @@
 namespace tenantry::tenancy {
 
 TenantResolver::TenantResolver(const Config::Tenancy& config, const TenantDirectory& directory)
-    : config_(config), directory_(directory) {
+    : config_(config), directory_(directory), public_hosts_(config_) {
   // Checked here too, not only by load_config: a configuration built in code must not trust every client.
   if (auto why = why_invalid_trusted_networks(config_); !why.empty())
     throw ConfigError("invalid configuration: tenancy.header_trusted_networks " + why);
@@ -58,6 +58,9 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
   r.snapshot = directory_.snapshot();
   const CatalogSnapshot& catalog = *r.snapshot;
   const std::string host = normalise_host(raw_host);
+  // A public host serves the public routes (and /t/<slug>/ when enabled); any other host serves at most its
+  // own tenant, so that a tenant's domain can never be made to answer for another tenant.
+  const bool public_host = public_hosts_.contains(host);
   for (const std::string& resolver : config_.resolvers) {
     if (resolver == "header") {
       if (!config_.header_resolver || !tenant_header || !trusted(remote)) continue;
@@ -65,7 +68,7 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
       r.resolver = "header";
       return r;  // asked for a tenant that does not exist: never fall back to another one
     } else if (resolver == "path") {
-      if (!config_.path_resolver || !path.starts_with("/t/")) continue;
+      if (!config_.path_resolver || !public_host || !path.starts_with("/t/")) continue;
       const auto end = path.find('/', 3);
       const std::string_view schema =
           path.substr(3, end == std::string_view::npos ? path.size() - 3 : end - 3);
@@ -73,6 +76,8 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
       if (const Tenant* t = catalog.find_schema(schema)) return finish(r, t, "path");
       r.resolver = "path";
       return r;
+    } else if (public_host) {
+      continue;  // the host and subdomain resolvers: a public host is nobody's domain
     } else if (resolver == "host") {
       if (const Tenant* t = catalog.find_domain(host)) return finish(r, t, "host");
       if (config_.strip_www && host.starts_with("www."))
@@ -90,12 +95,11 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
         return finish(r, t, "subdomain");
     }
   }
-  for (const std::string& public_host : config_.public_hosts)
-    if (host == public_host) {
-      r.kind = Resolution::Kind::kPublic;
-      r.resolver = "public";
-      return r;
-    }
+  if (public_host) {
+    r.kind = Resolution::Kind::kPublic;
+    r.resolver = "public";
+    return r;
+  }
   if (config_.unknown_host == "public") r.kind = Resolution::Kind::kPublic;
   return r;
 }

@@ -53,7 +53,8 @@ struct Config {
     /// Clients (the proxies) whose X-Tenant header is believed: CIDR networks or addresses. Required, not
     /// empty, when header_resolver is on: anyone else could choose the tenant a request is served as.
     std::vector<std::string> header_trusted_networks;
-    bool path_resolver = true;
+    /// `/t/<slug>/...` on the public hosts only: a tenant's own domain never serves another tenant.
+    bool path_resolver = false;
     std::string unknown_host = "404";  // or "public"
     /// Ready-made tenant schemas the server keeps, so that creating a tenant is a rename (0 = off).
     std::int64_t spare_schemas = 2;

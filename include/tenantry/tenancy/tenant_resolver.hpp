@@ -8,6 +8,7 @@
 
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/ip_network.hpp"
+#include "tenantry/tenancy/public_hosts.hpp"
 #include "tenantry/tenancy/tenant_directory.hpp"
 
 namespace tenantry::tenancy {
@@ -31,8 +32,9 @@ struct Resolution {
 };
 
 /// The ordered chain of tenant resolvers (configured by `tenancy.*`): header (`X-Tenant`, off by default,
-/// believed only from `tenancy.header_trusted_networks`), path (`/t/{schema}/...`), host (the domains table:
-/// case-insensitive, port and trailing dot ignored, optional `www.`), subdomain (`{schema}.<base_domain>`).
+/// believed only from `tenancy.header_trusted_networks`), path (`/t/{schema}/...`, off by default, on the
+/// public hosts only), host (the domains table: case-insensitive, port and trailing dot ignored, optional
+/// `www.`), subdomain (`{schema}.<base_domain>`). A public host is never resolved as a tenant's domain.
 /// Reads only the in-memory directory: no query.
 class TenantResolver {
  public:
@@ -53,6 +55,7 @@ class TenantResolver {
 
   const Config::Tenancy config_;
   const TenantDirectory& directory_;
+  const PublicHosts public_hosts_;
   std::vector<IpNetwork> trusted_;
 };
 
