@@ -1,5 +1,6 @@
 // Configuration that must not weaken security, through the real `tenantry` binary: plans from the file,
-// secrets masked wherever a setting is printed, the header resolver's trusted networks, the path resolver.
+// secrets masked wherever a setting is printed, the header resolver's trusted networks, public hosts that no
+// tenant may claim as its domain.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -286,6 +287,30 @@ TEST_F(ConfigSecurityTest, ThePathResolverIsOffByDefault) {
   auto r = tenantry({"config", "show"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(has(r.output, "\npath_resolver = false\n")) << r.output;
+}
+
+TEST_F(ConfigSecurityTest, NoTenantGetsAPublicHostAsItsDomain) {
+  ASSERT_EQ(tenantry({"migrate"}).exit_code, 0);
+  for (const std::string host : {"LocalHost.", "127.0.0.1", "www.localhost"}) {
+    auto r = tenantry({"tenant", "create", "shop", "--name", "Shop", "--domain", host});
+    EXPECT_EQ(r.exit_code, 2) << host << r.output;
+    EXPECT_TRUE(has(r.output, "is a public host")) << r.output;
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenants"), "0");
+  ASSERT_EQ(
+      tenantry({"tenant", "create", "shop", "--name", "Shop", "--domain", "shop.example.com"}).exit_code, 0);
+
+  // Configured public hosts count as written by an operator: any case, with a port, and their www. forms.
+  const Env env{{"TENANTRY_TENANCY_PUBLIC_HOSTS", "localhost, Platform.Example.org:8080, www.example.net"}};
+  for (const std::string host : {"localhost", "127.0.0.1", "PLATFORM.example.org", "www.platform.example.org",
+                                 "example.net", "www.example.net"}) {
+    auto r = tenantry({"domain", "add", "shop", host}, env);
+    EXPECT_EQ(r.exit_code, 2) << host << r.output;
+    EXPECT_TRUE(has(r.output, "is a public host")) << r.output;
+  }
+  EXPECT_EQ(tenantry({"domain", "add", "shop", "other.example.org"}, env).exit_code, 0);
+  EXPECT_EQ(scalar("SELECT string_agg(domain, ',' ORDER BY domain) FROM domains"),
+            "other.example.org,shop.example.com");
 }
 
 }  // namespace

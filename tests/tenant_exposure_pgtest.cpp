@@ -1,5 +1,5 @@
 // What a tenant's hosts reveal and serve over HTTP: no internals to anonymous callers, no other tenant behind
-// a tenant's own domain.
+// a tenant's own domain, no public host as a tenant's domain.
 #include <chrono>
 #include <thread>
 
@@ -8,6 +8,7 @@
 namespace tenantry {
 namespace {
 
+using testing::error_fields;
 using testing::HttpResponse;
 using testing::json;
 
@@ -83,6 +84,29 @@ TEST_F(TenantExposureTest, ThePathResolverServesOnPublicHostsOnly) {
   EXPECT_FALSE(has(r.body, "Test other")) << r.body;
   auto own = get_at(host(), "/t/store/api/");
   EXPECT_EQ(own.status, 404) << own.body;
+}
+
+TEST_F(TenantExposureTest, TheAdminApiRefusesPublicHostsAsDomains) {
+  config.tenancy.public_hosts = {"localhost", "127.0.0.1", "www.platform.test"};
+  auto create =
+      admin("POST", "/admin/api/tenants", R"({"slug": "newshop", "name": "New", "domains": ["LocalHost"]})");
+  EXPECT_EQ(create.status, 422) << create.body;
+  EXPECT_EQ(error_fields(create), std::set<std::string>{"domain"}) << create.body;
+  EXPECT_TRUE(has(create.body, "is a public host")) << create.body;
+  EXPECT_EQ(sql("SELECT count(*) FROM tenants WHERE schema_name = 'newshop'", ""), "0");
+
+  for (const char* domain : {"127.0.0.1", "www.platform.test", "platform.test", "www.localhost"}) {
+    auto add =
+        admin("POST", "/admin/api/tenants/store/domains", std::string(R"({"domain": ")") + domain + "\"}");
+    EXPECT_EQ(add.status, 422) << domain << add.body;
+    EXPECT_EQ(error_fields(add), std::set<std::string>{"domain"}) << add.body;
+  }
+  EXPECT_EQ(admin("POST", "/admin/api/tenants/store/domains", R"({"domain": "shop.platform.test"})").status,
+            200);
+  EXPECT_EQ(sql("SELECT string_agg(domain, ',' ORDER BY domain) FROM domains d JOIN tenants t ON t.id = "
+                "d.tenant_id WHERE t.schema_name = 'store'",
+                ""),
+            "shop.platform.test,store.localhost");
 }
 
 TEST_F(TenantExposureTest, TheServerRefusesAHeaderResolverThatTrustsEveryone) {

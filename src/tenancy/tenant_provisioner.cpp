@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "tenancy/detail/domain_rows.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
@@ -83,6 +84,7 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
   if (request.name.empty() || request.name.size() > 200)
     throw ValidationError("name", "name must be 1 to 200 characters");
   if (request.plan.empty()) throw ValidationError("plan", "plan must not be empty");
+  const PublicHosts public_hosts(tenancy_);
   db::Transaction tx = co_await db::Session(pool_).begin();
   auto existing =
       co_await tx.query("SELECT id, state FROM tenants WHERE schema_name = $1 FOR UPDATE", request.schema);
@@ -107,18 +109,8 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
              .one()
              .get<TenantId>(0);
   }
-  bool taken = false;
-  std::string which;
-  for (std::size_t i = 0; i < request.domains.size() && !taken; ++i) {
-    try {
-      co_await tx.query("INSERT INTO domains (domain, tenant_id, is_primary) VALUES ($1, $2, $3)",
-                        request.domains[i], id, i == 0);
-    } catch (const db::UniqueViolation&) {
-      taken = true;
-      which = request.domains[i].str();
-    }
-  }
-  if (taken) throw TenantConflict("domain '" + which + "' is already in use");
+  for (std::size_t i = 0; i < request.domains.size(); ++i)
+    co_await detail::insert_domain(tx, public_hosts, id, request.domains[i], i == 0);
   co_await tx.commit();
   co_return id;
 }
