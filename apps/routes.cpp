@@ -12,8 +12,9 @@ namespace tenantry::apps {
 web::Routes all_routes(const Config& config, const migrations::MigrationPlan& tenant_plan) {
   web::Routes routes;
   auto auth = std::make_shared<accounts::AuthService>(config);
+  auto mailer = std::make_shared<mail::Mailer>(config);
   core::register_routes(routes);
-  accounts::register_routes(routes, auth, tenant_plan);
+  accounts::register_routes(routes, auth, mailer, tenant_plan);
   catalog::register_routes(routes, auth);
   service::register_routes(routes, auth);
   admin::register_routes(routes, auth, installed(), tenant_plan);

@@ -22,9 +22,11 @@ struct Outcome {
 
 class CliTest : public testing::PgTest {
  protected:
-  Outcome tenantry(const std::string& args, const std::string& extra_env = "") {
+  Outcome tenantry(const std::string& args, const std::string& extra_env = "",
+                   const std::string& input_file = "/dev/null") {
     const std::string command = "cd '" + dir_ + "' && TENANTRY_DATABASE_URL=\"" + database_.conninfo() +
-                                "\" " + extra_env + " " TENANTRY_BINARY " " + args + " </dev/null 2>&1";
+                                "\" " + extra_env + " " TENANTRY_BINARY " " + args + " <'" + input_file +
+                                "' 2>&1";
     FILE* pipe = ::popen(command.c_str(), "r");
     std::string output;
     std::array<char, 4096> buffer;
@@ -163,6 +165,33 @@ TEST_F(CliTest, ConfigIsValidatedAndShownWithSecretsMasked) {
       << negative.output;
   auto affinity = tenantry("config show", "TENANTRY_DATABASE_CONNECTIONS_PER_TENANT=3");
   EXPECT_NE(affinity.output.find("connections_per_tenant = 3"), std::string::npos) << affinity.output;
+}
+
+TEST_F(CliTest, DisablingAUserOrTakingAdminRightsRecordsARevocation) {
+  ASSERT_EQ(tenantry("migrate").exit_code, 0);
+  const std::string password_file = dir_ + "/password";
+  std::ofstream(password_file) << "long enough password\n";
+  // The same normal form as logins compare: trimmed and lower-cased.
+  auto made = tenantry("admin create-user ' Root@Example.COM ' --password-stdin", "", password_file);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_EQ(
+      scalar("SELECT count(*) FROM users WHERE email = 'root@example.com' AND email_verified_at IS NOT NULL"),
+      "1");
+  auto disabled = tenantry("admin disable-user ROOT@example.com");
+  EXPECT_EQ(disabled.exit_code, 0) << disabled.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM token_revocations r JOIN users u ON u.id = r.user_id "
+                   "WHERE u.email = 'root@example.com' AND r.tenant_id IS NULL"),
+            "1");
+  EXPECT_EQ(tenantry("admin enable-user root@example.com").exit_code, 0);
+  EXPECT_EQ(scalar("SELECT is_disabled::text FROM users WHERE email = 'root@example.com'"), "false");
+  EXPECT_EQ(tenantry("admin revoke-admin root@example.com").exit_code, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM token_revocations r JOIN users u ON u.id = r.user_id "
+                   "WHERE u.email = 'root@example.com' AND r.tenant_id = 0"),
+            "1");
+  auto unknown = tenantry("admin disable-user nobody@example.com");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("no account"), std::string::npos) << unknown.output;
+  EXPECT_EQ(tenantry("admin disable-user 'not an email'").exit_code, 2);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "apps/accounts/auth_service.hpp"
+#include "tenantry/mail/mailer.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
 #include "tenantry/web/request_context.hpp"
@@ -12,9 +13,10 @@ namespace tenantry::apps::accounts {
 /// Global users and their memberships (shared app, in public).
 const migrations::App& app();
 
-/// signup (public), login, logout, me and members (tenant).
+/// Public: signup, stores, e-mail verification, password reset, invitations; tenant: login, logout, me,
+/// members and invitations.
 void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
-                     const migrations::MigrationPlan& tenant_plan);
+                     std::shared_ptr<mail::Mailer> mailer, const migrations::MigrationPlan& tenant_plan);
 
 /// Creates a user or, when the e-mail exists, returns its id (the password is then ignored). For seeding.
 Task<std::int64_t> ensure_user(db::Session& db, AuthService& auth, std::string email, std::string password,

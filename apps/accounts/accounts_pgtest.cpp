@@ -37,16 +37,27 @@ TEST_F(AccountsTest, SignupRejectsBadInputWithFieldErrorsAndTakenSlugs) {
       "POST", "/api/signup", {"Host: localhost"},
       R"({"name": "Again", "slug": "store", "email": "x@example.com", "password": "long enough pw"})");
   EXPECT_EQ(taken.status, 409);
-  // An existing account must prove its password.
+  // An existing e-mail gets one fixed answer whatever the password: signup tests no passwords.
   auto wrong = request(
       "POST", "/api/signup", {"Host: localhost"},
       R"({"name": "Second", "slug": "second", "email": "owner@store.test", "password": "not the password"})");
-  EXPECT_EQ(wrong.status, 401);
-  EXPECT_EQ(sql("SELECT count(*) FROM tenants WHERE schema_name = 'second'", ""), "0");
   auto right = request(
       "POST", "/api/signup", {"Host: localhost"},
       R"({"name": "Second", "slug": "second", "email": "owner@store.test", "password": "password-123"})");
-  EXPECT_EQ(right.status, 201) << right.body;
+  EXPECT_EQ(wrong.status, 409);
+  EXPECT_EQ(right.status, 409);
+  EXPECT_EQ(wrong.body, right.body);
+  EXPECT_EQ(json(right)["type"], "https://tenantry.dev/problems/account-exists");
+  EXPECT_EQ(sql("SELECT count(*) FROM tenants WHERE schema_name = 'second'", ""), "0");
+  // The account creates its store by logging in.
+  auto bad_password = request(
+      "POST", "/api/stores", {"Host: localhost"},
+      R"({"name": "Second", "slug": "second", "email": "owner@store.test", "password": "not the password"})");
+  EXPECT_EQ(bad_password.status, 401);
+  auto created = request(
+      "POST", "/api/stores", {"Host: localhost"},
+      R"({"name": "Second", "slug": "second", "email": "Owner@Store.test", "password": "password-123"})");
+  EXPECT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(sql("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = "
                 "'owner@store.test'",
                 ""),
@@ -104,7 +115,7 @@ TEST_F(AccountsTest, ALogoutIsRefusedByOtherServerProcessesWithinASecond) {
   second.stop(false);
 }
 
-TEST_F(AccountsTest, WrongPasswordsAreRateLimited) {
+TEST_F(AccountsTest, WrongPasswordsAreRateLimitedPerAccount) {
   int last = 0;
   for (int i = 0; i < 12; ++i)
     last = request("POST", "/api/auth/login", {"Host: " + host()},
@@ -127,11 +138,16 @@ TEST_F(AccountsTest, MembersAreManagedByOwnersAndAdminsOnly) {
   auto list = get("/api/members", "admin");
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(json(list)["count"], 5);
-  auto added = post("/api/members", {{"email", "newbie@example.com"}, {"role", "viewer"}}, "admin");
-  ASSERT_EQ(added.status, 201) << added.body;
-  const auto id = json(added)["user_id"].as_int64();
-  EXPECT_EQ(post("/api/members", {{"email", "newbie@example.com"}, {"role", "viewer"}}, "admin").status, 409);
-  EXPECT_EQ(post("/api/members", {{"email", "nobody@example.com"}, {"role", "viewer"}}, "admin").status, 400);
+  // Adding a member invites them; an existing member is a conflict.
+  auto invited = post("/api/members", {{"email", "fresh@example.com"}, {"role", "viewer"}}, "admin");
+  ASSERT_EQ(invited.status, 202) << invited.body;
+  auto accepted =
+      request("POST", "/api/invitations/accept", {"Host: localhost"},
+              boost::json::serialize(boost::json::object{{"token", link_token(mail_to("fresh@example.com"))},
+                                                         {"password", "fresh password"}}));
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  const auto id = json(accepted)["user"].at("id").as_int64();
+  EXPECT_EQ(post("/api/members", {{"email", "fresh@example.com"}, {"role", "viewer"}}, "admin").status, 409);
   EXPECT_EQ(post("/api/members", {{"email", "newbie@example.com"}, {"role", "emperor"}}, "admin").status,
             400);
   EXPECT_EQ(patch("/api/members/" + std::to_string(id), {{"role", "staff"}}, "admin").status, 200);

@@ -68,6 +68,13 @@ std::string hex(const unsigned char* data, std::size_t size) {
   return out;
 }
 
+void hmac(const std::string& key, std::string_view text, unsigned char (&out)[crypto_auth_hmacsha256_BYTES]) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  crypto_auth_hmacsha256_final(&state, out);
+}
+
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -233,17 +240,16 @@ IssuedToken AuthService::issue(std::int64_t user_id, std::int64_t tenant_id, Rol
   unsigned char payload[kPayloadSize];
   randombytes_buf(payload, 16);
   const std::int64_t issued = now_us();
-  const std::int64_t expires = issued / 1'000'000 + config_.auth.token_ttl_minutes * 60;
+  const std::int64_t ttl_minutes =
+      tenant_id == 0 ? config_.auth.admin_token_ttl_minutes : config_.auth.token_ttl_minutes;
+  const std::int64_t expires = issued / 1'000'000 + ttl_minutes * 60;
   put64(payload + 16, user_id);
   put64(payload + 24, tenant_id);
   put64(payload + 32, issued);
   put64(payload + 40, expires);
   payload[48] = static_cast<unsigned char>(role);
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key_.data()), key_.size());
-  crypto_auth_hmacsha256_update(&state, payload, sizeof payload);
-  crypto_auth_hmacsha256_final(&state, mac);
+  hmac(key_, std::string_view(reinterpret_cast<const char*>(payload), sizeof payload), mac);
   return {std::string(kTokenPrefix) + base64url(payload, sizeof payload) + "." + base64url(mac, sizeof mac),
           expires};
 }
@@ -262,11 +268,7 @@ Principal AuthService::verify(const web::RequestContext& ctx) const {
                                            : unbase64url(value.substr(dot + 1), crypto_auth_hmacsha256_BYTES);
   if (!payload || !mac) unauthenticated("Malformed token.");
   unsigned char expected[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key_.data()), key_.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(payload->data()),
-                                payload->size());
-  crypto_auth_hmacsha256_final(&state, expected);
+  hmac(key_, *payload, expected);
   if (sodium_memcmp(expected, mac->data(), sizeof expected) != 0) unauthenticated("Invalid token.");
   const auto* p = reinterpret_cast<const unsigned char*>(payload->data());
   Principal who{get64(p + 16), get64(p + 24), static_cast<Role>(std::min<int>(p[48], 3)),
@@ -320,32 +322,27 @@ Task<void> AuthService::revoke_token(db::Session& db, const Principal& who) {
   revocations_.store(std::move(next));
 }
 
-Task<void> AuthService::revoke_member(db::Session& db, std::int64_t user_id, std::int64_t tenant_id) {
-  co_await db.query(
-      "INSERT INTO public.token_revocations (user_id, tenant_id, expires_at) VALUES ($1, $2, now() + "
-      "make_interval(mins "
-      "=> $3::int))",
-      user_id, tenant_id, config_.auth.token_ttl_minutes);
+void AuthService::forget_member_tokens(std::int64_t user_id, std::optional<std::int64_t> tenant_id) {
   auto next = std::make_shared<Revocations>(*revocations_.load());
-  next->member_not_before[{user_id, tenant_id}] = now_us();
+  if (tenant_id)
+    next->member_not_before[{user_id, *tenant_id}] = now_us();
+  else
+    next->user_not_before[user_id] = now_us();
   revocations_.store(std::move(next));
 }
 
-std::optional<int> AuthService::login_throttled(std::string_view address, std::string_view email) {
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(throttle_mutex_);
-  if (attempts_.size() > 100'000) attempts_.clear();  // bounded memory under a flood
-  auto& [window_start, count] = attempts_[std::string(address) + "|" + std::string(email)];
-  if (now - window_start > std::chrono::minutes(1)) {
-    window_start = now;
-    count = 0;
-  }
-  if (++count > config_.auth.login_attempts_per_minute)
-    return static_cast<int>(
-               std::chrono::duration_cast<std::chrono::seconds>(window_start + std::chrono::minutes(1) - now)
-                   .count()) +
-           1;
-  return std::nullopt;
+std::string AuthService::signature(std::string_view text) const {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  hmac(key_, text, mac);
+  return base64url(mac, sizeof mac);
+}
+
+bool AuthService::check_signature(std::string_view text, std::string_view mac) const {
+  const auto given = unbase64url(mac, crypto_auth_hmacsha256_BYTES);
+  if (!given) return false;
+  unsigned char expected[crypto_auth_hmacsha256_BYTES];
+  hmac(key_, text, expected);
+  return sodium_memcmp(expected, given->data(), sizeof expected) == 0;
 }
 
 }  // namespace tenantry::apps::accounts

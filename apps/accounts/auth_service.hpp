@@ -40,8 +40,9 @@ struct IssuedToken {
 };
 
 /// Passwords (argon2id, on a small thread pool off the I/O threads), tokens (HMAC-SHA-256 signed, valid for
-/// one tenant, verified in memory with no query), revocations (kept in memory and refreshed through
-/// LISTEN/NOTIFY, so a logout in one process is refused by all within a second) and login rate limits.
+/// one tenant, verified in memory with no query) and revocations (kept in memory and refreshed through
+/// LISTEN/NOTIFY, so a logout in one process is refused by all within a second). Store tokens live
+/// auth.token_ttl_minutes, platform-admin tokens (tenant 0) auth.admin_token_ttl_minutes.
 class AuthService {
  public:
   explicit AuthService(const Config& config);
@@ -51,6 +52,8 @@ class AuthService {
   Task<void> load(db::Pool& pool);
   /// Keeps revocations current until the io_context stops.
   Task<void> watch(boost::asio::io_context& io, db::Pool& pool);
+
+  const Config& config() const noexcept { return config_; }
 
   Task<std::string> hash_password(std::string password);
   /// Also spends the time of a verification when `hash` is empty (unknown user), so timing reveals nothing.
@@ -66,11 +69,16 @@ class AuthService {
 
   /// Revokes one token now in this process, and in the others once `tx` commits.
   Task<void> revoke_token(db::Session& db, const Principal& who);
-  /// Revokes every token of a user on one tenant (role changed, membership removed).
-  Task<void> revoke_member(db::Session& db, std::int64_t user_id, std::int64_t tenant_id);
+  /// Refuses at once, in this process, the tokens of a user issued until now: on one tenant (0: its
+  /// platform-admin tokens), or on all when `tenant_id` is empty. The database's triggers record the
+  /// revocation for every process when a membership, role, password or admin right changes; this only saves
+  /// the wait for their NOTIFY.
+  void forget_member_tokens(std::int64_t user_id, std::optional<std::int64_t> tenant_id);
 
-  /// Counts a login attempt; returns the seconds to wait when over the limit.
-  std::optional<int> login_throttled(std::string_view address, std::string_view email);
+  /// HMAC-SHA-256 of `text` with the signing key, base64url (for links sent by mail).
+  std::string signature(std::string_view text) const;
+  /// Whether `mac` is signature(text), compared in constant time.
+  bool check_signature(std::string_view text, std::string_view mac) const;
 
  private:
   struct Revocations;
@@ -83,8 +91,6 @@ class AuthService {
   std::atomic<std::shared_ptr<const Revocations>> revocations_;
   struct HashPool;
   std::unique_ptr<HashPool> hashing_;
-  std::mutex throttle_mutex_;
-  std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, int>> attempts_;
 };
 
 }  // namespace tenantry::apps::accounts

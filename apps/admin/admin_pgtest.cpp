@@ -160,7 +160,7 @@ TEST_F(AdminTest, MetricsCountTheRequestsMade) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(get("/api/me", "owner").status, 200);
   EXPECT_EQ(get("/api/me", "owner", kOtherStore).status, 200);
   EXPECT_EQ(get("/api/nothing", "owner").status, 404);
-  auto r = request("GET", "/metrics", {"Host: localhost"});
+  auto r = metrics();
   ASSERT_EQ(r.status, 200);
   std::map<std::string, double> samples;
   const std::regex line(R"(^([a-z_]+(\{[^}]*\})?) ([0-9.e+-]+)$)");
@@ -197,7 +197,7 @@ TEST_F(AdminTest, ProductReadIsOneRoundTripWithTheSwitchPipelined) {
   token("viewer");
   token("owner", kOtherStore);  // logins done before counting
   auto counter = [&](const std::string& name) {
-    const auto body = request("GET", "/metrics", {"Host: localhost"}).body;
+    const auto body = metrics().body;
     const auto at = body.find("\n" + name + " ");
     return at == std::string::npos ? -1.0 : std::stod(body.substr(at + name.size() + 2));
   };
@@ -216,7 +216,7 @@ TEST_F(AdminTest, MetricsBoundTheTenantLabel) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(request("GET", "/api/", {"Host: store.localhost"}).status, 200);
   EXPECT_EQ(request("GET", "/api/", {"Host: third.localhost"}).status, 200);
   EXPECT_EQ(request("GET", "/api/", {"Host: third.localhost"}).status, 200);
-  const auto body = request("GET", "/metrics", {"Host: localhost"}).body;
+  const auto body = metrics().body;
   // The busiest tenant keeps its name; the others are summed under "other".
   EXPECT_NE(
       body.find(R"(tenantry_http_requests_total{route="/api/",method="GET",status="200",tenant="store"} 3)"),

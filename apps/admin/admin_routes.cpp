@@ -6,7 +6,9 @@
 #include <map>
 #include <mutex>
 
+#include "apps/accounts/account_flows.hpp"
 #include "apps/admin/admin_app.hpp"
+#include "apps/admin/audit.hpp"
 #include "tenantry/core/embedded_file.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
@@ -81,46 +83,6 @@ struct AdminState {
   std::map<std::int64_t, std::shared_ptr<FleetRun>> runs;
   std::int64_t next_run = 1;
 };
-
-std::string error_text(std::exception_ptr failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const http::ProblemError& e) {
-    return e.problem().detail.empty() ? e.problem().title : e.problem().detail;
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
-
-/// Runs `work` and writes one audit entry with its outcome, whether it succeeds, answers 4xx or throws.
-// Arguments by reference: callers pass named values (GCC 12 mishandles class temporaries in co_await).
-Task<Response> audited(RequestContext& ctx, const Principal& who, const std::string& action,
-                       const std::string& tenant, const boost::json::object& detail,
-                       const std::function<Task<Response>()>& work) {
-  std::exception_ptr failure;
-  std::optional<Response> response;
-  try {
-    response = co_await work();
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  const bool ok = !failure && response->status < 400;
-  const std::string error = failure ? error_text(failure) : (ok ? std::string() : response->body);
-  std::optional<std::string> tenant_column, error_column;
-  if (!tenant.empty()) tenant_column = tenant;
-  if (!error.empty()) error_column = error;
-  const std::string outcome = ok ? "ok" : "error";
-  const std::string detail_json = boost::json::serialize(detail);
-  const db::Session public_db(ctx.pool);
-  co_await public_db.query(
-      "INSERT INTO audit_log (actor_user_id, actor_email, action, tenant_schema, detail, outcome, error) "
-      "SELECT $1, (SELECT email FROM users WHERE id = $1), $2, $3, $4::jsonb, $5, $6",
-      who.user_id, action, tenant_column, detail_json, outcome, error_column);
-  if (failure) std::rethrow_exception(failure);
-  co_return std::move(*response);
-}
 
 tenancy::SchemaName slug_of(const RequestContext& ctx) {
   const std::string slug(ctx.params.get("slug").value_or(""));
@@ -197,7 +159,7 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state) {
   JsonInput in(ctx.request);
   in.only({"slug", "name", "plan", "domains"});
   auto slug = in.string("slug", {.required = true, .min = 1});
-  auto name = in.string("name", {.required = true, .min = 1, .max = 200});
+  auto name = in.string("name", {.required = true, .min = 1, .max = 200, .single_line = true});
   auto plan = in.string("plan", {.min = 1});
   if (slug)
     if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
@@ -269,9 +231,15 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           [content = file.content, type](RequestContext&) -> Task<Response> {
             Response response = Response::text(200, std::string(content), type);
             response.add_header("Cache-Control", "no-cache");
+            // Nothing but the console's own files and API; inline styles only for the style attributes
+            // console.js sets. Never framed: its buttons suspend and drop tenants (clickjacking).
             response.add_header("Content-Security-Policy",
-                                "default-src 'self'; style-src 'self' 'unsafe-inline'");
+                                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; "
+                                "frame-ancestors 'none'");
+            response.add_header("X-Frame-Options", "DENY");  // for browsers without frame-ancestors
             response.add_header("X-Content-Type-Options", "nosniff");
+            response.add_header("Referrer-Policy", "no-referrer");
             co_return response;
           },
           {.summary = "Admin console: " + std::string(file.name), .tags = {"console"}});
@@ -283,14 +251,9 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           auto email = in.email("email", {.required = true});
           auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
           in.finish();
-          if (auto wait = state->auth->login_throttled(ctx.request.remote_address, *email)) {
-            auto response = http::to_response(http::Problem{.type = "too-many-attempts",
-                                                            .title = "Too many login attempts",
-                                                            .status = 429,
-                                                            .detail = "Try again later."});
-            response.add_header("Retry-After", std::to_string(*wait));
-            co_return response;
-          }
+          const db::Session throttled(ctx.pool);
+          const auto rules = accounts::login_rules(ctx.config, ctx.request.remote_address, *email);
+          co_await accounts::throttle(throttled, rules);
           const db::Session public_db(ctx.pool);
           auto rows = co_await public_db.query(
               "SELECT id, password_hash, is_platform_admin, is_disabled FROM users WHERE email = $1", *email);
@@ -308,6 +271,14 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
                                          {"email", *email}});
         },
         {.summary = "Log in as a platform admin", .tags = {"admin"}});
+  r.add("POST", "/admin/api/auth/logout",
+        [state](RequestContext& ctx) -> Task<Response> {
+          const Principal who = state->auth->require_platform_admin(ctx);
+          co_await state->auth->revoke_token(ctx.db, who);
+          co_return Response::empty(204);
+        },
+        {.summary = "Revoke the platform-admin token used", .tags = {"admin"}});
+  register_user_routes(r, state->auth);
 
   r.add("GET", "/admin/api/tenants",
         [state](RequestContext& ctx) -> Task<Response> {
@@ -315,20 +286,25 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           co_return co_await list_tenants(ctx);
         },
         {.summary = "List tenants (q, state, plan, limit, offset)", .tags = {"admin"}});
-  r.add("POST", "/admin/api/tenants",
-        [state](RequestContext& ctx) -> Task<Response> {
-          const Principal who = state->auth->require_platform_admin(ctx);
-          std::string slug;
-          boost::system::error_code ec;
-          auto body = boost::json::parse(ctx.request.body, ec);
-          if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
-            slug = std::string(body.at("slug").as_string());
-          std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state); };
-          const std::string action = "tenant.create";
-          const boost::json::object detail;
-          co_return co_await audited(ctx, who, action, slug, detail, work);
-        },
-        {.summary = "Create (provision) a tenant", .tags = {"admin"}});
+  r.add(
+      "POST", "/admin/api/tenants",
+      [state](RequestContext& ctx) -> Task<Response> {
+        const Principal who = state->auth->require_platform_admin(ctx);
+        // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
+        const std::vector<accounts::ThrottleRule> rules{{"create:admin:" + std::to_string(who.user_id),
+                                                         ctx.config.auth.admin_tenant_creations_per_minute}};
+        co_await accounts::throttle(ctx.db, rules);
+        std::string slug;
+        boost::system::error_code ec;
+        auto body = boost::json::parse(ctx.request.body, ec);
+        if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
+          slug = std::string(body.at("slug").as_string());
+        std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state); };
+        const std::string action = "tenant.create";
+        const boost::json::object detail;
+        co_return co_await audited(ctx, who, action, slug, detail, work);
+      },
+      {.summary = "Create (provision) a tenant", .tags = {"admin"}});
   r.add(
       "GET", "/admin/api/tenants/{slug}",
       [state](RequestContext& ctx) -> Task<Response> {
@@ -344,7 +320,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           std::function<Task<Response>()> work = [&]() -> Task<Response> {
             JsonInput in(ctx.request);
             in.only({"name", "plan"});
-            auto name = in.string("name", {.min = 1, .max = 200});
+            auto name = in.string("name", {.min = 1, .max = 200, .single_line = true});
             auto plan = in.string("plan", {.min = 1});
             if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
             in.finish();

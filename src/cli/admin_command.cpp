@@ -8,6 +8,7 @@
 #include "apps/accounts/accounts_app.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/db/session.hpp"
+#include "tenantry/web/json_input.hpp"
 
 namespace tenantry::cli {
 
@@ -32,11 +33,42 @@ Task<void> make_admin(db::Pool& pool, apps::accounts::AuthService& auth, std::st
   const db::Session session(pool);
   const std::string hash = co_await auth.hash_password(std::move(password));
   co_await session.query(
-      "INSERT INTO users (email, password_hash, display_name, is_platform_admin) VALUES ($1, $2, $3, true) "
+      "INSERT INTO users (email, password_hash, display_name, is_platform_admin, email_verified_at) "
+      "VALUES ($1, $2, $3, true, now()) "
       "ON CONFLICT (lower(email)) DO UPDATE SET password_hash = EXCLUDED.password_hash, is_platform_admin = "
-      "true, "
-      "updated_at = now()",
+      "true, updated_at = now()",
       email, hash, name);
+}
+
+/// Sets `column` (is_disabled or is_platform_admin, never from input) of the account; the users_revoke_tokens
+/// trigger revokes the tokens that the change takes the right of, on every server process.
+Task<bool> set_flag(db::Pool& pool, std::string email, std::string column, bool value) {
+  const db::Session session(pool);
+  auto changed = co_await session.query(
+      "UPDATE users SET " + column + " = $2, updated_at = now() WHERE email = $1 RETURNING id", email, value);
+  co_return !changed.empty();
+}
+
+void add_flag_command(CLI::App& admin, CliContext& ctx, const std::string& name, const std::string& help,
+                      const std::string& column, bool value, const std::string& done) {
+  auto* command = admin.add_subcommand(name, help);
+  auto email = std::make_shared<std::string>();
+  command->add_option("email", *email, "E-mail address")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return web::normalize_email(text) ? std::string() : "not an e-mail address: " + text;
+          },
+          "EMAIL"));
+  command->callback([&ctx, email, column, value, done] {
+    ctx.action = [&ctx, email, column, value, done] {
+      const auto normalized = web::normalize_email(*email);
+      if (!ctx.run(set_flag(ctx.pool(), *normalized, column, value)))
+        throw CommandError("no account has the e-mail " + *normalized);
+      std::cout << *normalized << " " << done << "\n";
+      return 0;
+    };
+  });
 }
 
 }  // namespace
@@ -56,10 +88,10 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
   create->add_flag("--password-stdin", o->password_stdin, "Read the password from standard input");
   create->callback([&ctx, o] {
     ctx.action = [&ctx, o] {
-      std::string email = o->email;
-      for (char& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (email.find('@') == std::string::npos || email.find(' ') != std::string::npos)
-        throw CLI::ValidationError("email", "not an e-mail address: " + o->email);
+      // The same normal form as every login and lookup compares.
+      const auto normalized = web::normalize_email(o->email);
+      if (!normalized) throw CLI::ValidationError("email", "not an e-mail address: " + o->email);
+      const std::string email = *normalized;
       std::string password;
       if (o->password_stdin) {
         std::getline(std::cin, password);
@@ -76,6 +108,13 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
       return 0;
     };
   });
+  add_flag_command(*admin, ctx, "disable-user", "Disable an account (its tokens are revoked at once)",
+                   "is_disabled", true, "is disabled; its tokens are revoked");
+  add_flag_command(*admin, ctx, "enable-user", "Enable a disabled account", "is_disabled", false,
+                   "is enabled");
+  add_flag_command(*admin, ctx, "revoke-admin",
+                   "Take the platform-admin right (its admin tokens are revoked)", "is_platform_admin", false,
+                   "is no platform admin; its admin tokens are revoked");
 }
 
 }  // namespace tenantry::cli

@@ -20,7 +20,8 @@ std::string api_base(const Config& config, const tenancy::Tenant& t, std::uint16
          std::to_string(port);
 }
 
-void print_welcome(const Config& config, const std::vector<tenancy::Tenant>& tenants, std::uint16_t port) {
+void print_welcome(const Config& config, const std::vector<tenancy::Tenant>& tenants, std::uint16_t port,
+                   std::uint16_t metrics_port) {
   const std::string listen = config.server.listen.substr(0, config.server.listen.rfind(':'));
   const std::string host = listen == "0.0.0.0" || listen == "127.0.0.1" ? "localhost" : listen;
   std::cout << "\nTenantry is serving " << tenants.size() << " tenant(s) on http://" << host << ":" << port
@@ -50,9 +51,12 @@ void print_welcome(const Config& config, const std::vector<tenancy::Tenant>& ten
     ++shown;
   }
   std::cout << "\nAPI description: http://" << host << ":" << port
-            << "/api/openapi.json (and on every store host)\n"
-            << "Stop with Ctrl-C.\n"
-            << std::endl;
+            << "/api/openapi.json (and on every store host)\n";
+  if (metrics_port != 0) {
+    const std::string& m = config.server.metrics_listen;
+    std::cout << "Metrics: http://" << m.substr(0, m.rfind(':')) << ":" << metrics_port << "/metrics\n";
+  }
+  std::cout << "Stop with Ctrl-C.\n" << std::endl;
 }
 
 }  // namespace
@@ -92,7 +96,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
                                    apps::all_routes(config, ctx.migrations().tenant_plan()),
                                    ctx.migrations().shared_plan(), ctx.migrations().tenant_plan());
       application.start();
-      print_welcome(config, tenants, application.port());
+      print_welcome(config, tenants, application.port(), application.metrics_port());
       int signal = 0;
       sigwait(&signals, &signal);
       std::cerr << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": finishing in-flight requests\n";

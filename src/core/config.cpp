@@ -38,6 +38,16 @@ std::string env_name(const std::string& key) {
   return out;
 }
 
+/// What is wrong with a HOST:PORT value, or empty.
+std::string listen_problem(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "must look like HOST:PORT";
+  const std::string port = listen.substr(colon + 1);
+  char* end = nullptr;
+  long p = std::strtol(port.c_str(), &end, 10);
+  return (port.empty() || *end || p < 0 || p > 65535) ? "port must be 0 to 65535" : "";
+}
+
 std::vector<Setting> settings(Config& c) {
   auto not_negative = [](const std::int64_t& v) {
     return [&v](const Config&) { return std::string(v >= 0 ? "" : "must not be negative"); };
@@ -83,14 +93,7 @@ std::vector<Setting> settings(Config& c) {
       {"server.listen",
        &c.server.listen,
        {"TENANTRY_LISTEN"},
-       [&](const Config&) {
-         auto colon = c.server.listen.rfind(':');
-         if (colon == std::string::npos || colon == 0) return std::string("must look like HOST:PORT");
-         const std::string port = c.server.listen.substr(colon + 1);
-         char* end = nullptr;
-         long p = std::strtol(port.c_str(), &end, 10);
-         return std::string((port.empty() || *end || p < 0 || p > 65535) ? "port must be 0 to 65535" : "");
-       }},
+       [&](const Config&) { return listen_problem(c.server.listen); }},
       {"server.threads", &c.server.threads, {}, not_negative(c.server.threads)},
       {"server.max_header_bytes", &c.server.max_header_bytes, {}, positive(c.server.max_header_bytes)},
       {"server.max_body_bytes", &c.server.max_body_bytes, {}, positive(c.server.max_body_bytes)},
@@ -104,6 +107,20 @@ std::vector<Setting> settings(Config& c) {
        &c.server.metrics_tenant_labels,
        {},
        positive(c.server.metrics_tenant_labels)},
+      {"server.metrics_listen",
+       &c.server.metrics_listen,
+       {},
+       [&](const Config&) {
+         return c.server.metrics_listen.empty() ? std::string() : listen_problem(c.server.metrics_listen);
+       }},
+      {"server.metrics_token",
+       &c.server.metrics_token,
+       {},
+       [&](const Config&) {
+         const auto n = c.server.metrics_token.size();
+         return std::string(n == 0 || n >= 16 ? "" : "must be empty or at least 16 characters");
+       },
+       Shown::kSecret},
       {"tenancy.resolvers",
        &c.tenancy.resolvers,
        {},
@@ -129,12 +146,85 @@ std::vector<Setting> settings(Config& c) {
       {"tenancy.spare_schemas", &c.tenancy.spare_schemas, {}, not_negative(c.tenancy.spare_schemas)},
       {"migrations.jobs", &c.migrations.jobs, {}, positive(c.migrations.jobs)},
       {"auth.secret", &c.auth.secret, {}, {}, Shown::kSecret},
-      {"auth.token_ttl_minutes", &c.auth.token_ttl_minutes, {}, positive(c.auth.token_ttl_minutes)},
-      {"auth.login_attempts_per_minute",
-       &c.auth.login_attempts_per_minute,
+      {"auth.token_ttl_minutes",
+       &c.auth.token_ttl_minutes,
        {},
-       positive(c.auth.login_attempts_per_minute)},
+       // Revocations are kept 31 days: a token must not outlive its revocation.
+       [&](const Config&) {
+         return std::string(c.auth.token_ttl_minutes > 0 && c.auth.token_ttl_minutes <= 31 * 24 * 60
+                                ? ""
+                                : "must be 1 to 44640 (31 days)");
+       }},
+      {"auth.admin_token_ttl_minutes",
+       &c.auth.admin_token_ttl_minutes,
+       {},
+       [&](const Config&) {
+         return std::string(c.auth.admin_token_ttl_minutes > 0 && c.auth.admin_token_ttl_minutes <= 24 * 60
+                                ? ""
+                                : "must be 1 to 1440 (one day)");
+       }},
       {"auth.hash_threads", &c.auth.hash_threads, {}, positive(c.auth.hash_threads)},
+      {"auth.login_per_account_per_minute",
+       &c.auth.login_per_account_per_minute,
+       {},
+       positive(c.auth.login_per_account_per_minute)},
+      {"auth.login_per_address_per_minute",
+       &c.auth.login_per_address_per_minute,
+       {},
+       positive(c.auth.login_per_address_per_minute)},
+      {"auth.signup_per_address_per_minute",
+       &c.auth.signup_per_address_per_minute,
+       {},
+       positive(c.auth.signup_per_address_per_minute)},
+      {"auth.signup_per_minute", &c.auth.signup_per_minute, {}, positive(c.auth.signup_per_minute)},
+      {"auth.admin_tenant_creations_per_minute",
+       &c.auth.admin_tenant_creations_per_minute,
+       {},
+       positive(c.auth.admin_tenant_creations_per_minute)},
+      {"auth.mail_per_address_per_minute",
+       &c.auth.mail_per_address_per_minute,
+       {},
+       positive(c.auth.mail_per_address_per_minute)},
+      {"auth.mail_per_recipient_per_minute",
+       &c.auth.mail_per_recipient_per_minute,
+       {},
+       positive(c.auth.mail_per_recipient_per_minute)},
+      {"auth.verification_ttl_hours",
+       &c.auth.verification_ttl_hours,
+       {},
+       positive(c.auth.verification_ttl_hours)},
+      {"auth.invitation_ttl_hours", &c.auth.invitation_ttl_hours, {}, positive(c.auth.invitation_ttl_hours)},
+      {"auth.password_reset_ttl_minutes",
+       &c.auth.password_reset_ttl_minutes,
+       {},
+       positive(c.auth.password_reset_ttl_minutes)},
+      {"auth.unverified_account_hours",
+       &c.auth.unverified_account_hours,
+       {},
+       positive(c.auth.unverified_account_hours)},
+      {"mail.backend", &c.mail.backend, {}, one_of(c.mail.backend, {"file", "smtp"})},
+      {"mail.from", &c.mail.from},
+      {"mail.file_dir", &c.mail.file_dir},
+      {"mail.smtp_host", &c.mail.smtp_host},
+      {"mail.smtp_port",
+       &c.mail.smtp_port,
+       {},
+       [&](const Config&) {
+         return std::string(c.mail.smtp_port > 0 && c.mail.smtp_port <= 65535 ? "" : "must be 1 to 65535");
+       }},
+      {"mail.smtp_starttls", &c.mail.smtp_starttls},
+      {"mail.smtp_username", &c.mail.smtp_username},
+      {"mail.smtp_password", &c.mail.smtp_password, {}, {}, Shown::kSecret},
+      {"mail.smtp_timeout_ms", &c.mail.smtp_timeout_ms, {}, positive(c.mail.smtp_timeout_ms)},
+      {"mail.link_base_url",
+       &c.mail.link_base_url,
+       {},
+       [&](const Config&) {
+         const auto& u = c.mail.link_base_url;
+         return std::string(u.empty() || u.starts_with("http://") || u.starts_with("https://")
+                                ? ""
+                                : "must start with http:// or https://");
+       }},
       {"log.level",
        &c.log.level,
        {},

@@ -1,8 +1,15 @@
 #include "tenantry/db/errors.hpp"
 
+#include "tenantry/db/params.hpp"
+
 #include <string_view>
 
 namespace tenantry::db {
+
+void throw_nul_in_parameter(std::size_t index) {
+  throw InvalidParameter("parameter $" + std::to_string(index) +
+                         " holds a NUL character, which PostgreSQL text cannot store");
+}
 
 ServerError::ServerError(Fields fields) : Error(fields.message), fields_(std::move(fields)) {}
 

@@ -69,6 +69,7 @@ Response to_response(const Problem& problem) {
   r.status = problem.status;
   r.content_type = "application/problem+json";
   r.body = json::serialize(to_json(problem));
+  if (problem.retry_after) r.add_header("Retry-After", std::to_string(*problem.retry_after));
   return r;
 }
 

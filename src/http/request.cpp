@@ -5,6 +5,7 @@
 #include <boost/url/url_view.hpp>
 
 #include "http/text.hpp"
+#include "http/wire.hpp"
 
 namespace tenantry::http {
 
@@ -68,12 +69,24 @@ bool fill_from(const urls::url_view& url, std::string& path,
   return true;
 }
 
+// An absolute-form target names the host the request is for, so it must be one we could have been sent
+// as a Host header: an http(s) URI with a non-empty, valid host (RFC 9110 §4.2.1) and no userinfo, which
+// RFC 9110 §4.2.4 tells recipients to treat as an error (it hides the real host from a quick read).
+bool acceptable_absolute_form(const urls::url_view& url) {
+  const auto scheme = url.scheme_id();
+  return (scheme == urls::scheme::http || scheme == urls::scheme::https) && url.has_authority() &&
+         !url.has_userinfo() && !url.encoded_host().empty() && !url.has_fragment() &&
+         wire::valid_host(url.encoded_host_and_port());
+}
+
 }  // namespace
 
 bool Request::set_target(std::string_view t) {
   target.assign(t);
   path.clear();
   query.clear();
+  authority.clear();
+  path_begin_ = 0;
   bool ok = false;
   if (!t.empty() && t.front() == '/') {
     if (auto url = urls::parse_origin_form(t)) ok = fill_from(*url, path, query);
@@ -81,18 +94,39 @@ bool Request::set_target(std::string_view t) {
     path = "*";
     ok = true;
   } else if (auto url = urls::parse_absolute_uri(t)) {  // absolute-form (RFC 9112 §3.2.2)
-    ok = !url->has_fragment() && fill_from(*url, path, query);
+    ok = acceptable_absolute_form(*url) && fill_from(*url, path, query);
+    if (ok) {
+      authority.assign(url->encoded_host_and_port());
+      path_begin_ = static_cast<std::size_t>(url->encoded_path().data() - t.data());
+    }
   }
   if (!ok) {
     path.clear();
     query.clear();
+    authority.clear();
+    path_begin_ = 0;
   }
   return ok;
+}
+
+std::string_view Request::target_path() const noexcept {
+  const std::string_view rest = std::string_view(target).substr(std::min(path_begin_, target.size()));
+  const std::string_view p = rest.substr(0, rest.find('?'));
+  return p.empty() ? std::string_view("/") : p;  // absolute-form "http://h?q" has an empty path
+}
+
+bool implemented_method(std::string_view method) noexcept {
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  for (const std::string_view m : kMethods)
+    if (m == method) return true;
+  return false;
 }
 
 void Request::clear() noexcept {
   method.clear();
   target.clear();
+  authority.clear();
+  path_begin_ = 0;
   path.clear();
   query.clear();
   body.clear();

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "tenantry/http/detail/route_table.hpp"
+#include "tenantry/http/request.hpp"
 
 namespace tenantry::http::detail {
 
@@ -55,9 +56,10 @@ struct Search {
 }  // namespace
 
 std::size_t RouteTable::add(std::string method, std::string_view path_template, RouteInfo info) {
-  if (method.empty() ||
-      !std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-    throw std::invalid_argument("route method \"" + method + "\": expected an upper-case token such as GET");
+  // The server answers any other method 501 before routing: such a route could never be reached.
+  if (!implemented_method(method)) {
+    throw std::invalid_argument("route method \"" + method +
+                                "\": expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS");
   }
   if (path_template.empty() || path_template.front() != '/')
     bad_template(path_template, "must start with '/'");

@@ -103,7 +103,8 @@ Problem version_not_supported() {
                  .detail = "Only HTTP/1.0 and HTTP/1.1 are supported."};
 }
 
-std::optional<Problem> problem_for_read_error(const error_code& ec) {
+// `unparsed`: what the parser left in the buffer, which starts with the request line when that failed.
+std::optional<Problem> problem_for_read_error(const error_code& ec, std::string_view unparsed) {
   static const auto& http_category = bhttp::make_error_code(bhttp::error::bad_method).category();
   if (ec == bhttp::error::header_limit)
     return Problem{.type = "header-too-large",
@@ -115,11 +116,99 @@ std::optional<Problem> problem_for_read_error(const error_code& ec) {
                    .title = "Content Too Large",
                    .status = 413,
                    .detail = "The request body exceeds the server's limit."};
-  if (ec == bhttp::error::bad_version) return version_not_supported();  // Beast parses HTTP/1.x only
+  // Beast says bad_version also of a request line that is malformed around the version.
+  if (ec == bhttp::error::bad_version && wire::well_formed_request_line(unparsed))
+    return version_not_supported();
+  if (ec == bhttp::error::bad_obs_fold)
+    return Problem::bad_request("Obsolete line folding: a header line starts with a space or a tab.");
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
   if (ec.category() == http_category)
     return Problem::bad_request("Malformed HTTP request: " + ec.message() + ".");
   return std::nullopt;  // timeout, reset, cancelled: nobody to answer
+}
+
+Problem not_implemented(std::string detail) {
+  return Problem{
+      .type = "not-implemented", .title = "Not Implemented", .status = 501, .detail = std::move(detail)};
+}
+
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+using RequestMessage = bhttp::request<bhttp::string_body>;
+
+// Like http::async_read_header, but the raw bytes are looked at before the parser unfolds them, so that
+// obs-fold is refused (wire::has_obs_fold). The parser consumes complete field lines as they arrive, and a
+// line only once it has seen that the next one does not continue it; so each pass looks at what is not
+// parsed yet, which always holds a fold whole.
+Task<error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer, RequestParser& parser) {
+  for (;;) {
+    if (buffer.size() != 0) {
+      const std::string_view unparsed(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (wire::has_obs_fold(unparsed)) co_return make_error_code(bhttp::error::bad_obs_fold);
+      error_code ec;
+      buffer.consume(parser.put(buffer.data(), ec));
+      if (ec != bhttp::error::need_more) co_return ec;
+    }
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), kNoThrow);
+    if (ec == asio::error::eof)
+      co_return make_error_code(parser.got_some() ? bhttp::error::partial_message
+                                                  : bhttp::error::end_of_stream);
+    if (ec) co_return ec;
+    buffer.commit(n);
+  }
+}
+
+// RFC 9112 §6.1-6.3: if we and an intermediary in front of us disagree on where a body ends, the rest of it
+// is read as another request (request smuggling). So, before its body is read, a request is refused, and
+// its connection closed after the answer, unless its Transfer-Encoding is a lone "chunked" and it has no
+// Content-Length; HTTP/1.0 has no transfer codings at all.
+std::optional<Problem> framing_problem(const RequestMessage& msg) {
+  auto [it, end] = msg.equal_range(bhttp::field::transfer_encoding);
+  if (it == end) return std::nullopt;
+  std::string codings;
+  for (; it != end; ++it) {
+    if (!codings.empty()) codings += ',';
+    codings.append(it->value());
+  }
+  if (msg.version() < 11) return Problem::bad_request("HTTP/1.0 requests cannot use Transfer-Encoding.");
+  if (msg.count(bhttp::field::content_length) != 0)
+    return Problem::bad_request("A request cannot have both Transfer-Encoding and Content-Length.");
+  switch (wire::transfer_coding(codings)) {
+    case wire::TransferCoding::chunked:
+      return std::nullopt;
+    case wire::TransferCoding::unsupported:
+      return not_implemented("The only transfer coding this server accepts is chunked.");
+    case wire::TransferCoding::invalid:
+      break;
+  }
+  return Problem::bad_request("Transfer-Encoding must be chunked, once and last.");
+}
+
+// What must hold of a parsed request before a handler sees it. Also sets req's target, path, query and
+// authority (the absolute-form target's, else the Host header's).
+std::optional<Problem> request_problem(const RequestMessage& msg, Request& req) {
+  const std::size_t hosts = msg.count(bhttp::field::host);
+  if (msg.version() != 10 && msg.version() != 11) return version_not_supported();
+  if (hosts == 0 && msg.version() == 11)
+    return Problem::bad_request("HTTP/1.1 requests must have a Host header.");
+  if (hosts > 1) return Problem::bad_request("More than one Host header.");
+  if (hosts == 1 && !wire::valid_host(msg[bhttp::field::host]))
+    return Problem::bad_request("Invalid Host header.");
+  // RFC 9110 §9.1; the method is not echoed: it can be any token, kilobytes long.
+  if (!implemented_method(req.method))
+    return not_implemented("This server implements GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS.");
+  if (!req.set_target(msg.target())) return Problem::bad_request("Malformed request target.");
+  if (req.target == "*" && req.method != "OPTIONS")  // RFC 9112 §3.2.4
+    return Problem::bad_request("The request target '*' is only for OPTIONS.");
+  if (req.authority.empty() && hosts == 1) req.authority.assign(msg[bhttp::field::host]);
+  return std::nullopt;
+}
+
+// Both checks above, on a message that holds its header section only, whose size goes to `header_fields`.
+std::optional<Problem> head_problem(const RequestMessage& msg, Request& req, std::size_t& header_fields) {
+  header_fields = static_cast<std::size_t>(std::distance(msg.begin(), msg.end()));
+  req.method.assign(msg.method_string());
+  if (auto problem = framing_problem(msg)) return problem;
+  return request_problem(msg, req);
 }
 
 Problem handler_timeout() {
@@ -439,7 +528,7 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
   beast::flat_buffer buffer;
   Request req;
   std::string head;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+  std::optional<RequestParser> parser;
 
   // A new connection must deliver its first request header within header_timeout of being accepted.
   Clock::time_point wait_deadline = Clock::now() + options.header_timeout;
@@ -465,8 +554,14 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
       parser->header_limit(
           static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
       parser->body_limit(options.max_body_bytes);
-      std::tie(ec, std::ignore) = co_await bhttp::async_read_header(stream, buffer, *parser, kNoThrow);
-      if (!ec && !parser->is_done()) {
+      req.clear();
+      req.remote_address = remote;
+      ec = co_await read_head(stream, buffer, *parser);
+      // Checked before the body is read, while the message holds the header section only.
+      std::optional<Problem> reject;
+      std::size_t header_fields = 0;
+      if (!ec) reject = head_problem(parser->get(), req, header_fields);
+      if (!ec && !reject && !parser->is_done()) {
         const auto& msg = parser->get();
         if (msg.version() == 11) {
           if (const auto it = msg.find(bhttp::field::expect);
@@ -482,10 +577,9 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
       }
       stream.expires_never();
 
-      req.clear();
-      req.remote_address = remote;
       if (ec) {
-        std::optional<Problem> problem = problem_for_read_error(ec);
+        std::optional<Problem> problem = problem_for_read_error(
+            ec, std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
         if (!problem) break;
         std::optional<std::string_view> client_id;
         if (parser->is_header_done()) {
@@ -501,25 +595,16 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
       }
 
       auto& msg = parser->get();
-      req.method.assign(msg.method_string());
       req.version = msg.version() == 10 ? 10 : 11;
-      for (const auto& field : msg) req.add_header(field.name_string(), field.value());
+      // Beast appends the trailer fields of a chunked body to the header fields. They are dropped: merging
+      // them is what RFC 9110 §6.5.1 forbids, and a proxy in front did not vet them as header fields.
+      std::size_t field_index = 0;
+      for (const auto& field : msg) {
+        if (field_index++ == header_fields) break;
+        req.add_header(field.name_string(), field.value());
+      }
       req.body = std::move(msg.body());
       assign_request_id(req, req.header("x-request-id"));
-
-      std::optional<Problem> reject;
-      const std::size_t hosts = msg.count(bhttp::field::host);
-      if (msg.version() != 10 && msg.version() != 11) {
-        reject = version_not_supported();
-      } else if (hosts == 0 && msg.version() == 11) {
-        reject = Problem::bad_request("HTTP/1.1 requests must have a Host header.");
-      } else if (hosts > 1) {
-        reject = Problem::bad_request("More than one Host header.");
-      } else if (hosts == 1 && !wire::valid_host(msg[bhttp::field::host])) {
-        reject = Problem::bad_request("Invalid Host header.");
-      } else if (!req.set_target(msg.target())) {
-        reject = Problem::bad_request("Malformed request target.");
-      }
       if (reject) req.target.assign(msg.target());
 
       bool keep_alive = msg.keep_alive();

@@ -128,6 +128,9 @@ class Client {
     return last_error_ != EAGAIN && last_error_ != EWOULDBLOCK;
   }
 
+  // Bytes received but not yet read as a response (e.g. an answer to a request the test did not mean).
+  const std::string& unread() const { return buf_; }
+
   void set_receive_timeout(std::chrono::milliseconds t) {
     timeval tv{.tv_sec = static_cast<time_t>(t.count() / 1000),
                .tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000)};
@@ -207,6 +210,11 @@ class ServerTest : public ::testing::Test {
     });
     router_.add("GET", "/headers", [](Request& req, const PathParams&) -> Task<Response> {
       co_return Response::text(200, std::string(req.header("x-custom").value_or("none")));
+    });
+    router_.add("GET", "/where/{rest}", [](Request& req, const PathParams&) -> Task<Response> {
+      co_return Response::json(
+          200,
+          json::object{{"authority", req.authority}, {"path", req.path}, {"target_path", req.target_path()}});
     });
   }
 
@@ -542,6 +550,173 @@ TEST_F(ServerTest, RejectsBadTargetsAndVersions) {
   const RawResponse abs = round_trip(get("http://localhost/echo/caf%C3%A9"));
   EXPECT_EQ(abs.status, 200);
   EXPECT_EQ(abs.body, "caf\xc3\xa9");
+}
+
+// A request whose body length we might read differently from a proxy in front must not be answered at all
+// beyond a 400/501, and nothing after its header may run as a request of its own (request smuggling).
+TEST_F(ServerTest, TransferEncodingOtherThanALoneChunkedIsRefusedAndNothingIsSmuggled) {
+  start(quiet());
+  const std::string smuggled = "GET /echo/smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  struct Case {
+    std::string fields;
+    int status;
+  };
+  const std::vector<Case> cases{
+      {"Transfer-Encoding: gzip\r\n", 400},
+      {"Transfer-Encoding: identity\r\n", 400},
+      {"Transfer-Encoding: chunked, gzip\r\n", 400},
+      {"Transfer-Encoding: chunked, chunked\r\n", 400},
+      {"Transfer-Encoding: xchunked\r\n", 400},
+      {"Transfer-Encoding: \"chunked\"\r\n", 400},
+      {"Transfer-Encoding: chunked;x=1\r\n", 400},
+      {"Transfer-Encoding: , chunked\r\n", 400},
+      {"Transfer-Encoding: \r\n", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", 400},
+      {"Transfer-Encoding: gzip\r\nContent-Length: 5\r\n", 400},
+      {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400},
+      {"Transfer-Encoding: gzip, chunked\r\n", 501},
+      {"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", 501},
+  };
+  for (const Case& c : cases) {
+    Client client(port());
+    client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\n" + c.fields + "\r\n" + smuggled);
+    const RawResponse r = client.read_response();
+    EXPECT_EQ(r.status, c.status) << c.fields;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << c.fields;
+    EXPECT_EQ(r.header("connection"), "close") << c.fields;
+    EXPECT_TRUE(client.closed_by_peer()) << c.fields;
+    EXPECT_EQ(client.unread(), "") << c.fields;  // no answer to the smuggled request
+  }
+  {  // HTTP/1.0 has no transfer codings (RFC 9112 §6.1)
+    Client client(port());
+    client.send("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    EXPECT_EQ(client.read_response().status, 400);
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  for (const char* chunked :
+       {"chunked", "Chunked", " chunked\t"}) {  // the one accepted form, still kept alive
+    Client client(port());
+    client.send(std::string("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding:") + chunked +
+                "\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + get("/echo/next"));
+    EXPECT_EQ(client.read_response().body, "hello") << chunked;
+    EXPECT_EQ(client.read_response().body, "next") << chunked;
+  }
+}
+
+// Trailer fields (after a chunked body) are not header fields: a proxy in front did not vet them as such.
+TEST_F(ServerTest, TrailerFieldsDoNotBecomeHeaderFields) {
+  start(quiet());
+  const std::string chunked = "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n";
+  Client c(port());
+  c.send("GET /headers HTTP/1.1\r\nHost: localhost\r\n" + chunked + "X-Custom: smuggled\r\n\r\n");
+  const RawResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "none");
+  c.send(get("/headers", "X-Custom: header\r\n"));  // the connection goes on
+  EXPECT_EQ(c.read_response().body, "header");
+  // Host is checked on the header section alone, before the body is read.
+  EXPECT_EQ(round_trip("GET /where/x HTTP/1.1\r\n" + chunked + "Host: acme.localhost\r\n\r\n").status, 400);
+  const RawResponse host =
+      round_trip("GET /where/x HTTP/1.1\r\nHost: localhost\r\n" + chunked + "Host: evil\r\n\r\n");
+  EXPECT_EQ(host.status, 200);
+  EXPECT_EQ(host.json_body().at("authority"), "localhost");
+}
+
+TEST_F(ServerTest, ObsoleteLineFoldingIsRefused) {
+  start(quiet());
+  for (const char* fold : {"\r\n b", "\r\n\tb", "\r\n \r\n"}) {
+    Client c(port());
+    c.send(get("/headers", std::string("X-Custom: a") + fold + "\r\n"));
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.json_body().at("detail").as_string().find("folding"), json::string::npos) << r.body;
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {  // the continuation line in a later packet than the line it continues
+    Client c(port());
+    c.send("GET /headers HTTP/1.1\r\nHost: localhost\r\nX-Custom: a\r\n");
+    std::this_thread::sleep_for(50ms);
+    c.send(" b\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 400);
+  }
+  // A body, or the next request, may hold anything after a CRLF.
+  Client c(port());
+  c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\na\r\n b" + get("/echo/next"));
+  EXPECT_EQ(c.read_response().body, "a\r\n b");
+  EXPECT_EQ(c.read_response().body, "next");
+}
+
+TEST_F(ServerTest, AmbiguousContentLengthAndFieldNamesAreRefused) {
+  start(quiet());
+  const std::string post = "POST /echo HTTP/1.1\r\nHost: localhost\r\n";
+  for (const char* fields :
+       {"Content-Length: 5\r\nContent-Length: 6\r\n", "Content-Length: 5, 6\r\n", "Content-Length: +5\r\n",
+        "Content-Length: -5\r\n", "Content-Length: 0x5\r\n", "Content-Length: 5 5\r\n",
+        "Content-Length: 99999999999999999999999\r\n", "Content-Length : 5\r\n",
+        "X-Custom : a\r\nContent-Length: 5\r\n", " Content-Length: 5\r\n"}) {
+    Client c(port());
+    c.send(post + fields + "\r\nhello");
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400) << fields;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << fields;
+    EXPECT_TRUE(c.closed_by_peer()) << fields;
+  }
+  // Lines end in CRLF, and the request line has single spaces (RFC 9112 §2.2, §3).
+  for (const char* request :
+       {"GET /json HTTP/1.1\nHost: localhost\n\n", "GET /json HTTP/1.1\r\nHost: localhost\n\r\n",
+        "GET  /json HTTP/1.1\r\nHost: localhost\r\n\r\n", "GET /json  HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /json HTTP/1.1\r\nHost: local\rhost\r\n\r\n"}) {
+    Client c(port());
+    c.send(request);
+    EXPECT_EQ(c.read_response().status, 400) << request;
+    EXPECT_TRUE(c.closed_by_peer()) << request;
+  }
+  // The same length twice says one thing only (RFC 9110 §8.6).
+  EXPECT_EQ(round_trip(post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello").body, "hello");
+}
+
+TEST_F(ServerTest, UnknownMethodsAre501) {
+  start(quiet());
+  for (const std::string& method : {std::string("FOO"), std::string("BREW"), std::string("get"),
+                                    std::string("TRACE"), std::string(200, 'X')}) {
+    Client c(port());
+    c.send(method + " /json HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 501) << method;
+    EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/not-implemented") << method;
+    EXPECT_EQ(r.body.find(method), std::string::npos) << "not echoed";
+  }
+  EXPECT_EQ(round_trip("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n").status, 501);
+  EXPECT_EQ(round_trip("DELETE /json HTTP/1.1\r\nHost: localhost\r\n\r\n").status, 405);  // known method
+}
+
+TEST_F(ServerTest, AbsoluteFormTargetNamesTheAuthority) {
+  start(quiet());
+  auto where = [&](const std::string& target, const std::string& host) {
+    return round_trip("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+  };
+  const RawResponse abs = where("http://acme.localhost:8080/where/x%20y?q=1", "other");
+  ASSERT_EQ(abs.status, 200) << abs.body;
+  EXPECT_EQ(abs.json_body().at("authority"), "acme.localhost:8080");  // the target wins over Host
+  EXPECT_EQ(abs.json_body().at("path"), "/where/x y");
+  EXPECT_EQ(abs.json_body().at("target_path"), "/where/x%20y");
+  const RawResponse origin = where("/where/a?q=1", "shop.example:81");
+  EXPECT_EQ(origin.json_body().at("authority"), "shop.example:81");
+  EXPECT_EQ(origin.json_body().at("target_path"), "/where/a");
+  EXPECT_EQ(where("HTTPS://Acme.localhost/where/a", "other").json_body().at("authority"), "Acme.localhost");
+
+  for (const char* bad :
+       {"http://user@acme.localhost/where/a", "http://user:pw@acme.localhost/where/a",
+        "ftp://acme.localhost/where/a", "http:///where/a", "http:/where/a", "http://a_b.localhost/where/a",
+        "acme.localhost:443", "mailto:a@acme.localhost", "http://acme.localhost/where/a#frag", "*"}) {
+    const RawResponse r = where(bad, "localhost");
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << bad;
+  }
+  // asterisk-form is for OPTIONS only; it reaches the handler (here: no route)
+  EXPECT_EQ(round_trip("OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n").status, 404);
 }
 
 TEST_F(ServerTest, GracefulStopLetsInFlightRequestFinish) {

@@ -1,5 +1,6 @@
 #include "http/wire.hpp"
 
+#include <algorithm>
 #include <boost/beast/http/status.hpp>
 #include <chrono>
 #include <cstdint>
@@ -79,6 +80,48 @@ bool valid_token(std::string_view s) noexcept {
 
 bool valid_field_value(std::string_view s) noexcept {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool well_formed_request_line(std::string_view head) noexcept {
+  const std::size_t end = head.find("\r\n");
+  if (end == std::string_view::npos) return false;
+  const std::string_view line = head.substr(0, end);
+  const std::size_t first = line.find(' '), last = line.rfind(' ');
+  if (first == 0 || first == std::string_view::npos || last == first + 1 || line.find(' ', first + 1) != last)
+    return false;
+  const std::string_view version = line.substr(last + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return version.size() == 8 && version.starts_with("HTTP/") && digit(version[5]) && version[6] == '.' &&
+         digit(version[7]);
+}
+
+bool has_obs_fold(std::string_view head) noexcept {
+  const std::size_t end = std::min(head.find("\r\n\r\n"), head.size());
+  for (std::size_t crlf = head.find("\r\n"); crlf < end; crlf = head.find("\r\n", crlf + 2)) {
+    if (crlf + 2 < head.size() && (head[crlf + 2] == ' ' || head[crlf + 2] == '\t')) return true;
+  }
+  return false;
+}
+
+TransferCoding transfer_coding(std::string_view value) noexcept {
+  std::size_t elements = 0, chunked = 0;
+  bool chunked_last = false;
+  for (;;) {
+    const std::size_t comma = value.find(',');
+    std::string_view element = value.substr(0, comma);
+    while (!element.empty() && (element.front() == ' ' || element.front() == '\t')) element.remove_prefix(1);
+    while (!element.empty() && (element.back() == ' ' || element.back() == '\t')) element.remove_suffix(1);
+    // Not even the empty elements a list may have (RFC 9110 §5.6.1): ", chunked" is not worth the doubt.
+    // Parameters (";") are no token either: chunked has none, and we implement no other coding.
+    if (!valid_token(element)) return TransferCoding::invalid;
+    ++elements;
+    chunked_last = detail::iequals(element, "chunked");
+    if (chunked_last) ++chunked;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  if (!chunked_last || chunked != 1) return TransferCoding::invalid;
+  return elements == 1 ? TransferCoding::chunked : TransferCoding::unsupported;
 }
 
 bool status_has_body(int status) noexcept {

@@ -26,6 +26,26 @@ bool valid_token(std::string_view s) noexcept;
 /// A header field value without CR, LF or NUL (response splitting).
 bool valid_field_value(std::string_view s) noexcept;
 
+/// Whether `head` starts with a request line of the right shape (RFC 9112 §3: method SP target SP
+/// "HTTP/" DIGIT "." DIGIT CRLF, single spaces): then a version the parser refused is one we do not
+/// support (505), else the line is malformed (400).
+bool well_formed_request_line(std::string_view head) noexcept;
+
+/// Whether the request line and header fields at the start of `head` (up to the first empty line, or all
+/// of it when that has not arrived yet) use obsolete line folding: a line that starts with SP or HTAB
+/// (RFC 9112 §5.2). We refuse it rather than unfold it, because an intermediary may join or split such a
+/// line differently and so see other header fields than we do.
+bool has_obs_fold(std::string_view head) noexcept;
+
+/// What a request's Transfer-Encoding (all its field lines joined with ",") says about the body.
+enum class TransferCoding {
+  chunked,      // exactly one coding, "chunked": the only framing we read
+  unsupported,  // well-formed and ending in chunked, but with other codings before it (501)
+  invalid,      // anything else: chunked not last or repeated, an empty or malformed element (400)
+};
+/// Strict on purpose: the body length of a request must not be open to interpretation (RFC 9112 §6.3).
+TransferCoding transfer_coding(std::string_view value) noexcept;
+
 /// Whether a response with this status carries content (not 1xx, 204 or 304).
 bool status_has_body(int status) noexcept;
 

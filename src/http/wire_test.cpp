@@ -48,6 +48,36 @@ TEST(HttpRequest, SetTargetForms) {
   }
 }
 
+TEST(HttpRequest, AbsoluteFormSetsTheAuthority) {
+  Request r;
+  ASSERT_TRUE(r.set_target("http://acme.localhost:8080/api/a%20b?x=1"));
+  EXPECT_EQ(r.authority, "acme.localhost:8080");
+  EXPECT_EQ(r.path, "/api/a b");
+  EXPECT_EQ(r.target_path(), "/api/a%20b");
+  ASSERT_TRUE(r.set_target("http://[::1]?x=1"));
+  EXPECT_EQ(r.authority, "[::1]");
+  EXPECT_EQ(r.target_path(), "/");
+  ASSERT_TRUE(r.set_target("/api?x=1"));  // origin-form: the server takes the authority from Host
+  EXPECT_EQ(r.authority, "");
+  EXPECT_EQ(r.target_path(), "/api");
+  for (const char* bad :
+       {"http://u@h/", "ftp://h/", "http:///p", "http:/p", "http://h_1/", "urn:x:y", "h:80"}) {
+    EXPECT_FALSE(r.set_target(bad)) << bad;
+    EXPECT_EQ(r.authority, "") << bad;
+  }
+  r.set_target("http://h/p");
+  r.clear();
+  EXPECT_EQ(r.authority, "");
+  EXPECT_EQ(r.target_path(), "/");
+}
+
+TEST(HttpRequest, ImplementedMethods) {
+  for (const char* m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    EXPECT_TRUE(implemented_method(m));
+  for (const char* m : {"", "get", "TRACE", "CONNECT", "FOO", "GETX"})
+    EXPECT_FALSE(implemented_method(m)) << m;
+}
+
 TEST(HttpRequest, HeadersAreCaseInsensitiveAndOrdered) {
   Request r;
   r.add_header("Content-Type", "application/json");
@@ -140,6 +170,36 @@ TEST(HttpWire, HostValidation) {
   EXPECT_FALSE(wire::valid_host("a_b"));
   EXPECT_FALSE(wire::valid_host("x/y"));
   EXPECT_FALSE(wire::valid_host("user@host"));
+}
+
+TEST(HttpWire, RequestLineShape) {
+  EXPECT_TRUE(wire::well_formed_request_line("GET / HTTP/2.0\r\n"));
+  EXPECT_TRUE(wire::well_formed_request_line("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (const char* bad : {"GET / HTTP/1.1\n", "GET / HTTP/1.1", "GET  / HTTP/1.1\r\n", "GET /  HTTP/1.1\r\n",
+                          " GET / HTTP/1.1\r\n", "GET / HTTP/1.1 \r\n", "GET / HTTP/11\r\n",
+                          "GET / http/1.1\r\n", "GET /\r\n", "GET / HTTP/1.1x\r\n"})
+    EXPECT_FALSE(wire::well_formed_request_line(bad)) << bad;
+}
+
+TEST(HttpWire, ObsFold) {
+  EXPECT_FALSE(wire::has_obs_fold("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_TRUE(wire::has_obs_fold("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n"));
+  EXPECT_TRUE(wire::has_obs_fold("GET / HTTP/1.1\r\nX: 1\r\n\t2"));                 // header not complete yet
+  EXPECT_FALSE(wire::has_obs_fold("GET / HTTP/1.1\r\nX: 1\r\n"));                   // cannot tell yet
+  EXPECT_FALSE(wire::has_obs_fold("GET / HTTP/1.1\r\nX: 1\r\n\r\nbody\r\n more"));  // after the header
+}
+
+TEST(HttpWire, TransferCoding) {
+  using wire::TransferCoding;
+  EXPECT_EQ(wire::transfer_coding("chunked"), TransferCoding::chunked);
+  EXPECT_EQ(wire::transfer_coding(" CHUNKED\t"), TransferCoding::chunked);
+  EXPECT_EQ(wire::transfer_coding("gzip, chunked"), TransferCoding::unsupported);
+  EXPECT_EQ(wire::transfer_coding("x-custom,deflate,chunked"), TransferCoding::unsupported);
+  for (const char* bad :
+       {"", "gzip", "identity", "chunked, gzip", "chunked,chunked", "gzip, chunked, chunked", ",chunked",
+        "chunked,", "chunked;q=1", "\"chunked\"", "chun ked", "chunked\x0b", "chunkedx"}) {
+    EXPECT_EQ(wire::transfer_coding(bad), TransferCoding::invalid) << bad;
+  }
 }
 
 TEST(HttpWire, HeadSerialization) {

@@ -117,6 +117,8 @@ Task<void> TenantCatalog::update(const SchemaName& schema, std::optional<std::st
                                  std::optional<std::string> plan) {
   if (name && (name->empty() || name->size() > 200))
     throw ValidationError("name", "name must be 1 to 200 characters");
+  if (name && has_control_characters(*name))
+    throw ValidationError("name", "name must not contain control characters such as line breaks");
   auto r = co_await db::Session(pool_).query(
       "UPDATE tenants SET name = coalesce($2, name), plan = coalesce($3, plan), updated_at = now() "
       "WHERE schema_name = $1",

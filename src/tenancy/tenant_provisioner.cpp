@@ -83,6 +83,8 @@ Task<void> copy_rows(db::Transaction& tx, const SchemaName& source, const Schema
 Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
   if (request.name.empty() || request.name.size() > 200)
     throw ValidationError("name", "name must be 1 to 200 characters");
+  if (has_control_characters(request.name))
+    throw ValidationError("name", "name must not contain control characters such as line breaks");
   if (request.plan.empty()) throw ValidationError("plan", "plan must not be empty");
   const PublicHosts public_hosts(tenancy_);
   db::Transaction tx = co_await db::Session(pool_).begin();
@@ -109,6 +111,9 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
              .one()
              .get<TenantId>(0);
   }
+  // Left over by hand or by an old bug: creating it would fail late, after the work, with a 500.
+  if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", request.schema)).empty())
+    throw TenantConflict("a schema named '" + request.schema.str() + "' already exists in the database");
   for (std::size_t i = 0; i < request.domains.size(); ++i)
     co_await detail::insert_domain(tx, public_hosts, id, request.domains[i], i == 0);
   co_await tx.commit();
@@ -120,10 +125,16 @@ ProvisioningStats& provisioning_stats() {
   return stats;
 }
 
+Task<void> TenantProvisioner::forget_reservation(TenantId id) {
+  co_await db::Session(pool_).query("DELETE FROM tenants WHERE id = $1 AND state = 'provisioning'", id);
+}
+
 Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
-                                       std::optional<SchemaName> copy_from) {
+                                       std::optional<SchemaName> copy_from,
+                                       const ActivationHook& on_activate) {
   const auto start = std::chrono::steady_clock::now();
   std::string error;
+  std::exception_ptr hook_failure;
   try {
     db::Transaction tx = co_await db::Session(pool_, schema.str()).begin();
     co_await tx.query(kLockSchema, schema);
@@ -134,6 +145,14 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
         "UPDATE public.tenants SET state = 'active', migrations_digest = $2, updated_at = now() WHERE id = "
         "$1",
         id, plan_.digest());
+    if (on_activate) {
+      try {
+        co_await on_activate(tx, id);
+      } catch (...) {
+        hook_failure = std::current_exception();
+      }
+      if (hook_failure) std::rethrow_exception(hook_failure);
+    }
     co_await tx.commit();
   } catch (const db::DuplicateSchema&) {
     error = "a schema named '" + schema.str() + "' already exists in the database";
@@ -147,16 +166,28 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
   ++(error.empty() ? stats.created : stats.failed);
   if (!error.empty()) {
     // The schema went with the rolled-back transaction; remove the reservation too.
-    co_await db::Session(pool_).query("DELETE FROM tenants WHERE id = $1 AND state = 'provisioning'", id);
+    co_await forget_reservation(id);
+    if (hook_failure) std::rethrow_exception(hook_failure);
     throw ProvisioningError("cannot create tenant '" + schema.str() + "': " + error);
   }
   co_return co_await TenantCatalog(pool_).get(schema);
 }
 
-Task<Tenant> TenantProvisioner::create(const NewTenant& request) {
+Task<Tenant> TenantProvisioner::create(const NewTenant& request, const ActivationHook& on_activate) {
   const TenantId id = co_await reserve(request);
   const auto start = std::chrono::steady_clock::now();
-  if (use_spares_ && co_await take_spare(id, request.schema)) {
+  bool from_spare = false;
+  std::exception_ptr failure;
+  try {
+    from_spare = use_spares_ && co_await take_spare(id, request.schema, on_activate);
+  } catch (...) {
+    failure = std::current_exception();  // from on_activate: nothing committed
+  }
+  if (failure) {
+    co_await forget_reservation(id);
+    std::rethrow_exception(failure);
+  }
+  if (from_spare) {
     auto& stats = provisioning_stats();
     ++stats.created;
     ++stats.from_spare;
@@ -165,13 +196,14 @@ Task<Tenant> TenantProvisioner::create(const NewTenant& request) {
             .count());
     co_return co_await TenantCatalog(pool_).get(request.schema);
   }
-  co_return co_await finish(id, request.schema, std::nullopt);
+  co_return co_await finish(id, request.schema, std::nullopt, on_activate);
 }
 
-Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema) {
-  bool taken = false;
+Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema,
+                                         const ActivationHook& on_activate) {
+  db::Transaction tx = co_await db::Session(pool_).begin();
+  bool renamed = false;
   try {
-    db::Transaction tx = co_await db::Session(pool_).begin();
     auto spare = co_await tx.query(
         "SELECT schema_name FROM tenant_spares WHERE migrations_digest = $1 ORDER BY created_at LIMIT 1 "
         "FOR UPDATE SKIP LOCKED",
@@ -185,12 +217,15 @@ Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema) 
     co_await tx.query(
         "UPDATE tenants SET state = 'active', migrations_digest = $2, updated_at = now() WHERE id = $1", id,
         plan_.digest());
-    co_await tx.commit();
-    taken = true;
+    renamed = true;
   } catch (const db::Error&) {
     // e.g. a schema of that name exists: the full path reports it properly
   }
-  co_return taken;
+  if (!renamed) co_return false;
+  // Outside the try: the hook's errors are the caller's, not a reason to fall back to the full path.
+  if (on_activate) co_await on_activate(tx, id);
+  co_await tx.commit();
+  co_return true;
 }
 
 Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
@@ -240,7 +275,8 @@ Task<Tenant> TenantProvisioner::clone(const SchemaName& source, const SchemaName
   // A named request: GCC 12 mishandles braced temporaries inside co_await expressions.
   const NewTenant request{target, name.value_or(src.name + " (copy)"), {}, src.plan};
   const TenantId id = co_await reserve(request);
-  co_return co_await finish(id, target, source);
+  const ActivationHook none;
+  co_return co_await finish(id, target, source, none);
 }
 
 Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& to) {

@@ -1,7 +1,9 @@
 #include "tenantry/web/application.hpp"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -43,15 +45,38 @@ http::Response problem(int status, std::string type, std::string title, std::str
   return http::to_response(p);
 }
 
+/// HOST:PORT (validated by the configuration) into the options.
+void set_listen(http::ServerOptions& o, const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  o.address = listen.substr(0, colon);
+  if (o.address.size() > 2 && o.address.front() == '[') o.address = o.address.substr(1, o.address.size() - 2);
+  o.port = static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)));
+}
+
+// Tokens are compared as BLAKE2b digests with sodium_memcmp: how long a comparison takes says nothing about
+// the token, not even its length.
+using TokenDigest = std::array<unsigned char, crypto_generichash_BYTES>;
+
+TokenDigest digest(std::string_view token) {
+  TokenDigest d;
+  crypto_generichash(d.data(), d.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                     nullptr, 0);
+  return d;
+}
+
+http::Response metrics_unauthorized() {
+  auto response = problem(401, "not-authenticated", "Not authenticated",
+                          "Send 'Authorization: Bearer <server.metrics_token>'.");
+  response.add_header("WWW-Authenticate", "Bearer realm=\"metrics\"");
+  return response;
+}
+
 }  // namespace
 
 http::ServerOptions server_options(const Config& config) {
   const auto& s = config.server;
   http::ServerOptions o;
-  const auto colon = s.listen.rfind(':');
-  o.address = s.listen.substr(0, colon);
-  if (o.address.size() > 2 && o.address.front() == '[') o.address = o.address.substr(1, o.address.size() - 2);
-  o.port = static_cast<std::uint16_t>(std::stoi(s.listen.substr(colon + 1)));
+  set_listen(o, s.listen);
   o.threads = static_cast<std::size_t>(s.threads);
   o.max_header_bytes = static_cast<std::size_t>(s.max_header_bytes);
   o.max_body_bytes = static_cast<std::size_t>(s.max_body_bytes);
@@ -74,6 +99,10 @@ struct Application::Impl {
         tenant_plan(tenant),
         directory(connect),
         resolver(config.tenancy, directory) {
+    if (!config.server.metrics_token.empty()) {
+      if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+      metrics_token = digest(config.server.metrics_token);
+    }
     // Documented from the same tables the router matches; built on first request, then cached.
     for (auto* table : {&routes.public_routes, &routes.tenant_routes}) {
       const bool is_public = table == &routes.public_routes;
@@ -115,6 +144,12 @@ struct Application::Impl {
   }
   Task<db::Pool*> current_pool() const { co_return pools[co_await current_thread()].second.get(); }
   std::unique_ptr<http::Server> server;
+  /// The digest of server.metrics_token, when set.
+  std::optional<TokenDigest> metrics_token;
+  /// The listener of server.metrics_listen, and the pool of its one thread (for /readyz). The pool is
+  /// declared first so that it outlives the thread.
+  std::unique_ptr<db::Pool> ops_pool;
+  std::unique_ptr<http::Server> ops_server;
 
   db::PoolConfig pool_config() const {
     return db::PoolConfig{
@@ -134,11 +169,19 @@ struct Application::Impl {
   /// The I/O thread whose pool serves `tenant`.
   std::size_t tenant_thread(const tenancy::Tenant& tenant) const;
   /// Runs the handler on I/O thread `thread` (the caller's job to be there), with that thread's pool.
+  Task<http::Response> vanished_schema(const tenancy::Tenant* tenant, db::Pool& pool,
+                                       std::exception_ptr error);
   Task<http::Response> run_handler(const RouteTable::Found& found, http::Request& request,
                                    const tenancy::Tenant* tenant, std::size_t thread);
   std::string render_metrics() const;
+  http::Response metrics_response() const {
+    return http::Response::text(200, render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  }
+  http::Response guarded_metrics(const http::Request& request) const;
+  Task<http::Response> handle_ops(http::Request& request);
+  void start_ops_server();
   Task<void> keep_spares(boost::asio::io_context& io, db::Pool& pool);
-  Task<http::Response> readiness();
+  Task<http::Response> readiness(db::Pool& pool);
 };
 
 Task<http::Response> Application::Impl::handle(http::Request& request) {
@@ -154,24 +197,27 @@ Task<http::Response> Application::Impl::handle(http::Request& request) {
 }
 
 Task<http::Response> Application::Impl::resolve_and_route(http::Request& request, std::string& route_label) {
-  // Liveness, readiness and metrics answer on every host, tenant or not.
+  // Liveness and readiness answer on every host, tenant or not.
   if (request.path == "/healthz") {
     route_label = "/healthz";
     co_return http::Response::json(200, {{"status", "ok"}});
   }
   if (request.path == "/readyz") {
     route_label = "/readyz";
-    co_return co_await readiness();
-  }
-  if (request.path == "/metrics") {
-    route_label = "/metrics";
-    co_return http::Response::text(200, render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
+    db::Pool* pool = co_await current_pool();
+    co_return co_await readiness(*pool);
   }
 
-  const Resolution r = resolver.resolve(request.header("Host").value_or(""), request.header("X-Tenant"),
-                                        request.path, request.remote_address);
+  // The authority, not the Host header: an absolute-form target names its own (RFC 9112 §3.2.2).
+  const Resolution r =
+      resolver.resolve(request.authority, request.header("X-Tenant"), request.path, request.remote_address);
   switch (r.kind) {
     case Resolution::Kind::kPublic:
+      // The metrics name tenants, so a tenant's host has no /metrics: there it is a path like any other.
+      if (request.path == "/metrics") {
+        route_label = "/metrics";
+        co_return guarded_metrics(request);
+      }
       co_return co_await route(routes.public_routes, request, nullptr, route_label);
     case Resolution::Kind::kTenant: {
       if (r.path_prefix > 0) {
@@ -244,8 +290,13 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
       config,  pool,         directory, *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
+  std::exception_ptr missing_relation;
   try {
     co_return co_await (*found.handler)(context);
+  } catch (const db::UndefinedTable&) {
+    missing_relation = std::current_exception();
+  } catch (const db::InvalidSchemaName&) {
+    missing_relation = std::current_exception();
   } catch (const tenancy::ValidationError& e) {
     failure = http::Problem::validation({{e.field(), e.what()}}, e.what());
   } catch (const tenancy::TenantNotFound& e) {
@@ -256,7 +307,28 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     failure = http::Problem{
         .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};
   }
+  if (missing_relation) co_return co_await vanished_schema(tenant, pool, missing_relation);
   co_return http::to_response(*failure);
+}
+
+// A tenant dropped (or renamed) by another process is still in this process's catalog until its NOTIFY
+// arrives: its requests then fail on missing tables. That is the tenant being unavailable, not a bug, unless
+// the schema is there (then the error is the handler's and stays a 500).
+Task<http::Response> Application::Impl::vanished_schema(const tenancy::Tenant* tenant, db::Pool& pool,
+                                                        std::exception_ptr error) {
+  bool schema_exists = true;
+  if (tenant != nullptr) {
+    const db::Session public_db(pool);
+    schema_exists =
+        !(co_await public_db.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", tenant->schema)).empty();
+  }
+  if (schema_exists) std::rethrow_exception(error);
+  co_return http::to_response(http::Problem{
+      .type = "tenant-unavailable",
+      .title = "Tenant unavailable",
+      .status = 503,
+      .detail = "The store '" + tenant->schema.str() + "' is being changed or removed; retry shortly.",
+      .retry_after = 2});
 }
 
 // Keeps the ready-made schemas topped up, off the request path; a check costs one small query a second.
@@ -305,11 +377,48 @@ std::string Application::Impl::render_metrics() const {
   return metrics->render(extra);
 }
 
-Task<http::Response> Application::Impl::readiness() {
+http::Response Application::Impl::guarded_metrics(const http::Request& request) const {
+  // Without a token the main listener does not serve them (server.metrics_listen may): as if no route.
+  if (!metrics_token) return http::to_response(http::Problem::not_found("No route for /metrics."));
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string_view credentials = request.header("Authorization").value_or("");
+  if (!credentials.starts_with(kBearer)) return metrics_unauthorized();
+  const TokenDigest given = digest(credentials.substr(kBearer.size()));
+  if (sodium_memcmp(given.data(), metrics_token->data(), given.size()) != 0) return metrics_unauthorized();
+  return metrics_response();
+}
+
+// server.metrics_listen is for operators and their scrapers only: no tenants, no token, not counted in the
+// request metrics.
+Task<http::Response> Application::Impl::handle_ops(http::Request& request) {
+  if (request.path == "/healthz") co_return http::Response::json(200, {{"status", "ok"}});
+  if (request.path == "/readyz") co_return co_await readiness(*ops_pool);
+  if (request.path == "/metrics") co_return metrics_response();
+  co_return http::to_response(
+      http::Problem::not_found("This listener serves /metrics, /healthz and /readyz only."));
+}
+
+void Application::Impl::start_ops_server() {
+  if (config.server.metrics_listen.empty()) return;
+  http::ServerOptions options = server_options(config);  // the main listener's limits and timeouts
+  set_listen(options, config.server.metrics_listen);
+  options.threads = 1;
+  db::PoolConfig pool = pool_config();
+  pool.max_size = 1;
+  ops_server = std::make_unique<http::Server>(
+      options, [this](http::Request& request) { return handle_ops(request); },
+      [this, pool](boost::asio::io_context& io, std::size_t) {
+        ops_pool = std::make_unique<db::Pool>(io, pool);
+      },
+      [this](boost::asio::io_context&, std::size_t) { ops_pool->close(); });
+  ops_server->start();
+}
+
+Task<http::Response> Application::Impl::readiness(db::Pool& pool) {
   boost::json::object checks;
   bool ready = true;
   try {
-    const db::Session session(*co_await current_pool());
+    const db::Session session(pool);
     auto applied = co_await session.query("SELECT app, name, checksum FROM tenantry_shared_migrations");
     std::size_t current = 0;
     for (auto row : applied)
@@ -341,6 +450,7 @@ Application::Application(Config config, std::string conninfo, Routes routes,
 
 Application::~Application() {
   if (impl_->server) impl_->server->stop(false);
+  if (impl_->ops_server) impl_->ops_server->stop(false);
 }
 
 void Application::start() {
@@ -376,20 +486,27 @@ void Application::start() {
         app.pools[index].second->close();
       });
   app.server->start();
+  app.start_ops_server();
   spdlog::info("serving {} tenants on http://{}:{}", app.directory.snapshot()->by_schema.size(),
                options.address, app.server->local_port());
 }
 
 void Application::stop(bool graceful) {
   if (impl_->server) impl_->server->stop(graceful);
+  if (impl_->ops_server) impl_->ops_server->stop(graceful);
 }
 
 void Application::wait() {
   if (impl_->server) impl_->server->wait();
+  if (impl_->ops_server) impl_->ops_server->wait();
 }
 
 std::uint16_t Application::port() const {
   return impl_->server ? impl_->server->local_port() : 0;
+}
+
+std::uint16_t Application::metrics_port() const {
+  return impl_->ops_server ? impl_->ops_server->local_port() : 0;
 }
 
 const http::ServerStats& Application::stats() const {

@@ -1,5 +1,6 @@
 #include "tenantry/web/json_input.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 namespace tenantry::web {
@@ -61,6 +62,18 @@ std::optional<std::string> JsonInput::string(std::string_view field, Rule rule) 
     return std::nullopt;
   }
   std::string s(v->as_string());
+  // PostgreSQL text cannot hold NUL and libpq would cut the value there: what was checked is not what would
+  // be stored (an e-mail with a NUL tail logged into the account before the NUL).
+  if (s.find('\0') != std::string::npos) {
+    error(std::string(field), "May not contain the NUL character (U+0000).");
+    return std::nullopt;
+  }
+  if (rule.single_line && std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      })) {
+    error(std::string(field), "May not contain line breaks or other control characters.");
+    return std::nullopt;
+  }
   // Length in characters (UTF-8 code points), as a user counts them.
   std::int64_t length = 0;
   for (unsigned char c : s) length += (c & 0xC0) != 0x80;
@@ -122,21 +135,33 @@ std::optional<std::string> JsonInput::choice(std::string_view field,
   return std::nullopt;
 }
 
+std::optional<std::string> normalize_email(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  std::string s(text);
+  // ASCII only, so that lower-casing here is exactly what PostgreSQL's lower() (users_email) compares; no
+  // controls, spaces or characters that have a meaning in mail headers.
+  for (char& c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || std::string_view("<>,;:\"()[]\\").find(c) != std::string_view::npos)
+      return std::nullopt;
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  const auto at = s.find('@');
+  const bool valid = s.size() >= 3 && s.size() <= 254 && at != std::string::npos && at > 0 &&
+                     s.find('@', at + 1) == std::string::npos && s.find('.', at) != std::string::npos &&
+                     s.back() != '.' && s.find('.', at + 1) != at + 1;
+  if (!valid) return std::nullopt;
+  return s;
+}
+
 std::optional<std::string> JsonInput::email(std::string_view field, Rule rule) {
-  if (!rule.max) rule.max = 254;
+  if (!rule.max) rule.max = 256;  // the address itself is checked for 254 once trimmed
   auto s = string(field, rule);
   if (!s) return s;
-  for (char& c : *s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  const auto at = s->find('@');
-  const bool valid = at != std::string::npos && at > 0 && s->find('@', at + 1) == std::string::npos &&
-                     s->find('.', at) != std::string::npos && s->back() != '.' &&
-                     s->find(' ') == std::string::npos && s->find(".", at + 1) != at + 1;
-  if (!valid) {
-    error(std::string(field), "Enter a valid e-mail address.");
-    return std::nullopt;
-  }
-  return s;
+  auto normalized = normalize_email(*s);
+  if (!normalized) error(std::string(field), "Enter a valid e-mail address.");
+  return normalized;
 }
 
 void JsonInput::only(const std::vector<std::string_view>& known) {

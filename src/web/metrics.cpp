@@ -4,6 +4,8 @@
 #include <set>
 #include <sstream>
 
+#include "tenantry/http/request.hpp"
+
 namespace tenantry::web {
 
 namespace {
@@ -50,6 +52,8 @@ std::size_t Metrics::LabelsHash::operator()(const RequestLabels& l) const {
 
 void Metrics::record(std::size_t shard, std::string_view route, std::string_view method, int status,
                      std::string_view tenant, std::chrono::nanoseconds duration) {
+  // A label from a fixed set: a client must not be able to add a series per method string it makes up.
+  if (!http::implemented_method(method)) method = "other";
   const double seconds = std::chrono::duration<double>(duration).count();
   const auto minute = minute_now();
   Shard& s = *shards_[shard];

@@ -1,5 +1,6 @@
 #include "tenantry/web/pagination.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "tenantry/web/json_input.hpp"
@@ -23,10 +24,10 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-/// The request's URL with limit and offset replaced, as the client addressed it.
+/// The request's URL with limit and offset replaced, as the client addressed it (also in absolute-form).
 std::string link(const http::Request& request, std::int64_t limit, std::int64_t offset) {
-  std::string url = "http://" + std::string(request.header("Host").value_or("localhost"));
-  url += request.target.substr(0, request.target.find('?'));
+  std::string url = "http://" + (request.authority.empty() ? std::string("localhost") : request.authority);
+  url += request.target_path();
   std::string query;
   for (const auto& [name, value] : request.query)
     if (name != "limit" && name != "offset")
@@ -75,10 +76,12 @@ http::Response Page::response(const http::Request& request, std::int64_t count,
                               boost::json::array results) const {
   boost::json::object body;
   body["count"] = count;
-  body["next"] = offset + limit < count ? boost::json::value(link(request, limit, offset + limit)) : nullptr;
-  body["previous"] = offset > 0
-                         ? boost::json::value(link(request, limit, std::max<std::int64_t>(0, offset - limit)))
-                         : nullptr;
+  // Any offset up to INT64_MAX is valid, so no sum may overflow: "offset + limit < count" is tested as
+  // "offset < count - limit" (count >= 0, 1 <= limit <= max_limit), and then offset + limit < count.
+  body["next"] = offset < count - limit ? boost::json::value(link(request, limit, offset + limit)) : nullptr;
+  // From past the end, the page before is the last one, not another page past the end.
+  const std::int64_t before = std::max<std::int64_t>(0, std::min(offset, count) - limit);
+  body["previous"] = offset > 0 ? boost::json::value(link(request, limit, before)) : nullptr;
   body["results"] = std::move(results);
   return http::Response::json(200, body);
 }

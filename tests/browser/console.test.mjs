@@ -37,6 +37,11 @@ let passed = 0;
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 try {
   page.on('dialog', (dialog) => dialog.accept());  // the confirmations of suspend/resume
+  // Whatever the console's Content-Security-Policy blocks is a console that does not fully work.
+  const blocked = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) blocked.push(message.text());
+  });
   const step = async (name, body) => {
     await body();
     await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
@@ -119,6 +124,10 @@ try {
     await page.waitForSelector('#tenants tbody tr[data-slug="browser_shop"]');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     assert.equal(overflow, false, 'the tenants page scrolls sideways at phone width');
+  });
+
+  await step('11-nothing-blocked-by-csp', async () => {
+    assert.deepEqual(blocked, [], 'the Content-Security-Policy blocked part of the console');
   });
   console.log(`${passed} passed, 0 failed`);
 } catch (error) {

@@ -12,7 +12,16 @@
 
 namespace tenantry::testing {
 
-HttpClient::HttpClient(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+HttpClient::HttpClient(std::uint16_t port, const std::string& from_address)
+    : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  if (!from_address.empty()) {
+    // Any 127/8 address reaches the loopback listener: the server sees another client address.
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, from_address.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+      throw std::runtime_error("cannot bind the client to " + from_address);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

@@ -21,7 +21,8 @@ struct HttpResponse {
 /// A blocking HTTP/1.1 client over one keep-alive connection to 127.0.0.1, for tests.
 class HttpClient {
  public:
-  explicit HttpClient(std::uint16_t port);
+  /// `from_address` (e.g. "127.0.0.7") is the client's source address; empty: the kernel's choice.
+  explicit HttpClient(std::uint16_t port, const std::string& from_address = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

@@ -1,7 +1,12 @@
 #include "tenant_test_case.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "apps/accounts/accounts_app.hpp"
 #include "apps/registry.hpp"
@@ -24,7 +29,7 @@ const migrations::MigrationPlan& tenant_plan() {
 }
 
 // Bump when fill_template() changes what a template holds.
-constexpr int kTemplateVersion = 2;
+constexpr int kTemplateVersion = 3;
 
 // The template's name carries its version and the migrations' digests: either changing makes a new template.
 std::string template_name() {
@@ -93,6 +98,11 @@ TenantTestCase::TenantTestCase() {
   config.server.threads = 2;
   config.server.access_log = false;
   config.database.pool_size = 8;
+  config.server.metrics_token = kMetricsToken;
+  char dir[] = "/tmp/tenantry-mail-XXXXXX";
+  if (::mkdtemp(dir) == nullptr) throw std::runtime_error("cannot create a mail directory");
+  mail_dir_ = dir;
+  config.mail.file_dir = mail_dir_;
   static const std::string tpl = template_name();
   ensure_template(tpl, config);
   database_ = std::make_unique<TestDatabase>(tpl);
@@ -102,6 +112,44 @@ TenantTestCase::~TenantTestCase() {
   client_.reset();
   if (app_) app_->stop(false);
   app_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(mail_dir_, ec);
+}
+
+std::vector<std::string> TenantTestCase::mails(const std::string& to) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(mail_dir_, ec))
+    if (entry.path().extension() == ".eml") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());  // named by time of writing
+  std::vector<std::string> out;
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("\r\nTo: " + to + "\r\n") != std::string::npos) out.push_back(std::move(text));
+  }
+  return out;
+}
+
+std::string TenantTestCase::mail_to(const std::string& to, std::size_t skip) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    auto found = mails(to);
+    if (found.size() > skip) return found[skip];
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("no mail to " + to);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::size_t TenantTestCase::mail_count(const std::string& to) {
+  return mails(to).size();
+}
+
+std::string TenantTestCase::link_token(const std::string& message) {
+  const auto at = message.find("token=");
+  if (at == std::string::npos) throw std::runtime_error("no link in the message");
+  const auto end = message.find_first_of(" \r\n\"", at + 6);
+  return message.substr(at + 6, end - at - 6);
 }
 
 void TenantTestCase::start() {
@@ -115,6 +163,16 @@ void TenantTestCase::start() {
 std::uint16_t TenantTestCase::port() {
   start();
   return app_->port();
+}
+
+std::uint16_t TenantTestCase::metrics_port() {
+  start();
+  return app_->metrics_port();
+}
+
+HttpResponse TenantTestCase::metrics() {
+  return request("GET", "/metrics",
+                 {"Host: localhost", "Authorization: Bearer " + config.server.metrics_token});
 }
 
 std::string TenantTestCase::token(const std::string& role, const std::string& store) {

@@ -34,6 +34,8 @@ class TenantTestCase : public ::testing::Test {
   static constexpr const char* kOtherStore = "other";
   /// A platform admin (users.is_platform_admin), for /admin/api/.
   static constexpr const char* kPlatformAdmin = "root@platform.test";
+  /// The fixture's server.metrics_token, which metrics() sends.
+  static constexpr const char* kMetricsToken = "test-metrics-token-0123456789";
 
   /// The host of a store, e.g. "store.localhost".
   static std::string host(const std::string& store = kStore) { return store + ".localhost"; }
@@ -68,10 +70,23 @@ class TenantTestCase : public ::testing::Test {
   HttpResponse request(const std::string& method, const std::string& target, std::vector<std::string> headers,
                        const std::string& body = "");
 
+  /// GET /metrics on the public host with `Authorization: Bearer <config.server.metrics_token>`.
+  HttpResponse metrics();
+
   /// Runs SQL in a store's schema (or public for ""), returning the first column of the first row as text.
   std::string sql(const std::string& statement, const std::string& schema = kStore);
 
+  /// The text of the first message mailed to `to` after `skip` earlier ones, waiting up to 5 s for it (the
+  /// file backend writes into a directory of this test).
+  std::string mail_to(const std::string& to, std::size_t skip = 0);
+  /// How many messages were mailed to `to` so far.
+  std::size_t mail_count(const std::string& to);
+  /// The token of the first `token=` link in a message.
+  static std::string link_token(const std::string& message);
+
   std::uint16_t port();
+  /// The port of server.metrics_listen (set it to "127.0.0.1:0" first); 0 without one.
+  std::uint16_t metrics_port();
   const TestDatabase& database() const { return *database_; }
 
  private:
@@ -79,7 +94,10 @@ class TenantTestCase : public ::testing::Test {
                     const std::string& store, const std::string& body);
   void start();
 
+  std::vector<std::string> mails(const std::string& to);
+
   std::unique_ptr<TestDatabase> database_;
+  std::string mail_dir_;
   std::unique_ptr<web::Application> app_;
   std::unique_ptr<HttpClient> client_;
   std::map<std::string, std::string> tokens_;

@@ -282,6 +282,11 @@ async function render() {
   }
 }
 
-document.getElementById('logout').addEventListener('click', logout);
+// The token is revoked on the server too, not only forgotten here.
+async function signOut() {
+  try { if (state.token) await api('POST', '/auth/logout'); } catch (e) { /* expired already */ }
+  logout();
+}
+document.getElementById('logout').addEventListener('click', signOut);
 window.addEventListener('hashchange', render);
 render();

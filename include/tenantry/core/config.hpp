@@ -42,6 +42,10 @@ struct Config {
     bool access_log = true;
     bool tenant_affinity = true;              // each tenant's requests run on one I/O thread, with its pool
     std::int64_t metrics_tenant_labels = 20;  // busiest tenants named in /metrics; the rest are "other"
+    // /metrics names tenants, so it is never served on a tenant's host. Without a token, server.listen does
+    // not serve it at all; with one, its public hosts do, to "Authorization: Bearer <token>" only.
+    std::string metrics_listen;  // HOST:PORT of a listener for /metrics, /healthz, /readyz only; empty: none
+    std::string metrics_token;   // secret; at least 16 characters
   } server;
   struct Tenancy {
     /// Order in which resolvers are tried: any of header, path, host, subdomain.
@@ -64,10 +68,36 @@ struct Config {
   } migrations;
   struct Auth {
     std::string secret;  // HMAC key for tokens; empty: a key generated once and kept in the database
-    std::int64_t token_ttl_minutes = 12 * 60;
-    std::int64_t login_attempts_per_minute = 10;  // per client address and email
-    std::int64_t hash_threads = 2;                // argon2id runs on these, off the I/O threads
+    std::int64_t token_ttl_minutes = 12 * 60;   // store tokens; at most 31 days
+    std::int64_t admin_token_ttl_minutes = 60;  // platform-admin tokens
+    std::int64_t hash_threads = 2;              // argon2id runs on these, off the I/O threads
+    // Throttles, counted in PostgreSQL so that every server process shares them (one-minute windows).
+    std::int64_t login_per_account_per_minute = 10;  // across all client addresses
+    std::int64_t login_per_address_per_minute = 60;  // across all accounts (password spraying)
+    std::int64_t signup_per_address_per_minute = 5;  // each signup creates a schema
+    std::int64_t signup_per_minute = 60;             // all client addresses together
+    std::int64_t admin_tenant_creations_per_minute = 60;  // per platform admin
+    std::int64_t mail_per_address_per_minute = 10;   // requests that send mail, per client address
+    std::int64_t mail_per_recipient_per_minute = 3;  // and per recipient
+    // Single-use links sent by mail, and what happens to accounts that never follow theirs.
+    std::int64_t verification_ttl_hours = 72;
+    std::int64_t invitation_ttl_hours = 7 * 24;
+    std::int64_t password_reset_ttl_minutes = 60;
+    std::int64_t unverified_account_hours = 7 * 24;  // then the account is purged (its lone stores archived)
   } auth;
+  /// Outgoing mail (verification, invitations, password resets), like Django's e-mail backends.
+  struct Mail {
+    std::string backend = "file";  // "file": one .eml file a message under file_dir; "smtp"
+    std::string from = "Tenantry <no-reply@localhost>";
+    std::string file_dir;  // empty: <database.var_dir>/mail
+    std::string smtp_host = "localhost";
+    std::int64_t smtp_port = 25;
+    bool smtp_starttls = true;  // require STARTTLS before credentials or the message are sent
+    std::string smtp_username;
+    std::string smtp_password;
+    std::int64_t smtp_timeout_ms = 10'000;
+    std::string link_base_url;  // where links in mail point; empty: http://localhost:<port of server.listen>
+  } mail;
   /// A plan's limits; an absent limit is unlimited.
   struct Plan {
     std::optional<std::int64_t> max_products;

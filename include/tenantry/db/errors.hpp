@@ -23,6 +23,12 @@ class PoolTimeout : public Error {
   using Error::Error;
 };
 
+/// A parameter that cannot be sent as it is (a text holding NUL); nothing was sent.
+class InvalidParameter : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A value read from a result could not be converted to the requested C++ type.
 class DecodeError : public Error {
  public:

@@ -83,6 +83,10 @@ struct ParamTraits<StrongId<Tag>> {
   static std::optional<std::string> encode(StrongId<Tag> id) { return std::to_string(id.value); }
 };
 
+/// Throws InvalidParameter: libpq sends text parameters as C strings, so a NUL would silently cut the value
+/// (a check passed on the whole text, and the database stored less).
+[[noreturn]] void throw_nul_in_parameter(std::size_t index);
+
 /// The encoded parameters of one statement, owning their text.
 class ParamList {
  public:
@@ -90,16 +94,20 @@ class ParamList {
   template <typename... Args>
   explicit ParamList(const Args&... args) {
     values_.reserve(sizeof...(Args));
-    (values_.push_back(ParamTraits<std::remove_cvref_t<Args>>::encode(args)), ...);
+    (push(ParamTraits<std::remove_cvref_t<Args>>::encode(args)), ...);
   }
   template <typename T>
   void add(const T& v) {
-    values_.push_back(ParamTraits<std::remove_cvref_t<T>>::encode(v));
+    push(ParamTraits<std::remove_cvref_t<T>>::encode(v));
   }
   std::size_t size() const noexcept { return values_.size(); }
   const std::vector<std::optional<std::string>>& values() const noexcept { return values_; }
 
  private:
+  void push(std::optional<std::string> value) {
+    if (value && value->find('\0') != std::string::npos) throw_nul_in_parameter(values_.size() + 1);
+    values_.push_back(std::move(value));
+  }
   std::vector<std::optional<std::string>> values_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,8 @@ struct Problem {
   std::vector<FieldError> errors;
   /// Extension members; they never override the standard members above.
   boost::json::object extra;
+  /// Seconds, sent as the Retry-After header (429 and 503 answers).
+  std::optional<int> retry_after;
 
   static Problem bad_request(std::string detail);
   static Problem not_found(std::string detail = {});

@@ -24,6 +24,10 @@ class Request {
   std::string method;
   /// The request target as sent, e.g. "/api/products?page=2".
   std::string target;
+  /// Where the request is addressed: the authority of an absolute-form target, which wins over the Host
+  /// header (RFC 9112 §3.2.2), else the Host header; empty when neither. As sent, so it may carry a port.
+  /// Tenant resolution and absolute links read this, never the Host header itself.
+  std::string authority;
   /// The percent-decoded path without the query. Front layers may rewrite it before routing (the tenant
   /// resolver strips "/t/{schema}"); `target` keeps the original.
   std::string path;
@@ -48,9 +52,15 @@ class Request {
   std::optional<std::string> query_param(std::string_view name) const;
 
   /// Sets `target` and derives `path` and `query` from it (origin-form "/p?q", absolute-form
-  /// "http://h/p?q" or "*"). Returns false, leaving path and query empty, when the target is malformed or
-  /// decodes to a NUL or to invalid UTF-8 (either would only fail later, deeper in the stack).
+  /// "http://h/p?q" or "*"); absolute-form also sets `authority`, other forms clear it. Returns false,
+  /// leaving path, query and authority empty, when the target is malformed, decodes to a NUL or to invalid
+  /// UTF-8 (either would only fail later, deeper in the stack), or is an absolute URI that is not an
+  /// http(s) URI with a valid host and without userinfo (RFC 9110 §4.2).
   bool set_target(std::string_view target);
+
+  /// The path of `target` as sent (still percent-encoded, without scheme, authority and query): "/p" for
+  /// both "/p?q" and "http://h/p?q". For building links that point where the client pointed.
+  std::string_view target_path() const noexcept;
 
   /// Empties every field but keeps the allocated capacity, for the next request on the connection.
   void clear() noexcept;
@@ -62,6 +72,13 @@ class Request {
   };
   std::string header_data_;
   std::vector<HeaderSlot> header_slots_;
+  // Where the path starts in `target` (after "scheme://authority" in absolute-form).
+  std::size_t path_begin_ = 0;
 };
+
+/// Whether the server implements `method` (RFC 9110 §9: case-sensitive): GET, HEAD, POST, PUT, PATCH,
+/// DELETE and OPTIONS. Other methods are answered 501 before any handler runs, so that a method string is
+/// always one of a few known values (metrics labels, logs, route tables).
+bool implemented_method(std::string_view method) noexcept;
 
 }  // namespace tenantry::http

@@ -21,6 +21,14 @@ class ValidationError : public std::invalid_argument {
   std::string field_;
 };
 
+/// Whether `text` holds a control character (C0 or DEL): names are single lines, since they end up in mail
+/// subjects and log lines.
+inline bool has_control_characters(std::string_view text) {
+  for (char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
 /// The PostgreSQL schema of one tenant, doubling as its slug. A SchemaName that exists is valid:
 /// `^[a-z][a-z0-9_]{0,62}$`, no `pg_` prefix, not a reserved name. Still always quoted in SQL.
 class SchemaName {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/pool.hpp"
+#include "tenantry/db/transaction.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
 #include "tenantry/tenancy/domain_name.hpp"
 #include "tenantry/tenancy/errors.hpp"
@@ -31,6 +33,10 @@ struct NewTenant {
   std::string plan = "free";
 };
 
+/// Runs inside the transaction that activates a new tenant (its search_path is the new schema: qualify
+/// public tables): what it writes commits with the tenant or not at all, e.g. the owner's membership.
+using ActivationHook = std::function<Task<void>(db::Transaction&, TenantId)>;
+
 /// Creates, clones, renames and drops tenant schemas. Create and clone are atomic: the catalog row is
 /// reserved in state `provisioning`, then one transaction creates the schema (or renames a ready-made spare
 /// into place), applies every tenant migration and marks the tenant active. On failure the transaction rolls
@@ -47,7 +53,9 @@ class TenantProvisioner {
   TenantProvisioner(db::Pool& pool, const migrations::MigrationPlan& tenant_plan, bool use_spares = true)
       : TenantProvisioner(pool, tenant_plan, default_tenancy(), use_spares) {}
 
-  Task<Tenant> create(const NewTenant& request);
+  /// A schema of that name that is no tenant (left over, or made by hand) is a TenantConflict, like a taken
+  /// slug. An exception from `on_activate` rolls everything back and reaches the caller as it is.
+  Task<Tenant> create(const NewTenant& request, const ActivationHook& on_activate = {});
   /// A new tenant with the structure and the rows of `source`; its identity sequences continue after the
   /// copied rows.
   Task<Tenant> clone(const SchemaName& source, const SchemaName& target,
@@ -62,9 +70,11 @@ class TenantProvisioner {
 
  private:
   /// Renames a spare into `schema` and activates the tenant; false when no current spare is left.
-  Task<bool> take_spare(TenantId id, const SchemaName& schema);
+  Task<bool> take_spare(TenantId id, const SchemaName& schema, const ActivationHook& on_activate);
   Task<TenantId> reserve(const NewTenant& request);
-  Task<Tenant> finish(TenantId id, const SchemaName& schema, std::optional<SchemaName> copy_from);
+  Task<Tenant> finish(TenantId id, const SchemaName& schema, std::optional<SchemaName> copy_from,
+                      const ActivationHook& on_activate);
+  Task<void> forget_reservation(TenantId id);
 
   db::Pool& pool_;
   const migrations::MigrationPlan& plan_;

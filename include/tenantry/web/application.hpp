@@ -20,11 +20,14 @@ class Application {
               const migrations::MigrationPlan& shared_plan, const migrations::MigrationPlan& tenant_plan);
   ~Application();
 
-  /// Loads the tenant catalog, then listens. Throws if the database is unreachable or the port is taken.
+  /// Loads the tenant catalog, then listens (also on server.metrics_listen when set). Throws if the database
+  /// is unreachable or a port is taken.
   void start();
   void stop(bool graceful = true);
   void wait();
   std::uint16_t port() const;
+  /// The port of the server.metrics_listen listener; 0 when there is none.
+  std::uint16_t metrics_port() const;
   const http::ServerStats& stats() const;
   /// The Prometheus text of GET /metrics.
   std::string metrics_text() const;

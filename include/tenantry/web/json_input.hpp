@@ -17,7 +17,8 @@ struct FieldRule {
   bool required = false;
   std::optional<std::int64_t> min;  // unset: no lower bound (strings: may be empty)
   std::optional<std::int64_t> max;
-  bool nullable = false;  // an explicit null is accepted (and seen through is_null())
+  bool nullable = false;     // an explicit null is accepted (and seen through is_null())
+  bool single_line = false;  // strings: no control characters (names shown in mail subjects and logs)
 };
 
 /// Reads a JSON object from a request body and validates its fields, collecting every error before answering
@@ -42,7 +43,7 @@ class JsonInput {
   /// A string that must be one of `allowed`.
   std::optional<std::string> choice(std::string_view field, const std::vector<std::string_view>& allowed,
                                     Rule rule = {});
-  /// An e-mail address (lower-cased), validated loosely: one '@', a dot in the domain, no spaces.
+  /// An e-mail address, normalised by normalize_email().
   std::optional<std::string> email(std::string_view field, Rule rule = {});
   /// Fields not in `known` are errors: typos are not silently ignored.
   void only(const std::vector<std::string_view>& known);
@@ -59,6 +60,11 @@ class JsonInput {
   boost::json::object object_;
   std::vector<http::FieldError> errors_;
 };
+
+/// An e-mail address as the database compares it (trimmed, lower-cased), or nullopt when it is not one: one
+/// '@', a dot in the domain, ASCII without spaces, controls or header punctuation, at most 254 characters.
+/// Every lookup and throttle of an account keys on this value.
+std::optional<std::string> normalize_email(std::string_view text);
 
 /// A 400 problem listing field errors.
 http::Problem validation_problem(std::vector<http::FieldError> errors);

@@ -24,6 +24,7 @@ class Metrics {
   /// summed under tenant="other", which keeps the number of series bounded with thousands of tenants.
   Metrics(std::size_t shards, std::size_t tenant_labels);
 
+  /// A `method` the server does not implement is counted as "other".
   void record(std::size_t shard, std::string_view route, std::string_view method, int status,
               std::string_view tenant, std::chrono::nanoseconds duration);
   /// The pool state of a thread, published by that thread for render().

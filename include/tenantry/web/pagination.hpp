@@ -15,9 +15,11 @@ struct Page {
   std::int64_t limit = 20;
   std::int64_t offset = 0;
 
-  /// Reads limit (1–100, default 20) and offset (≥ 0); bad values → ProblemError(400).
+  /// Reads limit (1–100, default 20) and offset (0 to INT64_MAX); bad values → ProblemError(400).
   static Page from(const http::Request& request, std::int64_t default_limit = 20,
                    std::int64_t max_limit = 100);
+  /// `next` and `previous` are right for any offset: absent past the last page and before the first, and from
+  /// past the end `previous` is the last page.
   http::Response response(const http::Request& request, std::int64_t count, boost::json::array results) const;
 };
 

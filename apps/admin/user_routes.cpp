@@ -1,0 +1,93 @@
+// /admin/api/users: the platform's accounts. Disabling an account or taking its platform-admin right revokes
+// its tokens at once on every server process (the users_revoke_tokens trigger, then NOTIFY).
+#include <boost/json.hpp>
+
+#include "apps/admin/audit.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/pagination.hpp"
+
+namespace tenantry::apps::admin {
+
+namespace {
+
+using accounts::Principal;
+using http::Response;
+using web::JsonInput;
+using web::RequestContext;
+
+constexpr const char* kUserColumns =
+    "SELECT id, email, display_name, is_disabled, is_platform_admin, email_verified_at IS NOT NULL, "
+    "(SELECT count(*) FROM memberships m WHERE m.user_id = users.id) FROM users ";
+
+boost::json::object user_json(const db::Row& row) {
+  return {{"id", row.get<std::int64_t>(0)},          {"email", row.get<std::string>(1)},
+          {"display_name", row.get<std::string>(2)}, {"disabled", row.get<bool>(3)},
+          {"platform_admin", row.get<bool>(4)},      {"email_verified", row.get<bool>(5)},
+          {"store_count", row.get<std::int64_t>(6)}};
+}
+
+Task<Response> list_users(RequestContext& ctx) {
+  const auto page = web::Page::from(ctx.request);
+  const auto q = ctx.request.query_param("q");
+  const std::string where = " WHERE ($1::text IS NULL OR email ILIKE '%' || $1 || '%')";
+  const db::Session public_db(ctx.pool);
+  auto count = co_await public_db.query("SELECT count(*) FROM users" + where, q);
+  auto rows = co_await public_db.query(std::string(kUserColumns) + where + " ORDER BY id LIMIT $2 OFFSET $3",
+                                       q, page.limit, page.offset);
+  boost::json::array results;
+  for (auto row : rows) results.push_back(user_json(row));
+  co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
+}
+
+Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64_t id,
+                           const std::optional<bool>& disabled, const std::optional<bool>& platform_admin,
+                           accounts::AuthService& auth) {
+  if (id == who.user_id && (disabled.value_or(false) || !platform_admin.value_or(true)))
+    web::fail(409, "cannot-demote-self", "Cannot lock yourself out",
+              "Another platform admin must disable you or take your platform-admin right.");
+  const db::Session public_db(ctx.pool);
+  auto changed = co_await public_db.query(
+      "UPDATE users SET is_disabled = coalesce($2, is_disabled), is_platform_admin = coalesce($3, "
+      "is_platform_admin), updated_at = now() WHERE id = $1 RETURNING id",
+      id, disabled, platform_admin);
+  if (changed.empty()) web::fail(404, "not-found", "Not found", "No user with this id.");
+  // Refused here at once; other processes follow on the trigger's NOTIFY.
+  if (disabled.value_or(false)) auth.forget_member_tokens(id, std::nullopt);
+  if (!platform_admin.value_or(true)) auth.forget_member_tokens(id, 0);
+  auto row = co_await public_db.query(std::string(kUserColumns) + "WHERE id = $1", id);
+  co_return Response::json(200, user_json(row.one()));
+}
+
+}  // namespace
+
+void register_user_routes(web::RouteTable& r, std::shared_ptr<accounts::AuthService> auth) {
+  r.add("GET", "/admin/api/users",
+        [auth](RequestContext& ctx) -> Task<Response> {
+          auth->require_platform_admin(ctx);
+          co_return co_await list_users(ctx);
+        },
+        {.summary = "List users (q, limit, offset)", .tags = {"admin"}});
+  r.add("PATCH", "/admin/api/users/{id:int}",
+        [auth](RequestContext& ctx) -> Task<Response> {
+          const Principal who = auth->require_platform_admin(ctx);
+          const auto id = *ctx.params.get_int("id");
+          JsonInput in(ctx.request);
+          in.only({"disabled", "platform_admin"});
+          const auto disabled = in.boolean("disabled");
+          const auto platform_admin = in.boolean("platform_admin");
+          in.finish();
+          const boost::json::object detail{
+              {"user_id", id},
+              {"disabled", disabled ? boost::json::value(*disabled) : nullptr},
+              {"platform_admin", platform_admin ? boost::json::value(*platform_admin) : nullptr}};
+          const std::string action = "user.update", no_tenant;
+          const std::function<Task<Response>()> work = [&]() -> Task<Response> {
+            co_return co_await change_user(ctx, who, id, disabled, platform_admin, *auth);
+          };
+          co_return co_await audited(ctx, who, action, no_tenant, detail, work);
+        },
+        {.summary = "Disable or enable a user, grant or take platform-admin rights", .tags = {"admin"}});
+}
+
+}  // namespace tenantry::apps::admin
