@@ -211,6 +211,10 @@ TEST_F(ConfigSecurityTest, ConfigShowMasksEverySecret) {
   };
   const std::vector<Case> cases{
       {{{"TENANTRY_AUTH_SECRET", "not-a-url-s3cret"}}, {"not-a-url-s3cret"}, {"secret = '***'"}},
+      {{{"TENANTRY_MAIL_SMTP_PASSWORD", "smtp pass:word"}}, {"smtp pass"}, {"smtp_password = '***'"}},
+      {{{"TENANTRY_SERVER_METRICS_TOKEN", "metrics-token-0123456789"}},
+       {"metrics-token"},
+       {"metrics_token = '***'"}},
       {{{"TENANTRY_DATABASE_URL",
          "postgresql://app:Pw-in-url@db.example.com:5432/tenantry?sslmode=require&password=Pw-in-query"}},
        {"Pw-in-url", "Pw-in-query"},

@@ -65,6 +65,14 @@ TEST_F(TenantExposureTest, SuspendedAndProvisioningStoresDoNotNameTheirSchema) {
   EXPECT_FALSE(has(provisioning.body, "secret_prov")) << provisioning.body;
 }
 
+TEST_F(TenantExposureTest, AStoreWhoseSchemaVanishedDoesNotNameIt) {
+  ASSERT_EQ(get("/api/products", "owner", kOtherStore).status, 200);
+  sql("DROP SCHEMA other CASCADE", "");
+  auto r = get("/api/products", "owner", kOtherStore);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_FALSE(has(r.body, "'other'")) << r.body;
+}
+
 TEST_F(TenantExposureTest, ThePathResolverIsOffByDefault) {
   auto r = get_at("localhost", "/t/other/api/");
   EXPECT_EQ(r.status, 404) << r.body;

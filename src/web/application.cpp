@@ -327,7 +327,7 @@ Task<http::Response> Application::Impl::vanished_schema(const tenancy::Tenant* t
       .type = "tenant-unavailable",
       .title = "Tenant unavailable",
       .status = 503,
-      .detail = "The store '" + tenant->schema.str() + "' is being changed or removed; retry shortly.",
+      .detail = "This store is being changed or removed; retry shortly.",  // no schema: see tenant-suspended
       .retry_after = 2});
 }
 
