@@ -183,7 +183,7 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state) {
   }
   if (request.domains.empty())
     request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
-  tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan);
+  tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan, ctx.config.tenancy);
   const tenancy::Tenant tenant = co_await provisioner.create(request);
   co_await ctx.tenants.load(ctx.pool);
   co_return Response::json(201, tenancy::to_json(tenant));
@@ -415,8 +415,9 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
                   !why.empty())
                 in.error("domain", "Invalid domain: " + why + ".");
             in.finish();
-            co_await tenancy::TenantCatalog(ctx.pool).add_domain(schema, tenancy::DomainName(*domain),
-                                                                 primary.value_or(false));
+            tenancy::TenantCatalog catalog(ctx.pool, ctx.config.tenancy);
+            const tenancy::DomainName name(*domain);
+            co_await catalog.add_domain(schema, name, primary.value_or(false));
             co_await ctx.tenants.load(ctx.pool);
             co_return co_await tenant_detail(ctx, *state, schema);
           };

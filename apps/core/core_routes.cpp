@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "tenantry/tenancy/tenant_json.hpp"
-
 namespace tenantry::apps::core {
 
 void register_routes(web::Routes& routes) {
@@ -17,10 +15,15 @@ void register_routes(web::Routes& routes) {
   routes.tenant_routes.add(
       "GET", "/api/",
       [](web::RequestContext& ctx) -> Task<http::Response> {
-        auto tenant = tenancy::to_json(*ctx.tenant);
-        tenant.erase("settings");
-        co_return http::Response::json(
-            200, {{"message", "API running on tenant: " + ctx.tenant->name}, {"tenant", std::move(tenant)}});
+        // What any visitor needs to start: the store's name and where to go. Its id, schema, plan, state and
+        // domains are internals, for the platform admin API only. The links are relative references, so
+        // they resolve under /t/<slug>/api/ as well as /api/.
+        boost::json::object links{{"openapi", "openapi.json"},
+                                  {"login", "auth/login"},
+                                  {"me", "me"},
+                                  {"products", "products"},
+                                  {"tickets", "tickets"}};
+        co_return http::Response::json(200, {{"name", ctx.tenant->name}, {"links", std::move(links)}});
       },
       {.summary = "Tenant API root", .tags = {"core"}});
 }

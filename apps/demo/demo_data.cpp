@@ -92,7 +92,7 @@ Task<void> seed_tickets(const db::Session& store, std::int64_t staff_user) {
 Task<std::vector<std::string>> seed(db::Pool& pool, const migrations::MigrationPlan& tenant_plan,
                                     const Config& config) {
   std::vector<std::string> created;
-  tenancy::TenantProvisioner provisioner(pool, tenant_plan);
+  tenancy::TenantProvisioner provisioner(pool, tenant_plan, config.tenancy);
   accounts::AuthService auth(config);
   db::Session public_db(pool);
   const auto sam =

@@ -68,7 +68,8 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
       ctx.action = [&ctx, o] {
         tenancy::NewTenant request{SchemaName(o->slug), o->name, {}, o->plan};
         for (const auto& d : o->domains) request.domains.emplace_back(d);
-        tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan());
+        tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan(),
+                                               ctx.config().tenancy);
         const auto start = std::chrono::steady_clock::now();
         auto t = ctx.run(provisioner.create(request));
         const auto ms =
@@ -210,7 +211,8 @@ void add_domain_commands(CLI::App& app, CliContext& ctx) {
     cmd->callback([&ctx, slug, host, primary] {
       ctx.action = [&ctx, slug, host, primary] {
         const DomainName d(*host);
-        ctx.run(tenancy::TenantCatalog(ctx.pool()).add_domain(SchemaName(*slug), d, *primary));
+        tenancy::TenantCatalog catalog(ctx.pool(), ctx.config().tenancy);
+        ctx.run(catalog.add_domain(SchemaName(*slug), d, *primary));
         std::cout << "added " << d.str() << " to " << *slug << "\n";
         return 0;
       };

@@ -2,10 +2,13 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
 #include <variant>
+
+#include "tenantry/core/ip_network.hpp"
 
 namespace tenantry {
 
@@ -13,13 +16,20 @@ namespace {
 
 using Target = std::variant<std::string*, std::int64_t*, std::size_t*, bool*, std::vector<std::string>*>;
 
+/// How `config show` prints a value.
+enum class Shown {
+  kPlain,
+  kSecret,    // only whether it is set: `***`
+  kConninfo,  // a connection string: its passwords masked
+};
+
 /// One setting: its TOML key, its environment variables, and a check of the value.
 struct Setting {
   std::string key;
   Target target;
   std::vector<std::string> env;
   std::function<std::string(const Config&)> check = {};  // returns the problem, or empty
-  bool secret = false;
+  Shown shown = Shown::kPlain;
 };
 
 std::string env_name(const std::string& key) {
@@ -55,7 +65,7 @@ std::vector<Setting> settings(Config& c) {
     };
   };
   std::vector<Setting> s{
-      {"database.url", &c.database.url, {}, {}, true},
+      {"database.url", &c.database.url, {}, {}, Shown::kConninfo},
       {"database.var_dir", &c.database.var_dir, {"TENANTRY_VAR_DIR"}},
       {"database.pool_size",
        &c.database.pool_size,
@@ -110,7 +120,7 @@ std::vector<Setting> settings(Config& c) {
          const auto n = c.server.metrics_token.size();
          return std::string(n == 0 || n >= 16 ? "" : "must be empty or at least 16 characters");
        },
-       true},
+       Shown::kSecret},
       {"tenancy.resolvers",
        &c.tenancy.resolvers,
        {},
@@ -124,7 +134,10 @@ std::vector<Setting> settings(Config& c) {
       {"tenancy.base_domain", &c.tenancy.base_domain},
       {"tenancy.strip_www", &c.tenancy.strip_www},
       {"tenancy.header_resolver", &c.tenancy.header_resolver},
-      {"tenancy.header_trusted_networks", &c.tenancy.header_trusted_networks},
+      {"tenancy.header_trusted_networks",
+       &c.tenancy.header_trusted_networks,
+       {},
+       [&](const Config&) { return why_invalid_trusted_networks(c.tenancy); }},
       {"tenancy.path_resolver", &c.tenancy.path_resolver},
       {"tenancy.unknown_host",
        &c.tenancy.unknown_host,
@@ -132,7 +145,7 @@ std::vector<Setting> settings(Config& c) {
        one_of(c.tenancy.unknown_host, {"404", "public"})},
       {"tenancy.spare_schemas", &c.tenancy.spare_schemas, {}, not_negative(c.tenancy.spare_schemas)},
       {"migrations.jobs", &c.migrations.jobs, {}, positive(c.migrations.jobs)},
-      {"auth.secret", &c.auth.secret, {}, {}, true},
+      {"auth.secret", &c.auth.secret, {}, {}, Shown::kSecret},
       {"auth.token_ttl_minutes",
        &c.auth.token_ttl_minutes,
        {},
@@ -201,7 +214,7 @@ std::vector<Setting> settings(Config& c) {
        }},
       {"mail.smtp_starttls", &c.mail.smtp_starttls},
       {"mail.smtp_username", &c.mail.smtp_username},
-      {"mail.smtp_password", &c.mail.smtp_password, {}, {}, true},
+      {"mail.smtp_password", &c.mail.smtp_password, {}, {}, Shown::kSecret},
       {"mail.smtp_timeout_ms", &c.mail.smtp_timeout_ms, {}, positive(c.mail.smtp_timeout_ms)},
       {"mail.link_base_url",
        &c.mail.link_base_url,
@@ -293,7 +306,201 @@ void assign_toml(const Setting& s, const toml::node& node, const std::string& or
       s.target);
 }
 
+std::string why_invalid_plan_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return "must be 1 to 63 characters";
+  for (char ch : name)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+      return "may contain only lower-case letters, digits, '_' and '-'";
+  return {};
+}
+
+std::optional<std::int64_t>& plan_limit(Config::Plan& plan, std::string_view limit) {
+  return limit == "max_products" ? plan.max_products : plan.max_members;
+}
+
+/// Reads one `[plans.<name>]` table; an absent limit is unlimited.
+Config::Plan read_plan(const std::string& key, const toml::node& node, const std::string& origin) {
+  if (!node.is_table())
+    throw ConfigError(origin + ": " + key + " must be a table ([" + key +
+                      "] with max_products, max_members)");
+  Config::Plan plan;
+  for (const auto& [name, value] : *node.as_table()) {
+    const std::string limit(name.str());
+    if (limit != "max_products" && limit != "max_members")
+      throw ConfigError(origin + ": unknown key '" + key + "." + limit +
+                        "' (a plan has max_products and max_members)");
+    if (!value.is_integer())
+      throw ConfigError(origin + ": " + key + "." + limit +
+                        " must be an integer (leave it out for no limit)");
+    if (value.as_integer()->get() < 0)
+      throw ConfigError(origin + ": " + key + "." + limit + " must not be negative");
+    plan_limit(plan, limit) = value.as_integer()->get();
+  }
+  return plan;
+}
+
+/// The `[plans.<name>]` tables. A file that defines plans replaces the built-in ones: a plan it leaves out
+/// must not survive with limits nobody chose.
+void read_plans(const toml::node& node, std::map<std::string, Config::Plan>& plans,
+                const std::string& origin) {
+  if (!node.is_table()) throw ConfigError(origin + ": plans must be tables: [plans.<name>]");
+  if (node.as_table()->empty()) return;
+  plans.clear();
+  for (const auto& [name_key, plan] : *node.as_table()) {
+    const std::string name(name_key.str());
+    if (auto why = why_invalid_plan_name(name); !why.empty())
+      throw ConfigError(origin + ": plans." + name + ": the plan name " + why);
+    plans[name] = read_plan("plans." + name, plan, origin);
+  }
+}
+
+void read_file(const std::filesystem::path& path, Config& config, std::vector<Setting>& all) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << path.string() << ":" << e.source().begin.line << ": " << e.description();
+    throw ConfigError(msg.str());
+  }
+  for (const auto& [section, value] : table) {
+    if (section.str() == "plans") {
+      read_plans(value, config.plans, path.string());
+      continue;
+    }
+    if (!value.is_table())
+      throw ConfigError(path.string() + ": unknown key '" + std::string(section.str()) + "'");
+    for (const auto& [name, node] : *value.as_table()) {
+      const std::string key = std::string(section.str()) + "." + std::string(name.str());
+      auto it = std::find_if(all.begin(), all.end(), [&](const Setting& s) { return s.key == key; });
+      if (it == all.end()) throw ConfigError(path.string() + ": unknown key '" + key + "'");
+      assign_toml(*it, node, path.string());
+    }
+  }
+}
+
+bool is_secret_key(std::string_view key) {
+  std::string lower(key);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return lower.find("password") != std::string::npos;  // password, sslpassword
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+/// postgresql://user:password@host/db?password=...&sslpassword=...
+std::string mask_uri(std::string_view uri, std::size_t authority) {
+  std::string out(uri);
+  const std::size_t query = std::min(out.find('?', authority), out.size());
+  for (std::size_t pos = query + 1; pos < out.size();) {
+    std::size_t end = std::min(out.find('&', pos), out.size());
+    const std::size_t eq = out.find('=', pos);
+    if (eq >= end && end > pos) {  // no key=value: perhaps the rest of a password holding an unencoded '&'
+      out.replace(pos, end - pos, "***");
+      end = pos + 3;
+    } else if (eq < end && is_secret_key(percent_decode(std::string_view(out).substr(pos, eq - pos)))) {
+      out.replace(eq + 1, end - eq - 1, "***");
+      end = eq + 4;
+    }
+    pos = end + 1;
+  }
+  // The last '@' before the query ends the user info, so that a password holding an unencoded '@' or '/' is
+  // still masked whole (libpq would misread such a URL, but it must not be printed either).
+  const std::size_t at = query == authority ? std::string::npos : out.rfind('@', query - 1);
+  if (at != std::string::npos && at >= authority)
+    if (const std::size_t colon = out.find(':', authority); colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  return out;
+}
+
+/// host=h password='a b' user = u: libpq's key = value form, values quoted with '...' and escaped with '\'.
+std::string mask_keywords(std::string_view s) {
+  const auto space = [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; };
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (space(s[i])) {
+      out += s[i++];
+      continue;
+    }
+    const std::size_t key_start = i;
+    while (i < s.size() && !space(s[i]) && s[i] != '=') ++i;
+    const std::string_view key = s.substr(key_start, i - key_start);
+    std::size_t eq = i;
+    while (eq < s.size() && space(s[eq])) ++eq;
+    if (eq == s.size() || s[eq] != '=') {
+      out += "***";  // not key=value: perhaps the rest of an unquoted password with a space
+      continue;
+    }
+    out.append(s.substr(key_start, eq + 1 - key_start));
+    for (i = eq + 1; i < s.size() && space(s[i]);) out += s[i++];
+    const std::size_t value_start = i;
+    if (i < s.size() && s[i] == '\'') {
+      for (++i; i < s.size() && s[i] != '\''; ++i)
+        if (s[i] == '\\') ++i;
+      ++i;
+    } else {
+      for (; i < s.size() && !space(s[i]); ++i)
+        if (s[i] == '\\') ++i;
+    }
+    i = std::min(i, s.size());
+    if (is_secret_key(key))
+      out += "***";
+    else
+      out.append(s.substr(value_start, i - value_start));
+  }
+  return out;
+}
+
+std::string shown_value(const Setting& s, const std::string& value) {
+  switch (s.shown) {
+    case Shown::kSecret:
+      return value.empty() ? std::string() : "***";
+    case Shown::kConninfo:
+      return mask_conninfo(value);
+    case Shown::kPlain:
+      break;
+  }
+  return value;
+}
+
 }  // namespace
+
+std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy) {
+  for (const std::string& network : tenancy.header_trusted_networks)
+    if (!IpNetwork::parse(network))
+      return "has '" + network + "', which is neither an IP address nor a CIDR network such as 10.0.0.0/8";
+  if (tenancy.header_resolver && tenancy.header_trusted_networks.empty())
+    return "must list the networks of the proxies that set X-Tenant, since tenancy.header_resolver is on "
+           "(with none, any client could choose its tenant)";
+  return {};
+}
+
+void validate(const Config& input) {
+  Config config = input;  // the checks hold references into the Config they were made for
+  for (const auto& s : settings(config))
+    if (s.check)
+      if (auto problem = s.check(config); !problem.empty())
+        throw ConfigError("invalid configuration: " + s.key + " " + problem);
+  for (auto& [name, plan] : config.plans) {
+    if (auto why = why_invalid_plan_name(name); !why.empty())
+      throw ConfigError("invalid configuration: plans." + name + ": the plan name " + why);
+    for (const char* limit : {"max_products", "max_members"})
+      if (plan_limit(plan, limit).value_or(0) < 0)
+        throw ConfigError("invalid configuration: plans." + name + "." + limit + " must not be negative");
+  }
+}
 
 Config load_config(const std::optional<std::filesystem::path>& file) {
   Config config;
@@ -303,50 +510,21 @@ Config load_config(const std::optional<std::filesystem::path>& file) {
   if (path) {
     if (!std::filesystem::exists(*path))
       throw ConfigError("configuration file " + path->string() + " does not exist");
-    toml::table table;
-    try {
-      table = toml::parse_file(path->string());
-    } catch (const toml::parse_error& e) {
-      std::ostringstream msg;
-      msg << path->string() << ":" << e.source().begin.line << ": " << e.description();
-      throw ConfigError(msg.str());
-    }
-    for (const auto& [section, value] : table) {
-      if (!value.is_table())
-        throw ConfigError(path->string() + ": unknown key '" + std::string(section.str()) + "'");
-      for (const auto& [name, node] : *value.as_table()) {
-        const std::string key = std::string(section.str()) + "." + std::string(name.str());
-        auto it = std::find_if(all.begin(), all.end(), [&](const Setting& s) { return s.key == key; });
-        if (it == all.end()) throw ConfigError(path->string() + ": unknown key '" + key + "'");
-        assign_toml(*it, node, path->string());
-      }
-    }
+    read_file(*path, config, all);
   }
   for (const auto& s : all)
     for (const auto& name : s.env)
       if (const char* v = std::getenv(name.c_str())) assign_text(s, v, "environment variable " + name);
-  for (const auto& s : all)
-    if (s.check)
-      if (auto problem = s.check(config); !problem.empty())
-        throw ConfigError("invalid configuration: " + s.key + " " + problem);
+  validate(config);
   return config;
 }
 
-std::string mask_url(const std::string& url) {
-  // postgresql://user:password@host/db → postgresql://user:***@host/db; key=value form: password=***
-  std::string out = url;
-  if (auto scheme = out.find("://"); scheme != std::string::npos) {
-    auto at = out.find('@', scheme + 3);
-    auto colon = out.find(':', scheme + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at)
-      out.replace(colon + 1, at - colon - 1, "***");
-  }
-  for (std::size_t pos = out.find("password="); pos != std::string::npos;
-       pos = out.find("password=", pos + 1)) {
-    auto end = out.find_first_of(" &", pos);
-    out.replace(pos + 9, (end == std::string::npos ? out.size() : end) - pos - 9, "***");
-  }
-  return out;
+std::string mask_conninfo(std::string_view conninfo) {
+  for (std::string_view scheme : {"postgresql://", "postgres://"})
+    if (conninfo.starts_with(scheme)) return mask_uri(conninfo, scheme.size());
+  // Without '=' libpq takes the whole string as a database name.
+  if (conninfo.find('=') == std::string_view::npos) return std::string(conninfo);
+  return mask_keywords(conninfo);
 }
 
 std::string render_config(const Config& input) {
@@ -365,12 +543,7 @@ std::string render_config(const Config& input) {
         [&](auto* target) {
           using T = std::remove_pointer_t<decltype(target)>;
           if constexpr (std::is_same_v<T, std::string>) {
-            // A secret URL keeps all but its password; any other secret (a token, a key) is masked whole.
-            const bool url = s.key.ends_with(".url");
-            const std::string shown = !s.secret || target->empty() ? *target
-                                      : url                        ? mask_url(*target)
-                                                                   : "***";
-            out << toml::value<std::string>(shown);
+            out << toml::value<std::string>(shown_value(s, *target));
           } else if constexpr (std::is_same_v<T, bool>) {
             out << (*target ? "true" : "false");
           } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
@@ -384,10 +557,15 @@ std::string render_config(const Config& input) {
         s.target);
     out << "\n";
   }
-  for (const auto& [name, plan] : config.plans) {
+  for (auto& [name, plan] : config.plans) {
     out << "\n[plans." << name << "]\n";
-    if (plan.max_products) out << "max_products = " << *plan.max_products << "\n";
-    if (plan.max_members) out << "max_members = " << *plan.max_members << "\n";
+    for (const char* limit : {"max_products", "max_members"}) {
+      // TOML has no null: an unlimited limit is said in a comment.
+      if (const auto& max = plan_limit(plan, limit))
+        out << limit << " = " << *max << "\n";
+      else
+        out << "# " << limit << ": unlimited\n";
+    }
   }
   return out.str();
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -24,6 +25,21 @@ namespace {
 
 constexpr const char* kSystemUser = "postgres";
 constexpr const char* kSuperuser = "tenantry";
+
+/// What the server may write to its log. Without these, a failing INSERT INTO users logs the whole row
+/// ("Failing row contains (..., <password hash>, ...)" as DETAIL) and the statement, with its parameters.
+struct LogSetting {
+  const char* name;
+  const char* value;
+};
+constexpr std::array<LogSetting, 6> kLogSettings{{
+    {"log_error_verbosity", "terse"},            // no DETAIL, HINT, QUERY or CONTEXT: rows, keys, parameters
+    {"log_min_error_statement", "panic"},        // no statement text of failed statements
+    {"log_parameter_max_length", "0"},           // no bind parameters of logged statements
+    {"log_parameter_max_length_on_error", "0"},  // nor of failed ones
+    {"log_statement", "none"},                   // no statements logged as such
+    {"log_min_duration_statement", "-1"},        // nor as slow ones
+}};
 
 fs::path find_bin_dir() {
   if (const char* env = std::getenv("TENANTRY_PG_BIN")) return env;
@@ -102,6 +118,69 @@ class DirLock {
 };
 
 using PgConn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+
+using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+PgResult exec(PGconn* conn, const std::string& sql) {
+  PgResult r(PQexec(conn, sql.c_str()), &PQclear);
+  const auto status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+    throw Error("embedded cluster: " + sql + ": " + PQerrorMessage(conn));
+  return r;
+}
+
+std::string quoted(PGconn* conn, std::string_view text, bool identifier) {
+  char* q = identifier ? PQescapeIdentifier(conn, text.data(), text.size())
+                       : PQescapeLiteral(conn, text.data(), text.size());
+  if (q == nullptr) throw Error("cannot quote '" + std::string(text) + "': " + PQerrorMessage(conn));
+  std::string out(q);
+  PQfreemem(q);
+  return out;
+}
+
+PgConn admin_connection(const fs::path& socket_dir) {
+  const std::string admin =
+      "host=" + conninfo_value(socket_dir.string()) + " dbname=postgres user=" + kSuperuser;
+  PgConn conn(PQconnectdb(admin.c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    throw ConnectionError("cannot connect to the embedded cluster: " +
+                          std::string(PQerrorMessage(conn.get())));
+  return conn;
+}
+
+void ensure_log_settings(PGconn* conn) {
+  // A cluster initialised by an older version lacks them in postgresql.conf: ALTER SYSTEM writes them to
+  // postgresql.auto.conf, which wins over postgresql.conf, and a reload applies them to a running server.
+  // Settings this PostgreSQL does not know are skipped.
+  bool changed = false;
+  for (const LogSetting& setting : kLogSettings) {
+    const char* name[] = {setting.name};
+    PgResult current(PQexecParams(conn, "SELECT setting FROM pg_settings WHERE name = $1", 1, nullptr, name,
+                                  nullptr, nullptr, 0),
+                     &PQclear);
+    if (PQresultStatus(current.get()) != PGRES_TUPLES_OK || PQntuples(current.get()) != 1 ||
+        std::string_view(PQgetvalue(current.get(), 0, 0)) == setting.value)
+      continue;
+    // ALTER SYSTEM takes no bind parameters: both parts are quoted.
+    exec(conn,
+         "ALTER SYSTEM SET " + quoted(conn, setting.name, true) + " = " + quoted(conn, setting.value, false));
+    changed = true;
+  }
+  if (changed) exec(conn, "SELECT pg_reload_conf()");
+}
+
+void ensure_database(PGconn* conn, const std::string& database) {
+  const char* values[] = {database.c_str()};
+  PgResult exists(PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr, values,
+                               nullptr, nullptr, 0),
+                  &PQclear);
+  if (PQntuples(exists.get()) == 1) return;
+  const std::string sql = "CREATE DATABASE " + quoted(conn, database, true);
+  PgResult created(PQexec(conn, sql.c_str()), &PQclear);
+  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK &&
+      std::string_view(PQresultErrorField(created.get(), PG_DIAG_SQLSTATE) ?: "") != "42P04")
+    throw Error("cannot create database " + database + ": " + PQerrorMessage(conn));
+}
 
 }  // namespace
 
@@ -184,6 +263,7 @@ void EmbeddedCluster::initialise() {
        << "shared_buffers = 128MB\n"
        << "shared_preload_libraries = 'pg_stat_statements'\n"
        << "log_min_messages = warning\n";
+  for (const LogSetting& setting : kLogSettings) conf << setting.name << " = '" << setting.value << "'\n";
   if (options_.ephemeral) conf << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
 }
 
@@ -192,7 +272,7 @@ void EmbeddedCluster::start() {
   DirLock lock(base_dir_ / ".cluster.lock");
   initialise();
   if (pg_ctl({"status"}) == 0) {
-    ensure_database();
+    configure_server();
     return;
   }
   // The socket directory is given at start, so a moved checkout still works.
@@ -202,29 +282,13 @@ void EmbeddedCluster::start() {
   if (pg_ctl({"start", "-w", "-t", "60", "-l", log_file_.string(), "-o", server_options}) != 0)
     throw Error("PostgreSQL did not start; the end of " + log_file_.string() + ":\n" + tail(log_file_, 20));
   started_here_ = true;
-  ensure_database();
+  configure_server();
 }
 
-void EmbeddedCluster::ensure_database() {
-  const std::string admin =
-      "host=" + conninfo_value(socket_dir_.string()) + " dbname=postgres user=" + kSuperuser;
-  PgConn conn(PQconnectdb(admin.c_str()), &PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK)
-    throw ConnectionError("cannot connect to the embedded cluster: " +
-                          std::string(PQerrorMessage(conn.get())));
-  const char* values[] = {options_.database.c_str()};
-  std::unique_ptr<PGresult, decltype(&PQclear)> exists(
-      PQexecParams(conn.get(), "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr, values, nullptr,
-                   nullptr, 0),
-      &PQclear);
-  if (PQntuples(exists.get()) == 1) return;
-  char* quoted = PQescapeIdentifier(conn.get(), options_.database.c_str(), options_.database.size());
-  std::string sql = "CREATE DATABASE " + std::string(quoted);
-  PQfreemem(quoted);
-  std::unique_ptr<PGresult, decltype(&PQclear)> created(PQexec(conn.get(), sql.c_str()), &PQclear);
-  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK &&
-      std::string_view(PQresultErrorField(created.get(), PG_DIAG_SQLSTATE) ?: "") != "42P04")
-    throw Error("cannot create database " + options_.database + ": " + PQerrorMessage(conn.get()));
+void EmbeddedCluster::configure_server() {
+  PgConn conn = admin_connection(socket_dir_);
+  ensure_log_settings(conn.get());
+  ensure_database(conn.get(), options_.database);
 }
 
 int EmbeddedCluster::other_clients() const {

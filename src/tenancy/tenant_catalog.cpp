@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "tenancy/detail/domain_rows.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 
@@ -125,23 +126,30 @@ Task<void> TenantCatalog::update(const SchemaName& schema, std::optional<std::st
   if (r.affected_rows() == 0) throw TenantNotFound("no tenant '" + schema.str() + "'");
 }
 
+Task<void> detail::insert_domain(db::Transaction& tx, const PublicHosts& public_hosts, TenantId tenant,
+                                 const DomainName& domain, bool primary) {
+  public_hosts.check_tenant_domain(domain);
+  bool taken = false;
+  try {
+    co_await tx.query(
+        "INSERT INTO domains (domain, tenant_id, is_primary) "
+        "VALUES ($1, $2, $3 OR NOT EXISTS (SELECT 1 FROM domains WHERE tenant_id = $2))",
+        domain, tenant, primary);
+  } catch (const db::UniqueViolation&) {
+    taken = true;
+  }
+  if (taken) throw TenantConflict("domain '" + domain.str() + "' is already in use");
+}
+
 Task<void> TenantCatalog::add_domain(const SchemaName& schema, const DomainName& domain, bool primary) {
+  const PublicHosts public_hosts(tenancy_);
   db::Transaction tx = co_await db::Session(pool_).begin();
   auto t = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
   if (t.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
   const auto id = t.one().get<TenantId>(0);
   if (primary)
     co_await tx.query("UPDATE domains SET is_primary = false WHERE tenant_id = $1 AND is_primary", id);
-  bool taken = false;
-  try {
-    co_await tx.query(
-        "INSERT INTO domains (domain, tenant_id, is_primary) "
-        "VALUES ($1, $2, $3 OR NOT EXISTS (SELECT 1 FROM domains WHERE tenant_id = $2))",
-        domain, id, primary);
-  } catch (const db::UniqueViolation&) {
-    taken = true;
-  }
-  if (taken) throw TenantConflict("domain '" + domain.str() + "' is already in use");
+  co_await detail::insert_domain(tx, public_hosts, id, domain, primary);
   co_await tx.commit();
 }
 

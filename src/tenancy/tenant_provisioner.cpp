@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "tenancy/detail/domain_rows.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
@@ -85,6 +86,7 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
   if (has_control_characters(request.name))
     throw ValidationError("name", "name must not contain control characters such as line breaks");
   if (request.plan.empty()) throw ValidationError("plan", "plan must not be empty");
+  const PublicHosts public_hosts(tenancy_);
   db::Transaction tx = co_await db::Session(pool_).begin();
   auto existing =
       co_await tx.query("SELECT id, state FROM tenants WHERE schema_name = $1 FOR UPDATE", request.schema);
@@ -112,18 +114,8 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
   // Left over by hand or by an old bug: creating it would fail late, after the work, with a 500.
   if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", request.schema)).empty())
     throw TenantConflict("a schema named '" + request.schema.str() + "' already exists in the database");
-  bool taken = false;
-  std::string which;
-  for (std::size_t i = 0; i < request.domains.size() && !taken; ++i) {
-    try {
-      co_await tx.query("INSERT INTO domains (domain, tenant_id, is_primary) VALUES ($1, $2, $3)",
-                        request.domains[i], id, i == 0);
-    } catch (const db::UniqueViolation&) {
-      taken = true;
-      which = request.domains[i].str();
-    }
-  }
-  if (taken) throw TenantConflict("domain '" + which + "' is already in use");
+  for (std::size_t i = 0; i < request.domains.size(); ++i)
+    co_await detail::insert_domain(tx, public_hosts, id, request.domains[i], i == 0);
   co_await tx.commit();
   co_return id;
 }

@@ -1,41 +1,18 @@
 #include "tenantry/tenancy/tenant_resolver.hpp"
 
 #include <algorithm>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/network_v4.hpp>
-#include <boost/asio/ip/network_v6.hpp>
 
 #include "tenantry/tenancy/domain_name.hpp"
 
 namespace tenantry::tenancy {
 
-namespace ip = boost::asio::ip;
-
-struct TenantResolver::Network {
-  ip::address address;
-  unsigned prefix;
-  bool contains(const ip::address& a) const {
-    if (a.is_v4() && address.is_v4())
-      return ip::network_v4(a.to_v4(), prefix).network() == ip::network_v4(address.to_v4(), prefix).network();
-    if (a.is_v6() && address.is_v6())
-      return ip::network_v6(a.to_v6(), prefix).network() == ip::network_v6(address.to_v6(), prefix).network();
-    return false;
-  }
-};
-
 TenantResolver::TenantResolver(const Config::Tenancy& config, const TenantDirectory& directory)
-    : config_(config), directory_(directory) {
-  for (const std::string& cidr : config_.header_trusted_networks) {
-    const auto slash = cidr.find('/');
-    boost::system::error_code ec;
-    Network n{ip::make_address(cidr.substr(0, slash), ec), 0};
-    if (ec) throw ConfigError("invalid configuration: tenancy.header_trusted_networks has '" + cidr + "'");
-    const unsigned max = n.address.is_v4() ? 32 : 128;
-    n.prefix = slash == std::string::npos ? max : static_cast<unsigned>(std::stoul(cidr.substr(slash + 1)));
-    if (n.prefix > max)
-      throw ConfigError("invalid configuration: tenancy.header_trusted_networks has '" + cidr + "'");
-    trusted_.push_back(n);
-  }
+    : config_(config), directory_(directory), public_hosts_(config_) {
+  // Checked here too, not only by load_config: a configuration built in code must not trust every client.
+  if (auto why = why_invalid_trusted_networks(config_); !why.empty())
+    throw ConfigError("invalid configuration: tenancy.header_trusted_networks " + why);
+  for (const std::string& network : config_.header_trusted_networks)
+    trusted_.push_back(*IpNetwork::parse(network));
 }
 
 TenantResolver::~TenantResolver() = default;
@@ -50,13 +27,8 @@ std::string TenantResolver::normalise_host(std::string_view host) {
 }
 
 bool TenantResolver::trusted(std::string_view remote) const {
-  if (trusted_.empty()) return true;
-  boost::system::error_code ec;
-  const auto address = ip::make_address(std::string(remote), ec);
-  if (ec) return false;
-  for (const auto& n : trusted_)
-    if (n.contains(address)) return true;
-  return false;
+  return std::any_of(trusted_.begin(), trusted_.end(),
+                     [remote](const IpNetwork& n) { return n.contains(remote); });
 }
 
 Resolution TenantResolver::finish(Resolution r, const Tenant* t, std::string_view resolver) const {
@@ -86,6 +58,9 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
   r.snapshot = directory_.snapshot();
   const CatalogSnapshot& catalog = *r.snapshot;
   const std::string host = normalise_host(raw_host);
+  // A public host serves the public routes (and /t/<slug>/ when enabled); any other host serves at most its
+  // own tenant, so that a tenant's domain can never be made to answer for another tenant.
+  const bool public_host = public_hosts_.contains(host);
   for (const std::string& resolver : config_.resolvers) {
     if (resolver == "header") {
       if (!config_.header_resolver || !tenant_header || !trusted(remote)) continue;
@@ -93,7 +68,7 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
       r.resolver = "header";
       return r;  // asked for a tenant that does not exist: never fall back to another one
     } else if (resolver == "path") {
-      if (!config_.path_resolver || !path.starts_with("/t/")) continue;
+      if (!config_.path_resolver || !public_host || !path.starts_with("/t/")) continue;
       const auto end = path.find('/', 3);
       const std::string_view schema =
           path.substr(3, end == std::string_view::npos ? path.size() - 3 : end - 3);
@@ -101,6 +76,8 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
       if (const Tenant* t = catalog.find_schema(schema)) return finish(r, t, "path");
       r.resolver = "path";
       return r;
+    } else if (public_host) {
+      continue;  // the host and subdomain resolvers: a public host is nobody's domain
     } else if (resolver == "host") {
       if (const Tenant* t = catalog.find_domain(host)) return finish(r, t, "host");
       if (config_.strip_www && host.starts_with("www."))
@@ -118,12 +95,11 @@ Resolution TenantResolver::resolve(std::string_view raw_host, std::optional<std:
         return finish(r, t, "subdomain");
     }
   }
-  for (const std::string& public_host : config_.public_hosts)
-    if (host == public_host) {
-      r.kind = Resolution::Kind::kPublic;
-      r.resolver = "public";
-      return r;
-    }
+  if (public_host) {
+    r.kind = Resolution::Kind::kPublic;
+    r.resolver = "public";
+    return r;
+  }
   if (config_.unknown_host == "public") r.kind = Resolution::Kind::kPublic;
   return r;
 }

@@ -30,6 +30,12 @@ namespace {
 
 using tenancy::Resolution;
 
+/// A configuration built in code gets the checks load_config() applies to files and variables.
+Config validated(Config config) {
+  validate(config);
+  return config;
+}
+
 http::Response problem(int status, std::string type, std::string title, std::string detail) {
   http::Problem p;
   p.status = status;
@@ -86,7 +92,7 @@ http::ServerOptions server_options(const Config& config) {
 struct Application::Impl {
   Impl(Config c, std::string conninfo, Routes r, const migrations::MigrationPlan& shared,
        const migrations::MigrationPlan& tenant)
-      : config(std::move(c)),
+      : config(validated(std::move(c))),
         connect{.conninfo = std::move(conninfo), .application_name = "tenantry-server"},
         routes(std::move(r)),
         shared_plan(shared),
@@ -223,14 +229,14 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
       co_return response;
     }
     case Resolution::Kind::kSuspended: {
-      auto response = problem(403, "tenant-suspended", "Tenant suspended",
-                              "The store '" + r.tenant->schema.str() + "' is suspended.");
+      // The detail names no schema: on a custom domain the schema is an internal name.
+      auto response = problem(403, "tenant-suspended", "Tenant suspended", "This store is suspended.");
       response.log_tenant = r.tenant->schema.str();
       co_return response;
     }
     case Resolution::Kind::kProvisioning: {
       auto response = problem(503, "tenant-provisioning", "Tenant not ready",
-                              "The store '" + r.tenant->schema.str() + "' is being created; retry shortly.");
+                              "This store is being created; retry shortly.");
       response.add_header("Retry-After", "2");
       co_return response;
     }
@@ -321,7 +327,7 @@ Task<http::Response> Application::Impl::vanished_schema(const tenancy::Tenant* t
       .type = "tenant-unavailable",
       .title = "Tenant unavailable",
       .status = 503,
-      .detail = "The store '" + tenant->schema.str() + "' is being changed or removed; retry shortly.",
+      .detail = "This store is being changed or removed; retry shortly.",  // no schema: see tenant-suspended
       .retry_after = 2});
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tenantry {
@@ -53,8 +54,11 @@ struct Config {
     std::string base_domain = "localhost";
     bool strip_www = true;
     bool header_resolver = false;
+    /// Clients (the proxies) whose X-Tenant header is believed: CIDR networks or addresses. Required, not
+    /// empty, when header_resolver is on: anyone else could choose the tenant a request is served as.
     std::vector<std::string> header_trusted_networks;
-    bool path_resolver = true;
+    /// `/t/<slug>/...` on the public hosts only: a tenant's own domain never serves another tenant.
+    bool path_resolver = false;
     std::string unknown_host = "404";  // or "public"
     /// Ready-made tenant schemas the server keeps, so that creating a tenant is a rename (0 = off).
     std::int64_t spare_schemas = 2;
@@ -111,10 +115,21 @@ struct Config {
 /// variables, which win. Unknown keys and bad values throw ConfigError naming the key.
 Config load_config(const std::optional<std::filesystem::path>& file);
 
-/// The effective configuration as TOML, with secrets (the database password) masked.
+/// Throws ConfigError naming the first setting with a bad value; load_config() has done it already, a
+/// configuration built in code (tests, embedding) gets the same checks from the Application.
+void validate(const Config& config);
+
+/// Why `tenancy.header_trusted_networks` cannot be used (an entry that is no IP network, or an empty list
+/// while the header resolver is on), or empty.
+std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy);
+
+/// The effective configuration as TOML, with secrets masked: `auth.secret` entirely, the passwords inside
+/// `database.url`.
 std::string render_config(const Config& config);
 
-/// The URL with its password replaced by `***`, for logs and `config show`.
-std::string mask_url(const std::string& url);
+/// A libpq connection string, URL (`postgresql://user:pw@host/db?password=pw`) or key=value
+/// (`password='a b' host=h`), with every password value replaced by `***`, for `config show` and logs.
+/// Conservative on malformed input: a word it cannot place is masked too.
+std::string mask_conninfo(std::string_view conninfo);
 
 }  // namespace tenantry

@@ -38,7 +38,8 @@ class EmbeddedCluster {
  private:
   int pg_ctl(const std::vector<std::string>& args, bool quiet = true) const;
   void initialise();
-  void ensure_database();
+  /// On the running server: the log settings that keep secrets out of its log, and the main database.
+  void configure_server();
   int other_clients() const;
 
   EmbeddedClusterOptions options_;

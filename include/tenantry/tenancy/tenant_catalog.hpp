@@ -4,10 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "tenantry/core/config.hpp"
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/pool.hpp"
 #include "tenantry/tenancy/domain_name.hpp"
 #include "tenantry/tenancy/errors.hpp"
+#include "tenantry/tenancy/public_hosts.hpp"
 #include "tenantry/tenancy/tenant.hpp"
 
 namespace tenantry::tenancy {
@@ -16,7 +18,9 @@ namespace tenantry::tenancy {
 /// `tenantry_catalog` channel (a trigger), which running servers listen to.
 class TenantCatalog {
  public:
-  explicit TenantCatalog(db::Pool& pool) : pool_(pool) {}
+  /// `tenancy` says which hosts are public, hence never a tenant's domain; it must outlive the catalog.
+  explicit TenantCatalog(db::Pool& pool, const Config::Tenancy& tenancy = default_tenancy())
+      : pool_(pool), tenancy_(tenancy) {}
 
   /// Every tenant with its domains, ordered by id.
   Task<std::vector<Tenant>> list() const;
@@ -30,7 +34,8 @@ class TenantCatalog {
   Task<void> update(const SchemaName& schema, std::optional<std::string> name,
                     std::optional<std::string> plan);
 
-  /// The tenant's first domain becomes primary; `primary` makes a later one primary.
+  /// The tenant's first domain becomes primary; `primary` makes a later one primary. A public host is
+  /// refused (ValidationError), a domain of another tenant is a TenantConflict.
   Task<void> add_domain(const SchemaName& schema, const DomainName& domain, bool primary = false);
   /// Removing the primary promotes the oldest remaining domain.
   Task<void> remove_domain(const DomainName& domain);
@@ -40,6 +45,7 @@ class TenantCatalog {
   Task<void> change_state(const SchemaName& schema, TenantState to, std::vector<TenantState> from,
                           std::optional<std::string> reason);
   db::Pool& pool_;
+  const Config::Tenancy& tenancy_;
 };
 
 }  // namespace tenantry::tenancy

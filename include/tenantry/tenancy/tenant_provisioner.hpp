@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "tenantry/core/config.hpp"
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/pool.hpp"
 #include "tenantry/db/transaction.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
 #include "tenantry/tenancy/domain_name.hpp"
 #include "tenantry/tenancy/errors.hpp"
+#include "tenantry/tenancy/public_hosts.hpp"
 #include "tenantry/tenancy/tenant.hpp"
 
 namespace tenantry::tenancy {
@@ -27,7 +29,7 @@ ProvisioningStats& provisioning_stats();
 struct NewTenant {
   SchemaName schema;
   std::string name;
-  std::vector<DomainName> domains;  // the first becomes primary
+  std::vector<DomainName> domains;  // the first becomes primary; a public host is refused
   std::string plan = "free";
 };
 
@@ -43,8 +45,13 @@ using ActivationHook = std::function<Task<void>(db::Transaction&, TenantId)>;
 class TenantProvisioner {
  public:
   /// `use_spares = false` always replays the migrations (the fallback path; benchmarks compare both).
+  /// `tenancy` says which hosts are public, hence never a tenant's domain; it must outlive the provisioner.
+  TenantProvisioner(db::Pool& pool, const migrations::MigrationPlan& tenant_plan,
+                    const Config::Tenancy& tenancy, bool use_spares = true)
+      : pool_(pool), plan_(tenant_plan), tenancy_(tenancy), use_spares_(use_spares) {}
+  /// With the built-in public hosts only (localhost, 127.0.0.1).
   TenantProvisioner(db::Pool& pool, const migrations::MigrationPlan& tenant_plan, bool use_spares = true)
-      : pool_(pool), plan_(tenant_plan), use_spares_(use_spares) {}
+      : TenantProvisioner(pool, tenant_plan, default_tenancy(), use_spares) {}
 
   /// A schema of that name that is no tenant (left over, or made by hand) is a TenantConflict, like a taken
   /// slug. An exception from `on_activate` rolls everything back and reaches the caller as it is.
@@ -71,6 +78,7 @@ class TenantProvisioner {
 
   db::Pool& pool_;
   const migrations::MigrationPlan& plan_;
+  const Config::Tenancy& tenancy_;
   bool use_spares_;
 };
 

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "tenantry/core/config.hpp"
+#include "tenantry/core/ip_network.hpp"
+#include "tenantry/tenancy/public_hosts.hpp"
 #include "tenantry/tenancy/tenant_directory.hpp"
 
 namespace tenantry::tenancy {
@@ -30,11 +32,13 @@ struct Resolution {
 };
 
 /// The ordered chain of tenant resolvers (configured by `tenancy.*`): header (`X-Tenant`, off by default,
-/// optionally limited to trusted networks), path (`/t/{schema}/...`), host (the domains table:
-/// case-insensitive, port and trailing dot ignored, optional `www.`), subdomain (`{schema}.<base_domain>`).
+/// believed only from `tenancy.header_trusted_networks`), path (`/t/{schema}/...`, off by default, on the
+/// public hosts only), host (the domains table: case-insensitive, port and trailing dot ignored, optional
+/// `www.`), subdomain (`{schema}.<base_domain>`). A public host is never resolved as a tenant's domain.
 /// Reads only the in-memory directory: no query.
 class TenantResolver {
  public:
+  /// Throws ConfigError for unusable `tenancy.header_trusted_networks` (see why_invalid_trusted_networks).
   TenantResolver(const Config::Tenancy& config, const TenantDirectory& directory);
   ~TenantResolver();
 
@@ -46,13 +50,13 @@ class TenantResolver {
   static std::string normalise_host(std::string_view host);
 
  private:
-  struct Network;
   bool trusted(std::string_view remote) const;
   Resolution finish(Resolution r, const Tenant* t, std::string_view resolver) const;
 
   const Config::Tenancy config_;
   const TenantDirectory& directory_;
-  std::vector<Network> trusted_;
+  const PublicHosts public_hosts_;
+  std::vector<IpNetwork> trusted_;
 };
 
 }  // namespace tenantry::tenancy

@@ -3,8 +3,11 @@
 #include <libpq-fe.h>
 
 #include <poll.h>
+
+#include <algorithm>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cctype>
 #include <vector>
 
 namespace tenantry::db::detail {
@@ -35,6 +38,49 @@ bool is_stale_plan(const ServerError::Fields& f) {
          f.message.find("cached plan must not change result type") != std::string::npos;
 }
 
+/// Whether libpq reads `text` as a connection string rather than a database name (as recognized_connection_
+/// string() in libpq does).
+bool is_connection_string(std::string_view text) {
+  return text.starts_with("postgresql://") || text.starts_with("postgres://") ||
+         text.find('=') != std::string_view::npos;
+}
+
+/// libpq's parse errors quote pieces of the connection string (`missing "=" after "horse"`, `invalid
+/// percent-encoded token: "pa%zz"`), and a piece may be part of the password: those are masked. Pieces that
+/// are only punctuation (`"="`) are kept, for the sense of the message.
+std::string without_quoted_pieces(std::string_view message) {
+  std::string out;
+  for (std::size_t i = 0; i < message.size();) {
+    const std::size_t open = message.find('"', i);
+    const std::size_t close = open == std::string_view::npos ? open : message.find('"', open + 1);
+    if (close == std::string_view::npos) {
+      out.append(message.substr(i));
+      break;
+    }
+    const std::string_view piece = message.substr(open + 1, close - open - 1);
+    const bool words = std::any_of(piece.begin(), piece.end(),
+                                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+    out.append(message.substr(i, open + 1 - i)).append(words ? "***" : piece).append("\"");
+    i = close + 1;
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+/// Parses the connection string first, so that a malformed one is reported without its secrets.
+void check_connection_string(const std::string& conninfo) {
+  if (!is_connection_string(conninfo)) return;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options != nullptr) {
+    PQconninfoFree(options);
+    return;
+  }
+  const std::string why = error ? without_quoted_pieces(error) : std::string("out of memory");
+  PQfreemem(error);
+  throw ConnectionError("invalid database connection string (database.url): " + why);
+}
+
 /// libpq wants C arrays of nullable C strings.
 struct ParamArrays {
   explicit ParamArrays(const ParamList& params) {
@@ -59,6 +105,7 @@ Connection::~Connection() {
 
 Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const ConnectOptions& options,
                                                    std::size_t max_statements) {
+  check_connection_string(options.conninfo);
   std::vector<const char*> keys{"dbname", "application_name", "options", "client_encoding"};
   std::vector<const char*> values{options.conninfo.c_str(), options.application_name.c_str(),
                                   "-c TimeZone=UTC -c DateStyle=ISO,YMD", "UTF8"};
