@@ -61,7 +61,7 @@ Task<tenancy::Tenant> open_store(RequestContext& ctx, const Accounts& accounts, 
     web::fail(409, "slug-taken", "Slug taken", "The store slug '" + store.slug.str() + "' is taken.");
   tenancy::NewTenant request{store.slug, store.name, {}, "free"};
   request.domains.push_back(tenancy::default_domain(store.slug, ctx.config.tenancy.base_domain));
-  tenancy::TenantProvisioner provisioner(ctx.pool, accounts.tenant_plan);
+  tenancy::TenantProvisioner provisioner(ctx.pool, accounts.tenant_plan, ctx.config.tenancy);
   std::optional<tenancy::Tenant> tenant;
   bool raced = false;
   try {

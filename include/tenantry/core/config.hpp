@@ -72,13 +72,13 @@ struct Config {
     std::int64_t admin_token_ttl_minutes = 60;  // platform-admin tokens
     std::int64_t hash_threads = 2;              // argon2id runs on these, off the I/O threads
     // Throttles, counted in PostgreSQL so that every server process shares them (one-minute windows).
-    std::int64_t login_per_account_per_minute = 10;  // across all client addresses
-    std::int64_t login_per_address_per_minute = 60;  // across all accounts (password spraying)
-    std::int64_t signup_per_address_per_minute = 5;  // each signup creates a schema
-    std::int64_t signup_per_minute = 60;             // all client addresses together
+    std::int64_t login_per_account_per_minute = 10;       // across all client addresses
+    std::int64_t login_per_address_per_minute = 60;       // across all accounts (password spraying)
+    std::int64_t signup_per_address_per_minute = 5;       // each signup creates a schema
+    std::int64_t signup_per_minute = 60;                  // all client addresses together
     std::int64_t admin_tenant_creations_per_minute = 60;  // per platform admin
-    std::int64_t mail_per_address_per_minute = 10;   // requests that send mail, per client address
-    std::int64_t mail_per_recipient_per_minute = 3;  // and per recipient
+    std::int64_t mail_per_address_per_minute = 10;        // requests that send mail, per client address
+    std::int64_t mail_per_recipient_per_minute = 3;       // and per recipient
     // Single-use links sent by mail, and what happens to accounts that never follow theirs.
     std::int64_t verification_ttl_hours = 72;
     std::int64_t invitation_ttl_hours = 7 * 24;
