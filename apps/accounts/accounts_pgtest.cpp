@@ -95,13 +95,8 @@ TEST_F(AccountsTest, LogoutRevokesTheTokenAtOnce) {
 // Another server process on the same database learns of the logout through NOTIFY.
 TEST_F(AccountsTest, ALogoutIsRefusedByOtherServerProcessesWithinASecond) {
   const std::string t = token("staff");
-  Config second_config = config;
-  const migrations::MigrationPlan shared(apps::installed(), migrations::Scope::kShared);
-  const migrations::MigrationPlan tenant(apps::installed(), migrations::Scope::kTenant);
-  web::Application second(second_config, database().conninfo(), apps::all_routes(second_config, tenant),
-                          shared, tenant);
-  second.start();
-  testing::HttpClient other(second.port());
+  auto second = start_another_server();
+  testing::HttpClient other(second->port());
   const std::vector<std::string> headers{"Host: " + host(), "Authorization: Bearer " + t};
   ASSERT_EQ(other.request("GET", "/api/me", headers).status, 200);
   ASSERT_EQ(post("/api/auth/logout", boost::json::object{}, "staff").status, 204);
@@ -112,7 +107,7 @@ TEST_F(AccountsTest, ALogoutIsRefusedByOtherServerProcessesWithinASecond) {
     if (status == 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(status, 401);
-  second.stop(false);
+  second->stop(false);
 }
 
 TEST_F(AccountsTest, WrongPasswordsAreRateLimitedPerAccount) {

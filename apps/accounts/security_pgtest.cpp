@@ -103,20 +103,15 @@ TEST_F(AccountSecurityTest, LoginIsLimitedPerClientAddressAcrossAccounts) {
 TEST_F(AccountSecurityTest, ThrottleCountersAreSharedByEveryServerProcess) {
   config.auth.login_per_account_per_minute = 4;
   for (int i = 0; i < 4; ++i) EXPECT_EQ(login("viewer@store.test", "wrong password").status, 401);
-  Config second_config = config;
-  const migrations::MigrationPlan shared(apps::installed(), migrations::Scope::kShared);
-  const migrations::MigrationPlan tenant(apps::installed(), migrations::Scope::kTenant);
-  web::Application second(second_config, database().conninfo(), apps::all_routes(second_config, tenant),
-                          shared, tenant);
-  second.start();
-  HttpClient other(second.port());
+  auto second = start_another_server();
+  HttpClient other(second->port());
   auto r = other.request("POST", "/api/auth/login", {"Host: " + host()},
                          R"({"email": "viewer@store.test", "password": "password-123"})");
   EXPECT_EQ(r.status, 429);
   // Counters live in PostgreSQL, so memory does not grow with the keys an attacker makes up.
   EXPECT_EQ(sql("SELECT hits FROM throttle_counters WHERE bucket = 'login:account:viewer@store.test'", ""),
             "5");
-  second.stop(false);
+  second->stop(false);
 }
 
 TEST_F(AccountSecurityTest, SignupIsLimitedPerClientAddressAndOverall) {
@@ -228,19 +223,14 @@ TEST_F(AccountSecurityTest, UnverifiedAccountsArePurgedAndTheirLoneStoresArchive
   ASSERT_EQ(signup("recent", "recent@example.com").status, 201);
   sql("UPDATE users SET created_at = now() - interval '2 hours' WHERE email = 'lonely@example.com'", "");
   // The purge runs at start and every minute: a second server process starts one now.
-  Config second_config = config;
-  const migrations::MigrationPlan shared(apps::installed(), migrations::Scope::kShared);
-  const migrations::MigrationPlan tenant(apps::installed(), migrations::Scope::kTenant);
-  web::Application second(second_config, database().conninfo(), apps::all_routes(second_config, tenant),
-                          shared, tenant);
-  second.start();
+  auto second = start_another_server();
   EXPECT_TRUE(within_a_second(
       [&] { return sql("SELECT count(*) FROM users WHERE email = 'lonely@example.com'", "") == "0"; }));
   EXPECT_EQ(sql("SELECT state FROM tenants WHERE schema_name = 'lonely'", ""), "archived");
   EXPECT_EQ(sql("SELECT state FROM tenants WHERE schema_name = 'recent'", ""), "active");
   EXPECT_EQ(sql("SELECT count(*) FROM users WHERE email IN ('owner@store.test', 'recent@example.com')", ""),
             "2");
-  second.stop(false);
+  second->stop(false);
 }
 
 TEST_F(AccountSecurityTest, DisablingAUserRevokesItsTokensAtOnceEverywhere) {

@@ -160,6 +160,13 @@ void TenantTestCase::start() {
   client_ = std::make_unique<HttpClient>(app_->port());
 }
 
+std::unique_ptr<web::Application> TenantTestCase::start_another_server() {
+  auto app = std::make_unique<web::Application>(
+      config, database_->conninfo(), apps::all_routes(config, tenant_plan()), shared_plan(), tenant_plan());
+  app->start();
+  return app;
+}
+
 std::uint16_t TenantTestCase::port() {
   start();
   return app_->port();

@@ -84,6 +84,10 @@ class TenantTestCase : public ::testing::Test {
   /// The token of the first `token=` link in a message.
   static std::string link_token(const std::string& message);
 
+  /// Another server process on this test's database, with `config` as it is (e.g. to see that a change made
+  /// through one process reaches the others); stop it before the test ends.
+  std::unique_ptr<web::Application> start_another_server();
+
   std::uint16_t port();
   /// The port of server.metrics_listen (set it to "127.0.0.1:0" first); 0 without one.
   std::uint16_t metrics_port();
