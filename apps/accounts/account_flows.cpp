@@ -72,7 +72,7 @@ Task<LinkMail> verification_mail(db::Transaction& tx, const Accounts& accounts, 
                      .email = email,
                      .user_id = user_id,
                      .ttl_seconds = config.auth.verification_ttl_hours * 3600};
-  const CreatedLink created = co_await accounts.links().create(tx, link);
+  const CreatedLink created = co_await accounts.links.create(tx, link);
   const std::string& token = created.token;
   co_return LinkMail{
       mail::Message{.to = email,
@@ -92,7 +92,7 @@ Task<LinkMail> password_reset_mail(db::Transaction& tx, const Accounts& accounts
                      .email = email,
                      .user_id = user_id,
                      .ttl_seconds = config.auth.password_reset_ttl_minutes * 60};
-  const CreatedLink created = co_await accounts.links().create(tx, link);
+  const CreatedLink created = co_await accounts.links.create(tx, link);
   const std::string& token = created.token;
   co_return LinkMail{
       mail::Message{
@@ -117,7 +117,7 @@ Task<LinkMail> invitation_mail(db::Transaction& tx, const Accounts& accounts, co
                      .role = invitation.role,
                      .created_by = invitation.invited_by,
                      .ttl_seconds = config.auth.invitation_ttl_hours * 3600};
-  const CreatedLink created = co_await accounts.links().create(tx, link);
+  const CreatedLink created = co_await accounts.links.create(tx, link);
   const std::string& token = created.token;
   co_return LinkMail{
       mail::Message{

@@ -28,7 +28,7 @@ struct Accounts {
   std::shared_ptr<AuthService> auth;
   std::shared_ptr<mail::Mailer> mailer;
   const migrations::MigrationPlan& tenant_plan;
-  MailLinks links() const { return MailLinks(*auth); }
+  MailLinks links{*auth};
 };
 
 inline constexpr std::int64_t kMinPassword = 10;

@@ -153,8 +153,9 @@ std::string link_token(const RequestContext& ctx) {
 
 Task<Response> verify_email(RequestContext& ctx, const Accounts& accounts) {
   const std::string token = link_token(ctx);
-  db::Transaction tx = co_await db::Session(ctx.pool).begin();
-  const MailLink link = co_await accounts.links().use(tx, LinkPurpose::kVerifyEmail, token);
+  const db::Session public_db(ctx.pool);
+  db::Transaction tx = co_await public_db.begin();
+  const MailLink link = co_await accounts.links.use(tx, LinkPurpose::kVerifyEmail, token);
   // Only while the account still has the address the link was sent to.
   co_await tx.query(
       "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1 AND email = $2",
@@ -191,8 +192,9 @@ Task<Response> confirm_password_reset(RequestContext& ctx, const Accounts& accou
   auto password = in.string("password", {.required = true, .min = kMinPassword, .max = 1024});
   in.finish();
   const std::string hash = co_await accounts.auth->hash_password(*password);
-  db::Transaction tx = co_await db::Session(ctx.pool).begin();
-  const MailLink link = co_await accounts.links().use(tx, LinkPurpose::kResetPassword, *token);
+  const db::Session public_db(ctx.pool);
+  db::Transaction tx = co_await public_db.begin();
+  const MailLink link = co_await accounts.links.use(tx, LinkPurpose::kResetPassword, *token);
   // The new password revokes every token of the account (users_revoke_tokens), and following the link
   // proves the address: whoever registered it first loses the account to its real owner.
   auto changed = co_await tx.query(
@@ -212,8 +214,9 @@ Task<Response> confirm_password_reset(RequestContext& ctx, const Accounts& accou
 
 Task<Response> show_invitation(RequestContext& ctx, const Accounts& accounts) {
   const std::string token = link_token(ctx);
-  db::Transaction tx = co_await db::Session(ctx.pool).begin();
-  const MailLink link = co_await accounts.links().peek(tx, LinkPurpose::kInvitation, token);
+  const db::Session public_db(ctx.pool);
+  db::Transaction tx = co_await public_db.begin();
+  const MailLink link = co_await accounts.links.peek(tx, LinkPurpose::kInvitation, token);
   auto store = co_await tx.query("SELECT name, schema_name FROM tenants WHERE id = $1", link.tenant_id);
   auto account = co_await tx.query("SELECT 1 FROM users WHERE email = $1", link.email);
   co_await tx.commit();
@@ -252,8 +255,9 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
   auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
   auto display_name = in.string("display_name", {.max = 200, .single_line = true});
   in.finish();
-  db::Transaction tx = co_await db::Session(ctx.pool).begin();
-  const MailLink link = co_await accounts.links().use(tx, LinkPurpose::kInvitation, *token);
+  const db::Session public_db(ctx.pool);
+  db::Transaction tx = co_await public_db.begin();
+  const MailLink link = co_await accounts.links.use(tx, LinkPurpose::kInvitation, *token);
   // Serialise member changes of the store, so that the plan limit holds under concurrency.
   auto store = co_await tx.query("SELECT schema_name FROM tenants WHERE id = $1 FOR UPDATE", link.tenant_id);
   const tenancy::SchemaName schema(store.one().get<std::string_view>(0));
