@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -26,6 +30,14 @@ namespace {
 
 using testing::HttpClient;
 using testing::HttpResponse;
+
+/// The I/O thread running the caller, as a token the tests compare.
+std::string thread_token() {
+  return std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
+
+/// Handlers of GET /slow that have started.
+std::atomic<int> g_slow_started{0};
 
 class TenantServerTest : public testing::PgTest {
  protected:
@@ -57,6 +69,21 @@ class TenantServerTest : public testing::PgTest {
                                            {"sku", r.one().get<std::string>(0)},
                                            {"schema", r.one().get<std::string>(1)},
                                            {"backend", r.one().get<std::int64_t>(2)}});
+    });
+    // The thread that accepted the connection: public routes run there.
+    routes.public_routes.add("GET", "/thread", [](web::RequestContext&) -> Task<http::Response> {
+      co_return http::Response::json(200, {{"thread", thread_token()}});
+    });
+    // Takes ?ms= milliseconds, then queries the tenant's schema; on the tenant's thread with tenant affinity.
+    routes.tenant_routes.add("GET", "/slow", [](web::RequestContext& ctx) -> Task<http::Response> {
+      ++g_slow_started;
+      const std::chrono::milliseconds pause(std::stoi(ctx.request.query_param("ms").value_or("0")));
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, pause);
+      co_await timer.async_wait(boost::asio::use_awaitable);
+      auto r = co_await ctx.db.query("SELECT current_schema()");
+      co_return http::Response::json(200, {{"tenant", ctx.tenant->schema.str()},
+                                           {"schema", r.one().get<std::string>(0)},
+                                           {"thread", thread_token()}});
     });
     app_ = std::make_unique<web::Application>(config_, database_.conninfo(), std::move(routes),
                                               runner_.shared_plan(), runner_.tenant_plan());
@@ -214,6 +241,81 @@ TEST_F(TenantServerTest, ReadinessReportsPendingTenantMigrations) {
   auto r = client.get("/readyz");
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(r.body.find("\"tenants_behind\":1"), std::string::npos) << r.body;
+}
+
+// Graceful stop with tenant affinity: a request whose handler runs on another I/O thread than the one that
+// accepted its connection gets its whole answer, and the stop does not wait for the drain timeout.
+TEST_F(TenantServerTest, GracefulStopFinishesRequestsServedOnAnotherThread) {
+  // Homed on both threads (tenant_thread hashes the slug), which the probe below confirms.
+  const std::vector<std::string> slugs{"alpha", "beta", "gamma", "delta"};
+  for (const auto& slug : slugs) create(slug);
+  config_.server.drain_timeout_ms = 10'000;
+  start();
+  auto json_thread = [](const HttpResponse& r) {
+    return std::string(boost::json::parse(r.body).as_object().at("thread").as_string());
+  };
+  std::map<std::string, std::string> tenant_of_thread;  // the thread that serves a tenant → that tenant
+  for (const auto& slug : slugs) {
+    auto r = HttpClient(app_->port()).get("/slow?ms=0", slug + ".localhost");
+    ASSERT_EQ(r.status, 200) << r.body;
+    tenant_of_thread[json_thread(r)] = slug;
+  }
+  ASSERT_EQ(tenant_of_thread.size(), 2u) << "every tenant is served by one thread";
+  const std::string first = tenant_of_thread.begin()->first;
+  const std::string second = std::next(tenant_of_thread.begin())->first;
+  auto other = [&](const std::string& thread) { return thread == first ? second : first; };
+
+  // Each connection knows the thread that accepted it. Every request of `cross` connections runs on the other
+  // thread, taking longer on `second` (900 ms) than on `first` (600 ms); `local` requests take 300 ms. So
+  // some thread always has a request of another thread's connection running after its own connections are
+  // done: the second thread if the first accepted a cross connection, else the first.
+  struct Call {
+    std::unique_ptr<HttpClient> client;
+    std::string tenant;
+    int ms;
+  };
+  std::vector<Call> calls;
+  for (int i = 0; i < 12; ++i) {
+    auto client = std::make_unique<HttpClient>(app_->port());
+    auto r = client->get("/thread");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string accepted = json_thread(r);
+    const bool cross = i % 3 != 2;
+    const std::string runs_on = cross ? other(accepted) : accepted;
+    const int ms = !cross ? 300 : runs_on == second ? 900 : 600;
+    calls.push_back({std::move(client), tenant_of_thread[runs_on], ms});
+  }
+  g_slow_started = 0;
+  std::vector<std::future<HttpResponse>> answers;
+  for (auto& call : calls) {
+    answers.push_back(std::async(std::launch::async, [&call] {
+      return call.client->get("/slow?ms=" + std::to_string(call.ms), call.tenant + ".localhost");
+    }));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (g_slow_started < static_cast<int>(calls.size()) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(g_slow_started.load(), static_cast<int>(calls.size()));
+
+  const auto stopping = std::chrono::steady_clock::now();
+  app_->stop(true);
+  app_->wait();
+  const auto took = std::chrono::steady_clock::now() - stopping;
+  EXPECT_LT(took, std::chrono::seconds(3)) << "the stop waited for the drain timeout";
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    HttpResponse r;
+    try {
+      r = answers[i].get();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "request " << i << " for " << calls[i].tenant << ": " << e.what();
+      continue;
+    }
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto body = boost::json::parse(r.body).as_object();
+    EXPECT_EQ(body.at("tenant"), calls[i].tenant.c_str());
+    EXPECT_EQ(body.at("schema"), calls[i].tenant.c_str());
+    EXPECT_EQ(r.header("connection"), "close");
+  }
 }
 
 // The real binary: SIGTERM ends it cleanly (exit 0) after it served requests.

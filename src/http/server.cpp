@@ -264,6 +264,8 @@ struct Worker {
   Connection* connections = nullptr;
   std::size_t connection_count = 0;
   bool accepting = false, stopping = false, forced = false, finished = false, destroying = false;
+  // Stopping, not accepting and without connections: waits for the other workers to be drained too.
+  bool drained = false;
   bool hook_started = false;
   // Declared after the state above: destroying the io_context destroys suspended coroutines, whose clean-up
   // still uses that state.
@@ -300,6 +302,7 @@ struct Server::Impl {
   void begin_stop(Worker& w, bool graceful);
   void force(Worker& w, bool drain_expired);
   void maybe_finish(Worker& w);
+  void mark_drained(Worker& w);
   void finish(Worker& w);
 
   const ServerOptions options;
@@ -316,6 +319,8 @@ struct Server::Impl {
   std::exception_ptr start_error;
   State state = State::created;
   std::mutex join_mutex;
+  // Workers not yet drained; the last one to drain stops every io_context (see maybe_finish).
+  std::atomic<std::size_t> undrained{0};
   // Last: destroyed first, while everything their coroutines refer to still exists.
   std::vector<std::unique_ptr<Worker>> workers;
 };
@@ -345,6 +350,7 @@ void Server::Impl::start() {
       workers.push_back(std::move(w));
     }
     port = endpoint.port();
+    undrained = workers.size();
   } catch (...) {
     workers.clear();
     state = State::stopped;
@@ -451,17 +457,34 @@ void Server::Impl::force(Worker& w, bool drain_expired) {
   w.stop_timer.expires_after(kCancelGrace);  // also cancels the drain wait
   w.stop_timer.async_wait([this, &w](error_code ec) {
     if (ec || w.finished) return;
-    spdlog::error("HTTP thread {}: {} connections ignored cancellation; stopping anyway", w.index,
-                  w.connection_count);
+    spdlog::error(
+        "HTTP thread {}: {} connections (or other threads' handlers) ignored cancellation; stopping "
+        "anyway",
+        w.index, w.connection_count);
     finish(w);
   });
 }
 
+// A handler may run on another thread than its connection (the application co_spawns a tenant's handler onto
+// the tenant's thread): a thread whose own connections are done may still be running one for another
+// thread's connection. So no io_context stops before every worker is drained; only then can no handler be
+// running anywhere.
 void Server::Impl::maybe_finish(Worker& w) {
-  if (w.stopping && !w.finished && !w.accepting && w.connection_count == 0) finish(w);
+  if (w.stopping && !w.drained && !w.finished && !w.accepting && w.connection_count == 0) mark_drained(w);
+}
+
+void Server::Impl::mark_drained(Worker& w) {
+  w.drained = true;
+  if (undrained.fetch_sub(1) != 1) return;
+  for (auto& other : workers) {
+    asio::post(other->io, [this, o = other.get()] {
+      if (!o->finished) finish(*o);
+    });
+  }
 }
 
 void Server::Impl::finish(Worker& w) {
+  if (!w.drained) mark_drained(w);  // given up on its connections: the others need not wait for them
   w.finished = true;
   w.stop_timer.cancel();
   w.work.reset();

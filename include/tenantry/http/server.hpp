@@ -24,8 +24,9 @@ using Handler = std::function<Task<Response>(Request&)>;
 
 /// Called on each I/O thread with its io_context and index (0..threads-1): on_thread_start before the
 /// thread serves anything (e.g. to create a per-thread connection pool), on_thread_stop after every
-/// connection of the thread has finished and its io_context has stopped (call io.restart() and run it to
-/// await asynchronous clean-up).
+/// connection of every thread has finished and its io_context has stopped (call io.restart() and run it to
+/// await asynchronous clean-up). A handler may thus run part of its work on another I/O thread (co_spawn onto
+/// its io_context and await it): stopping drains the connections of all threads before it stops any.
 using ThreadHook = std::function<void(boost::asio::io_context& io, std::size_t thread_index)>;
 
 /// Counters for metrics; read them at any time from any thread.
