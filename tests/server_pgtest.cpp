@@ -1,5 +1,6 @@
 // `tenantry serve` behaviour end to end over HTTP: tenant resolution, isolation under concurrency, catalog
 // changes from another process, shutdown.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -38,6 +39,86 @@ std::string thread_token() {
 
 /// Handlers of GET /slow that have started.
 std::atomic<int> g_slow_started{0};
+
+/// `tenantry serve` as a child process with its standard error in a pipe (standard output is dropped).
+class ServeProcess {
+ public:
+  /// Starts it with `env` set, then reads its standard error until it names its port (or ends).
+  ServeProcess(const std::string& conninfo, std::vector<std::pair<std::string, std::string>> env,
+               std::vector<std::string> args) {
+    int err[2];
+    if (::pipe(err) != 0) throw std::runtime_error("pipe");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(err[1], 2);
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::setenv("TENANTRY_DATABASE_URL", conninfo.c_str(), 1);
+      ::setenv("TENANTRY_SERVER_LISTEN", "127.0.0.1:0", 1);
+      for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
+      std::vector<char*> argv{const_cast<char*>(TENANTRY_BINARY), const_cast<char*>("serve")};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(TENANTRY_BINARY, argv.data());
+      ::_exit(127);
+    }
+    ::close(err[1]);
+    fd_ = err[0];
+    while (port == 0 && read_some()) {
+      const auto at = log.find("serving ");
+      if (at == std::string::npos) continue;
+      const auto colon = log.find("http://127.0.0.1:", at);
+      if (colon != std::string::npos && log.find('\n', colon) != std::string::npos)
+        port = static_cast<std::uint16_t>(std::stoi(log.substr(colon + 17)));
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && exit_status < 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(fd_);
+  }
+
+  /// Waits up to `timeout` for the process to exit: its exit status, or -1 (then it is killed).
+  int wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        exit_status = 128 + SIGKILL;
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    while (read_some()) {
+    }
+    exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_status;
+  }
+  /// SIGTERM, then wait().
+  int stop(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    ::kill(pid_, SIGTERM);
+    return wait(timeout);
+  }
+
+  std::uint16_t port = 0;
+  std::string log;  // standard error so far
+  int exit_status = -1;
+
+ private:
+  bool read_some() {
+    char buffer[4096];
+    const auto n = ::read(fd_, buffer, sizeof buffer);
+    if (n <= 0) return false;
+    log.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
 
 class TenantServerTest : public testing::PgTest {
  protected:
@@ -354,6 +435,20 @@ TEST_F(TenantServerTest, ServeExitsCleanlyOnSigterm) {
   ::close(out[0]);
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// A port another server listens on is a start-up error naming the address, not a second server sharing it.
+TEST_F(TenantServerTest, ServeRefusesAPortInUse) {
+  ServeProcess first(database_.conninfo(), {}, {"--migrate", "--demo"});
+  ASSERT_NE(first.port, 0) << first.log;
+  const std::string address = "127.0.0.1:" + std::to_string(first.port);
+  ServeProcess second(database_.conninfo(), {{"TENANTRY_SERVER_LISTEN", address}}, {});
+  EXPECT_EQ(second.port, 0) << second.log;
+  EXPECT_EQ(second.wait(std::chrono::seconds(10)), 1) << second.log;
+  EXPECT_NE(second.log.find("cannot listen on " + address + ": Address already in use"), std::string::npos)
+      << second.log;
+  EXPECT_EQ(HttpClient(first.port).get("/api/", "acme.localhost").status, 200);  // the first one is unharmed
+  EXPECT_EQ(first.stop(), 0) << first.log;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #include "tenantry/http/server.hpp"
 
-#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -237,6 +237,22 @@ std::shared_ptr<spdlog::logger> access_logger() {
   return logger;
 }
 
+// Binds and listens, or says which address could not be had (e.g. one another server already listens on).
+void listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  // SO_REUSEADDR: a restart may bind while the previous process's connections are in TIME_WAIT.
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    const std::string address = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
+                                                           : endpoint.address().to_string();
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{}: {}", address, endpoint.port(), ec.message()));
+  }
+}
+
 }  // namespace
 
 // One I/O thread: its io_context, listening socket and connections. Only its own thread touches it, apart
@@ -336,17 +352,23 @@ void Server::Impl::start() {
     tcp::endpoint endpoint(asio::ip::make_address(options.address), options.port);
     for (std::size_t i = 0; i < n; ++i) {
       auto w = std::make_unique<Worker>(i);
-      w->acceptor.open(endpoint.protocol());
-      w->acceptor.set_option(asio::socket_base::reuse_address(true));
-      // One listening socket per thread on the same port; the kernel spreads connections over them.
-      const int one = 1;
-      if (::setsockopt(w->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-        throw boost::system::system_error(error_code(errno, boost::system::system_category()),
-                                          "SO_REUSEPORT");
+      if (i == 0) {
+        listen(w->acceptor, endpoint);
+        endpoint = w->acceptor.local_endpoint();  // port 0: the one picked
+      } else {
+        // One listening socket, not one per thread with SO_REUSEPORT: that would let a second server bind
+        // the same port silently and take part of the traffic. Each thread accepts from its own descriptor
+        // of it, in its own io_context.
+        const int fd = ::dup(workers.front()->acceptor.native_handle());
+        if (fd < 0)
+          throw boost::system::system_error(error_code(errno, boost::system::system_category()), "dup");
+        error_code ec;
+        w->acceptor.assign(endpoint.protocol(), fd, ec);
+        if (ec) {
+          ::close(fd);
+          throw boost::system::system_error(ec, "listening socket");
+        }
       }
-      w->acceptor.bind(endpoint);
-      if (i == 0) endpoint.port(w->acceptor.local_endpoint().port());  // port 0: the others share the pick
-      w->acceptor.listen(asio::socket_base::max_listen_connections);
       workers.push_back(std::move(w));
     }
     port = endpoint.port();
