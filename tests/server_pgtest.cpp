@@ -13,6 +13,7 @@
 #include <future>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -449,6 +450,85 @@ TEST_F(TenantServerTest, ServeRefusesAPortInUse) {
       << second.log;
   EXPECT_EQ(HttpClient(first.port).get("/api/", "acme.localhost").status, 200);  // the first one is unharmed
   EXPECT_EQ(first.stop(), 0) << first.log;
+}
+
+/// The non-empty lines of `text`.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t begin = 0;
+  for (std::size_t end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1)
+    if (end > begin) lines.push_back(text.substr(begin, end - begin));
+  if (begin < text.size()) lines.push_back(text.substr(begin));
+  return lines;
+}
+
+const std::regex kIsoUtc(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+
+// log.format = "json": every line on standard error, application log and access log, is one JSON object.
+TEST_F(TenantServerTest, ServeLogsOneJsonObjectPerLine) {
+  ServeProcess serve(database_.conninfo(), {{"TENANTRY_LOG_FORMAT", "json"}}, {"--migrate", "--demo"});
+  ASSERT_NE(serve.port, 0) << serve.log;
+  HttpClient client(serve.port);
+  EXPECT_EQ(client.request("GET", "/api/?token=secret", {"Host: acme.localhost", "X-Request-Id: json-log-1"})
+                .status,
+            200);
+  EXPECT_EQ(
+      client.request("GET", "/api/%22quoted%5C", {"Host: acme.localhost", "X-Request-Id: json-log-2"}).status,
+      404);
+  EXPECT_EQ(serve.stop(), 0) << serve.log;
+
+  const auto lines = lines_of(serve.log);
+  std::map<std::string, boost::json::object> access;  // by request id
+  bool said_serving = false, said_sigterm = false;
+  for (const auto& line : lines) {
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    ASSERT_TRUE(value.is_object()) << line;
+    const auto& entry = value.as_object();
+    ASSERT_TRUE(entry.contains("timestamp") && entry.at("timestamp").is_string()) << line;
+    EXPECT_TRUE(std::regex_match(std::string(entry.at("timestamp").as_string()), kIsoUtc)) << line;
+    ASSERT_TRUE(entry.contains("level") && entry.at("level").is_string()) << line;
+    ASSERT_TRUE(entry.contains("message") && entry.at("message").is_string()) << line;
+    const std::string message(entry.at("message").as_string());
+    said_serving |= message.starts_with("serving ");
+    said_sigterm |= message.starts_with("SIGTERM");
+    if (entry.contains("request_id")) access[std::string(entry.at("request_id").as_string())] = entry;
+  }
+  EXPECT_TRUE(said_serving) << serve.log;
+  EXPECT_TRUE(said_sigterm) << serve.log;
+  ASSERT_EQ(access.count("json-log-1"), 1u) << serve.log;
+  const auto& ok = access["json-log-1"];
+  EXPECT_EQ(ok.at("level"), "info");
+  EXPECT_EQ(ok.at("message"), "GET /api/ 200");
+  EXPECT_EQ(ok.at("method"), "GET");
+  EXPECT_EQ(ok.at("path"), "/api/");  // without the query
+  EXPECT_EQ(ok.at("status"), 200);
+  EXPECT_TRUE(ok.at("duration_ms").is_number());
+  EXPECT_EQ(ok.at("tenant"), "acme");
+  EXPECT_EQ(ok.at("client"), "127.0.0.1");
+  EXPECT_EQ(serve.log.find("secret"), std::string::npos);
+  ASSERT_EQ(access.count("json-log-2"), 1u) << serve.log;
+  EXPECT_EQ(access["json-log-2"].at("path"), "/api/%22quoted%5C");
+}
+
+// log.format = "text" (the default): every line starts with its time, ISO 8601 UTC, then the level.
+TEST_F(TenantServerTest, ServeTextLogLinesStartWithATimestamp) {
+  ServeProcess serve(database_.conninfo(), {}, {"--migrate", "--demo"});
+  ASSERT_NE(serve.port, 0) << serve.log;
+  EXPECT_EQ(
+      HttpClient(serve.port).request("GET", "/api/", {"Host: acme.localhost", "X-Request-Id: text-1"}).status,
+      200);
+  EXPECT_EQ(serve.stop(), 0) << serve.log;
+  const std::regex line_start(
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (trace|debug|info|warning|error|critical): .*)");
+  bool access = false;
+  for (const auto& line : lines_of(serve.log)) {
+    EXPECT_TRUE(std::regex_match(line, line_start)) << line;
+    access |= line.find("GET /api/ 200 ") != std::string::npos &&
+              line.find("tenant=acme request_id=text-1 client=127.0.0.1") != std::string::npos;
+  }
+  EXPECT_TRUE(access) << serve.log;
 }
 
 }  // namespace

@@ -36,6 +36,7 @@
 
 #include "http/text.hpp"
 #include "http/wire.hpp"
+#include "tenantry/core/logging.hpp"
 #include "tenantry/http/problem.hpp"
 
 namespace tenantry::http {
@@ -227,12 +228,12 @@ void assign_request_id(Request& req, std::optional<std::string_view> client_id) 
 }
 
 std::shared_ptr<spdlog::logger> access_logger() {
-  if (auto logger = spdlog::get("access")) return logger;
-  auto logger = spdlog::default_logger()->clone("access");
+  if (auto logger = spdlog::get(kAccessLogger)) return logger;
+  auto logger = spdlog::default_logger()->clone(kAccessLogger);
   try {
     spdlog::register_logger(logger);
   } catch (const spdlog::spdlog_ex&) {  // registered concurrently by someone else
-    if (auto existing = spdlog::get("access")) return existing;
+    if (auto existing = spdlog::get(kAccessLogger)) return existing;
   }
   return logger;
 }
@@ -767,8 +768,15 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
   std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   const std::string_view method = req.method.empty() ? std::string_view("-") : std::string_view(req.method);
   if (path.empty()) path = "-";
+  const std::string_view client =
+      req.remote_address.empty() ? std::string_view("-") : std::string_view(req.remote_address);
   if (options.access_log_json) {
-    line += R"({"method":")";
+    // One object: with the JSON log format its members join the line's (tenantry/core/logging.hpp).
+    line += R"({"message":")";
+    detail::append_json_escaped(line, method);
+    line += ' ';
+    detail::append_json_escaped(line, path);
+    fmt::format_to(std::back_inserter(line), R"( {}","method":")", res.status);
     detail::append_json_escaped(line, method);
     line += R"(","path":")";
     detail::append_json_escaped(line, path);
@@ -777,6 +785,8 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
     detail::append_json_escaped(line, res.log_tenant);
     line += R"(","request_id":")";
     detail::append_json_escaped(line, req.request_id);
+    line += R"(","client":")";
+    detail::append_json_escaped(line, client);
     line += "\"}";
   } else {
     detail::append_json_escaped(line, method);
@@ -786,6 +796,8 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
     detail::append_json_escaped(line, res.log_tenant.empty() ? std::string_view("-") : res.log_tenant);
     line += " request_id=";
     line += req.request_id;
+    line += " client=";
+    detail::append_json_escaped(line, client);
   }
   access->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
 }
