@@ -1,13 +1,19 @@
 // `tenantry serve` behaviour end to end over HTTP: tenant resolution, isolation under concurrency, catalog
 // changes from another process, shutdown.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <future>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -26,6 +32,94 @@ namespace {
 
 using testing::HttpClient;
 using testing::HttpResponse;
+
+/// The I/O thread running the caller, as a token the tests compare.
+std::string thread_token() {
+  return std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
+
+/// Handlers of GET /slow that have started.
+std::atomic<int> g_slow_started{0};
+
+/// `tenantry serve` as a child process with its standard error in a pipe (standard output is dropped).
+class ServeProcess {
+ public:
+  /// Starts it with `env` set, then reads its standard error until it names its port (or ends).
+  ServeProcess(const std::string& conninfo, std::vector<std::pair<std::string, std::string>> env,
+               std::vector<std::string> args) {
+    int err[2];
+    if (::pipe(err) != 0) throw std::runtime_error("pipe");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(err[1], 2);
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::setenv("TENANTRY_DATABASE_URL", conninfo.c_str(), 1);
+      ::setenv("TENANTRY_SERVER_LISTEN", "127.0.0.1:0", 1);
+      for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
+      std::vector<char*> argv{const_cast<char*>(TENANTRY_BINARY), const_cast<char*>("serve")};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(TENANTRY_BINARY, argv.data());
+      ::_exit(127);
+    }
+    ::close(err[1]);
+    fd_ = err[0];
+    while (port == 0 && read_some()) {
+      const auto at = log.find("serving ");
+      if (at == std::string::npos) continue;
+      const auto colon = log.find("http://127.0.0.1:", at);
+      if (colon != std::string::npos && log.find('\n', colon) != std::string::npos)
+        port = static_cast<std::uint16_t>(std::stoi(log.substr(colon + 17)));
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && exit_status < 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(fd_);
+  }
+
+  /// Waits up to `timeout` for the process to exit: its exit status, or -1 (then it is killed).
+  int wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        exit_status = 128 + SIGKILL;
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    while (read_some()) {
+    }
+    exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_status;
+  }
+  /// SIGTERM, then wait().
+  int stop(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    ::kill(pid_, SIGTERM);
+    return wait(timeout);
+  }
+
+  std::uint16_t port = 0;
+  std::string log;  // standard error so far
+  int exit_status = -1;
+
+ private:
+  bool read_some() {
+    char buffer[4096];
+    const auto n = ::read(fd_, buffer, sizeof buffer);
+    if (n <= 0) return false;
+    log.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
 
 class TenantServerTest : public testing::PgTest {
  protected:
@@ -57,6 +151,21 @@ class TenantServerTest : public testing::PgTest {
                                            {"sku", r.one().get<std::string>(0)},
                                            {"schema", r.one().get<std::string>(1)},
                                            {"backend", r.one().get<std::int64_t>(2)}});
+    });
+    // The thread that accepted the connection: public routes run there.
+    routes.public_routes.add("GET", "/thread", [](web::RequestContext&) -> Task<http::Response> {
+      co_return http::Response::json(200, {{"thread", thread_token()}});
+    });
+    // Takes ?ms= milliseconds, then queries the tenant's schema; on the tenant's thread with tenant affinity.
+    routes.tenant_routes.add("GET", "/slow", [](web::RequestContext& ctx) -> Task<http::Response> {
+      ++g_slow_started;
+      const std::chrono::milliseconds pause(std::stoi(ctx.request.query_param("ms").value_or("0")));
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, pause);
+      co_await timer.async_wait(boost::asio::use_awaitable);
+      auto r = co_await ctx.db.query("SELECT current_schema()");
+      co_return http::Response::json(200, {{"tenant", ctx.tenant->schema.str()},
+                                           {"schema", r.one().get<std::string>(0)},
+                                           {"thread", thread_token()}});
     });
     app_ = std::make_unique<web::Application>(config_, database_.conninfo(), std::move(routes),
                                               runner_.shared_plan(), runner_.tenant_plan());
@@ -216,6 +325,81 @@ TEST_F(TenantServerTest, ReadinessReportsPendingTenantMigrations) {
   EXPECT_NE(r.body.find("\"tenants_behind\":1"), std::string::npos) << r.body;
 }
 
+// Graceful stop with tenant affinity: a request whose handler runs on another I/O thread than the one that
+// accepted its connection gets its whole answer, and the stop does not wait for the drain timeout.
+TEST_F(TenantServerTest, GracefulStopFinishesRequestsServedOnAnotherThread) {
+  // Homed on both threads (tenant_thread hashes the slug), which the probe below confirms.
+  const std::vector<std::string> slugs{"alpha", "beta", "gamma", "delta"};
+  for (const auto& slug : slugs) create(slug);
+  config_.server.drain_timeout_ms = 10'000;
+  start();
+  auto json_thread = [](const HttpResponse& r) {
+    return std::string(boost::json::parse(r.body).as_object().at("thread").as_string());
+  };
+  std::map<std::string, std::string> tenant_of_thread;  // the thread that serves a tenant → that tenant
+  for (const auto& slug : slugs) {
+    auto r = HttpClient(app_->port()).get("/slow?ms=0", slug + ".localhost");
+    ASSERT_EQ(r.status, 200) << r.body;
+    tenant_of_thread[json_thread(r)] = slug;
+  }
+  ASSERT_EQ(tenant_of_thread.size(), 2u) << "every tenant is served by one thread";
+  const std::string first = tenant_of_thread.begin()->first;
+  const std::string second = std::next(tenant_of_thread.begin())->first;
+  auto other = [&](const std::string& thread) { return thread == first ? second : first; };
+
+  // Each connection knows the thread that accepted it. Every request of `cross` connections runs on the other
+  // thread, taking longer on `second` (900 ms) than on `first` (600 ms); `local` requests take 300 ms. So
+  // some thread always has a request of another thread's connection running after its own connections are
+  // done: the second thread if the first accepted a cross connection, else the first.
+  struct Call {
+    std::unique_ptr<HttpClient> client;
+    std::string tenant;
+    int ms;
+  };
+  std::vector<Call> calls;
+  for (int i = 0; i < 12; ++i) {
+    auto client = std::make_unique<HttpClient>(app_->port());
+    auto r = client->get("/thread");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string accepted = json_thread(r);
+    const bool cross = i % 3 != 2;
+    const std::string runs_on = cross ? other(accepted) : accepted;
+    const int ms = !cross ? 300 : runs_on == second ? 900 : 600;
+    calls.push_back({std::move(client), tenant_of_thread[runs_on], ms});
+  }
+  g_slow_started = 0;
+  std::vector<std::future<HttpResponse>> answers;
+  for (auto& call : calls) {
+    answers.push_back(std::async(std::launch::async, [&call] {
+      return call.client->get("/slow?ms=" + std::to_string(call.ms), call.tenant + ".localhost");
+    }));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (g_slow_started < static_cast<int>(calls.size()) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(g_slow_started.load(), static_cast<int>(calls.size()));
+
+  const auto stopping = std::chrono::steady_clock::now();
+  app_->stop(true);
+  app_->wait();
+  const auto took = std::chrono::steady_clock::now() - stopping;
+  EXPECT_LT(took, std::chrono::seconds(3)) << "the stop waited for the drain timeout";
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    HttpResponse r;
+    try {
+      r = answers[i].get();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "request " << i << " for " << calls[i].tenant << ": " << e.what();
+      continue;
+    }
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto body = boost::json::parse(r.body).as_object();
+    EXPECT_EQ(body.at("tenant"), calls[i].tenant.c_str());
+    EXPECT_EQ(body.at("schema"), calls[i].tenant.c_str());
+    EXPECT_EQ(r.header("connection"), "close");
+  }
+}
+
 // The real binary: SIGTERM ends it cleanly (exit 0) after it served requests.
 TEST_F(TenantServerTest, ServeExitsCleanlyOnSigterm) {
   int out[2];
@@ -252,6 +436,99 @@ TEST_F(TenantServerTest, ServeExitsCleanlyOnSigterm) {
   ::close(out[0]);
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// A port another server listens on is a start-up error naming the address, not a second server sharing it.
+TEST_F(TenantServerTest, ServeRefusesAPortInUse) {
+  ServeProcess first(database_.conninfo(), {}, {"--migrate", "--demo"});
+  ASSERT_NE(first.port, 0) << first.log;
+  const std::string address = "127.0.0.1:" + std::to_string(first.port);
+  ServeProcess second(database_.conninfo(), {{"TENANTRY_SERVER_LISTEN", address}}, {});
+  EXPECT_EQ(second.port, 0) << second.log;
+  EXPECT_EQ(second.wait(std::chrono::seconds(10)), 1) << second.log;
+  EXPECT_NE(second.log.find("cannot listen on " + address + ": Address already in use"), std::string::npos)
+      << second.log;
+  EXPECT_EQ(HttpClient(first.port).get("/api/", "acme.localhost").status, 200);  // the first one is unharmed
+  EXPECT_EQ(first.stop(), 0) << first.log;
+}
+
+/// The non-empty lines of `text`.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t begin = 0;
+  for (std::size_t end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1)
+    if (end > begin) lines.push_back(text.substr(begin, end - begin));
+  if (begin < text.size()) lines.push_back(text.substr(begin));
+  return lines;
+}
+
+const std::regex kIsoUtc(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+
+// log.format = "json": every line on standard error, application log and access log, is one JSON object.
+TEST_F(TenantServerTest, ServeLogsOneJsonObjectPerLine) {
+  ServeProcess serve(database_.conninfo(), {{"TENANTRY_LOG_FORMAT", "json"}}, {"--migrate", "--demo"});
+  ASSERT_NE(serve.port, 0) << serve.log;
+  HttpClient client(serve.port);
+  EXPECT_EQ(client.request("GET", "/api/?token=secret", {"Host: acme.localhost", "X-Request-Id: json-log-1"})
+                .status,
+            200);
+  EXPECT_EQ(
+      client.request("GET", "/api/%22quoted%5C", {"Host: acme.localhost", "X-Request-Id: json-log-2"}).status,
+      404);
+  EXPECT_EQ(serve.stop(), 0) << serve.log;
+
+  const auto lines = lines_of(serve.log);
+  std::map<std::string, boost::json::object> access;  // by request id
+  bool said_serving = false, said_sigterm = false;
+  for (const auto& line : lines) {
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    ASSERT_TRUE(value.is_object()) << line;
+    const auto& entry = value.as_object();
+    ASSERT_TRUE(entry.contains("timestamp") && entry.at("timestamp").is_string()) << line;
+    EXPECT_TRUE(std::regex_match(std::string(entry.at("timestamp").as_string()), kIsoUtc)) << line;
+    ASSERT_TRUE(entry.contains("level") && entry.at("level").is_string()) << line;
+    ASSERT_TRUE(entry.contains("message") && entry.at("message").is_string()) << line;
+    const std::string message(entry.at("message").as_string());
+    said_serving |= message.starts_with("serving ");
+    said_sigterm |= message.starts_with("SIGTERM");
+    if (entry.contains("request_id")) access[std::string(entry.at("request_id").as_string())] = entry;
+  }
+  EXPECT_TRUE(said_serving) << serve.log;
+  EXPECT_TRUE(said_sigterm) << serve.log;
+  ASSERT_EQ(access.count("json-log-1"), 1u) << serve.log;
+  const auto& ok = access["json-log-1"];
+  EXPECT_EQ(ok.at("level"), "info");
+  EXPECT_EQ(ok.at("message"), "GET /api/ 200");
+  EXPECT_EQ(ok.at("method"), "GET");
+  EXPECT_EQ(ok.at("path"), "/api/");  // without the query
+  EXPECT_EQ(ok.at("status"), 200);
+  EXPECT_TRUE(ok.at("duration_ms").is_number());
+  EXPECT_EQ(ok.at("tenant"), "acme");
+  EXPECT_EQ(ok.at("client"), "127.0.0.1");
+  EXPECT_EQ(serve.log.find("secret"), std::string::npos);
+  ASSERT_EQ(access.count("json-log-2"), 1u) << serve.log;
+  EXPECT_EQ(access["json-log-2"].at("path"), "/api/%22quoted%5C");
+}
+
+// log.format = "text" (the default): every line starts with its time, ISO 8601 UTC, then the level.
+TEST_F(TenantServerTest, ServeTextLogLinesStartWithATimestamp) {
+  ServeProcess serve(database_.conninfo(), {}, {"--migrate", "--demo"});
+  ASSERT_NE(serve.port, 0) << serve.log;
+  EXPECT_EQ(
+      HttpClient(serve.port).request("GET", "/api/", {"Host: acme.localhost", "X-Request-Id: text-1"}).status,
+      200);
+  EXPECT_EQ(serve.stop(), 0) << serve.log;
+  const std::regex line_start(
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (trace|debug|info|warning|error|critical): .*)");
+  bool access = false;
+  for (const auto& line : lines_of(serve.log)) {
+    EXPECT_TRUE(std::regex_match(line, line_start)) << line;
+    access |= line.find("GET /api/ 200 ") != std::string::npos &&
+              line.find("tenant=acme request_id=text-1 client=127.0.0.1") != std::string::npos;
+  }
+  EXPECT_TRUE(access) << serve.log;
 }
 
 }  // namespace

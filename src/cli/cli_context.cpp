@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "apps/registry.hpp"
+#include "tenantry/core/logging.hpp"
 
 namespace tenantry::cli {
 
@@ -26,6 +27,7 @@ Config& CliContext::config() {
   if (!config_) {
     config_ = load_config(config_file);
     spdlog::set_level(spdlog::level::from_str(config_->log.level));
+    set_log_format(config_->log.format);
   }
   return *config_;
 }

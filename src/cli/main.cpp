@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/cli_context.hpp"
+#include "tenantry/core/logging.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/tenancy/errors.hpp"
 #include "tenantry/tenancy/schema_name.hpp"
@@ -13,7 +14,7 @@
 int main(int argc, char** argv) {
   using namespace tenantry;
   spdlog::set_default_logger(spdlog::stderr_color_mt("tenantry"));
-  spdlog::set_pattern("%^%l%$: %v");
+  set_log_format("text");  // until the configuration says otherwise (CliContext::config)
 
   cli::CliContext ctx;
   CLI::App app{"Tenantry: a multi-tenant SaaS backend on PostgreSQL, one schema per tenant.", "tenantry"};
@@ -41,19 +42,24 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
+  // With log.format = "json" the error is a log line like the others, so that every line parses as JSON.
+  auto fail = [](int code, const std::string& message) {
+    if (log_format() == "json") {
+      spdlog::error("{}", message);
+    } else {
+      std::cerr << "error: " << message << "\n";
+    }
+    return code;
+  };
   try {
     return ctx.action ? ctx.action() : 2;
   } catch (const tenancy::ValidationError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
+    return fail(2, e.what());
   } catch (const ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
+    return fail(2, e.what());
   } catch (const db::UndefinedTable& e) {
-    std::cerr << "error: " << e.what() << " (has `tenantry migrate` been run?)\n";
-    return 1;
+    return fail(1, std::string(e.what()) + " (has `tenantry migrate` been run?)");
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
+    return fail(1, e.what());
   }
 }

@@ -1,6 +1,8 @@
 // `tenantry serve`: the HTTP server.
 #include <signal.h>
 
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -99,7 +101,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
       print_welcome(config, tenants, application.port(), application.metrics_port());
       int signal = 0;
       sigwait(&signals, &signal);
-      std::cerr << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": finishing in-flight requests\n";
+      spdlog::info("{}: finishing in-flight requests", signal == SIGINT ? "SIGINT" : "SIGTERM");
       application.stop(true);
       application.wait();
       return 0;

@@ -1,6 +1,6 @@
 #include "tenantry/http/server.hpp"
 
-#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -36,6 +36,7 @@
 
 #include "http/text.hpp"
 #include "http/wire.hpp"
+#include "tenantry/core/logging.hpp"
 #include "tenantry/http/problem.hpp"
 
 namespace tenantry::http {
@@ -227,14 +228,30 @@ void assign_request_id(Request& req, std::optional<std::string_view> client_id) 
 }
 
 std::shared_ptr<spdlog::logger> access_logger() {
-  if (auto logger = spdlog::get("access")) return logger;
-  auto logger = spdlog::default_logger()->clone("access");
+  if (auto logger = spdlog::get(kAccessLogger)) return logger;
+  auto logger = spdlog::default_logger()->clone(kAccessLogger);
   try {
     spdlog::register_logger(logger);
   } catch (const spdlog::spdlog_ex&) {  // registered concurrently by someone else
-    if (auto existing = spdlog::get("access")) return existing;
+    if (auto existing = spdlog::get(kAccessLogger)) return existing;
   }
   return logger;
+}
+
+// Binds and listens, or says which address could not be had (e.g. one another server already listens on).
+void listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  // SO_REUSEADDR: a restart may bind while the previous process's connections are in TIME_WAIT.
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    const std::string address = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
+                                                           : endpoint.address().to_string();
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{}: {}", address, endpoint.port(), ec.message()));
+  }
 }
 
 }  // namespace
@@ -264,6 +281,8 @@ struct Worker {
   Connection* connections = nullptr;
   std::size_t connection_count = 0;
   bool accepting = false, stopping = false, forced = false, finished = false, destroying = false;
+  // Stopping, not accepting and without connections: waits for the other workers to be drained too.
+  bool drained = false;
   bool hook_started = false;
   // Declared after the state above: destroying the io_context destroys suspended coroutines, whose clean-up
   // still uses that state.
@@ -300,6 +319,7 @@ struct Server::Impl {
   void begin_stop(Worker& w, bool graceful);
   void force(Worker& w, bool drain_expired);
   void maybe_finish(Worker& w);
+  void mark_drained(Worker& w);
   void finish(Worker& w);
 
   const ServerOptions options;
@@ -316,6 +336,8 @@ struct Server::Impl {
   std::exception_ptr start_error;
   State state = State::created;
   std::mutex join_mutex;
+  // Workers not yet drained; the last one to drain stops every io_context (see maybe_finish).
+  std::atomic<std::size_t> undrained{0};
   // Last: destroyed first, while everything their coroutines refer to still exists.
   std::vector<std::unique_ptr<Worker>> workers;
 };
@@ -331,20 +353,27 @@ void Server::Impl::start() {
     tcp::endpoint endpoint(asio::ip::make_address(options.address), options.port);
     for (std::size_t i = 0; i < n; ++i) {
       auto w = std::make_unique<Worker>(i);
-      w->acceptor.open(endpoint.protocol());
-      w->acceptor.set_option(asio::socket_base::reuse_address(true));
-      // One listening socket per thread on the same port; the kernel spreads connections over them.
-      const int one = 1;
-      if (::setsockopt(w->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-        throw boost::system::system_error(error_code(errno, boost::system::system_category()),
-                                          "SO_REUSEPORT");
+      if (i == 0) {
+        listen(w->acceptor, endpoint);
+        endpoint = w->acceptor.local_endpoint();  // port 0: the one picked
+      } else {
+        // One listening socket, not one per thread with SO_REUSEPORT: that would let a second server bind
+        // the same port silently and take part of the traffic. Each thread accepts from its own descriptor
+        // of it, in its own io_context.
+        const int fd = ::dup(workers.front()->acceptor.native_handle());
+        if (fd < 0)
+          throw boost::system::system_error(error_code(errno, boost::system::system_category()), "dup");
+        error_code ec;
+        w->acceptor.assign(endpoint.protocol(), fd, ec);
+        if (ec) {
+          ::close(fd);
+          throw boost::system::system_error(ec, "listening socket");
+        }
       }
-      w->acceptor.bind(endpoint);
-      if (i == 0) endpoint.port(w->acceptor.local_endpoint().port());  // port 0: the others share the pick
-      w->acceptor.listen(asio::socket_base::max_listen_connections);
       workers.push_back(std::move(w));
     }
     port = endpoint.port();
+    undrained = workers.size();
   } catch (...) {
     workers.clear();
     state = State::stopped;
@@ -451,17 +480,34 @@ void Server::Impl::force(Worker& w, bool drain_expired) {
   w.stop_timer.expires_after(kCancelGrace);  // also cancels the drain wait
   w.stop_timer.async_wait([this, &w](error_code ec) {
     if (ec || w.finished) return;
-    spdlog::error("HTTP thread {}: {} connections ignored cancellation; stopping anyway", w.index,
-                  w.connection_count);
+    spdlog::error(
+        "HTTP thread {}: {} connections (or other threads' handlers) ignored cancellation; stopping "
+        "anyway",
+        w.index, w.connection_count);
     finish(w);
   });
 }
 
+// A handler may run on another thread than its connection (the application co_spawns a tenant's handler onto
+// the tenant's thread): a thread whose own connections are done may still be running one for another
+// thread's connection. So no io_context stops before every worker is drained; only then can no handler be
+// running anywhere.
 void Server::Impl::maybe_finish(Worker& w) {
-  if (w.stopping && !w.finished && !w.accepting && w.connection_count == 0) finish(w);
+  if (w.stopping && !w.drained && !w.finished && !w.accepting && w.connection_count == 0) mark_drained(w);
+}
+
+void Server::Impl::mark_drained(Worker& w) {
+  w.drained = true;
+  if (undrained.fetch_sub(1) != 1) return;
+  for (auto& other : workers) {
+    asio::post(other->io, [this, o = other.get()] {
+      if (!o->finished) finish(*o);
+    });
+  }
 }
 
 void Server::Impl::finish(Worker& w) {
+  if (!w.drained) mark_drained(w);  // given up on its connections: the others need not wait for them
   w.finished = true;
   w.stop_timer.cancel();
   w.work.reset();
@@ -722,8 +768,15 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
   std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   const std::string_view method = req.method.empty() ? std::string_view("-") : std::string_view(req.method);
   if (path.empty()) path = "-";
+  const std::string_view client =
+      req.remote_address.empty() ? std::string_view("-") : std::string_view(req.remote_address);
   if (options.access_log_json) {
-    line += R"({"method":")";
+    // One object: with the JSON log format its members join the line's (tenantry/core/logging.hpp).
+    line += R"({"message":")";
+    detail::append_json_escaped(line, method);
+    line += ' ';
+    detail::append_json_escaped(line, path);
+    fmt::format_to(std::back_inserter(line), R"( {}","method":")", res.status);
     detail::append_json_escaped(line, method);
     line += R"(","path":")";
     detail::append_json_escaped(line, path);
@@ -732,6 +785,8 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
     detail::append_json_escaped(line, res.log_tenant);
     line += R"(","request_id":")";
     detail::append_json_escaped(line, req.request_id);
+    line += R"(","client":")";
+    detail::append_json_escaped(line, client);
     line += "\"}";
   } else {
     detail::append_json_escaped(line, method);
@@ -741,6 +796,8 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
     detail::append_json_escaped(line, res.log_tenant.empty() ? std::string_view("-") : res.log_tenant);
     line += " request_id=";
     line += req.request_id;
+    line += " client=";
+    detail::append_json_escaped(line, client);
   }
   access->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
 }

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace tenantry::http::detail {
 
 inline char ascii_lower(char c) noexcept {
@@ -18,11 +20,7 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-/// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF), as PostgreSQL demands.
-bool valid_utf8(std::string_view s) noexcept;
-
-/// Appends `s` with JSON string escaping (without quotes): also makes untrusted text safe for one-line logs.
-/// Invalid UTF-8 is kept readable by escaping each non-ASCII byte as \u00XX.
-void append_json_escaped(std::string& out, std::string_view s);
+using tenantry::detail::append_json_escaped;
+using tenantry::detail::valid_utf8;
 
 }  // namespace tenantry::http::detail

@@ -24,8 +24,9 @@ using Handler = std::function<Task<Response>(Request&)>;
 
 /// Called on each I/O thread with its io_context and index (0..threads-1): on_thread_start before the
 /// thread serves anything (e.g. to create a per-thread connection pool), on_thread_stop after every
-/// connection of the thread has finished and its io_context has stopped (call io.restart() and run it to
-/// await asynchronous clean-up).
+/// connection of every thread has finished and its io_context has stopped (call io.restart() and run it to
+/// await asynchronous clean-up). A handler may thus run part of its work on another I/O thread (co_spawn onto
+/// its io_context and await it): stopping drains the connections of all threads before it stops any.
 using ThreadHook = std::function<void(boost::asio::io_context& io, std::size_t thread_index)>;
 
 /// Counters for metrics; read them at any time from any thread.
@@ -40,8 +41,9 @@ struct ServerStats {
   std::atomic<std::uint64_t> handler_errors{0};
 };
 
-/// An HTTP/1.1 server: N I/O threads, each with its own io_context and its own SO_REUSEPORT listening
-/// socket, so a connection lives on one thread from accept to close and handlers need no locks.
+/// An HTTP/1.1 server: N I/O threads, each with its own io_context, accepting from one listening socket (a
+/// port another socket listens on is a start-up error), so a connection lives on one thread from accept to
+/// close and handlers need no locks.
 /// Protocol errors are answered with problem+json (400, 413, 431) before the connection is closed.
 class Server {
  public:
@@ -52,7 +54,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Binds, runs on_thread_start on every thread, then starts accepting. Throws when binding fails or a
+  /// Binds, runs on_thread_start on every thread, then starts accepting. Throws when binding fails (the
+  /// message names the address, e.g. "cannot listen on 127.0.0.1:8080: Address already in use") or a
   /// start hook throws (the server is then stopped). Call once.
   void start();
 

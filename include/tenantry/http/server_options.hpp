@@ -42,7 +42,9 @@ struct ServerOptions {
 
   /// One line per request on the spdlog logger "access" (created from the default logger if missing).
   bool access_log = true;
-  /// Access log lines as JSON objects instead of plain text.
+  /// Access log lines as JSON objects (message, method, path, status, duration_ms, tenant, request_id,
+  /// client) instead of plain text; the JSON log format makes each the whole line
+  /// (tenantry/core/logging.hpp).
   bool access_log_json = false;
 };
 

@@ -1,8 +1,8 @@
-#include "http/text.hpp"
+#include "core/text.hpp"
 
 #include <cstdint>
 
-namespace tenantry::http::detail {
+namespace tenantry::detail {
 
 bool valid_utf8(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -73,4 +73,4 @@ void append_json_escaped(std::string& out, std::string_view s) {
   }
 }
 
-}  // namespace tenantry::http::detail
+}  // namespace tenantry::detail
