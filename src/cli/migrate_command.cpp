@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/cli_context.hpp"
+#include "tenantry/db/session.hpp"
 
 namespace tenantry::cli {
 
@@ -25,6 +26,9 @@ void print_outcome(const SchemaOutcome& o) {
     case SchemaOutcome::Kind::kFailed:
       std::cout << o.schema << ": FAILED: " << o.error << "\n";
       break;
+    case SchemaOutcome::Kind::kSkipped:
+      std::cout << o.schema << ": skipped: " << o.error << "\n";
+      break;
   }
 }
 
@@ -34,6 +38,10 @@ int status(CliContext& ctx, const std::optional<std::string>& tenant) {
   auto all = ctx.run(ctx.migrations().status(only));
   bool problems = false;
   for (const auto& s : all) {
+    if (s.missing) {
+      std::cout << s.schema << ": skipped: the schema no longer exists (the tenant was dropped or renamed)\n";
+      continue;
+    }
     std::cout << s.schema << ": " << s.applied.size() << " applied, " << s.pending.size() << " pending\n";
     for (const auto& a : s.applied)
       std::cout << "  [x] " << a.app << "/" << a.name << "  " << a.applied_at << "\n";
@@ -66,7 +74,11 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
       const std::size_t jobs = static_cast<std::size_t>(opts->jobs.value_or(ctx.config().migrations.jobs));
       ctx.pool(jobs + 1);
       if (opts->tenant) {
-        auto outcome = ctx.run(ctx.migrations().migrate_tenant(tenancy::SchemaName(*opts->tenant)));
+        const tenancy::SchemaName schema(*opts->tenant);
+        const db::Session catalog(ctx.pool());
+        if (ctx.run(catalog.query("SELECT 1 FROM tenants WHERE schema_name = $1", schema)).empty())
+          throw CommandError("no tenant '" + schema.str() + "'");
+        auto outcome = ctx.run(ctx.migrations().migrate_tenant(schema));
         print_outcome(outcome);
         return outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
       }
@@ -87,10 +99,12 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
       auto report = ctx.run(ctx.migrations().migrate_tenants(fleet));
       if (tty && !report.outcomes.empty()) std::cerr << "\n";
       for (const auto& o : report.outcomes)
-        if (o.kind == SchemaOutcome::Kind::kFailed) print_outcome(o);
+        if (o.kind == SchemaOutcome::Kind::kFailed || o.kind == SchemaOutcome::Kind::kSkipped)
+          print_outcome(o);
       std::cout << "tenants: " << report.count(SchemaOutcome::Kind::kMigrated) << " migrated, "
                 << report.count(SchemaOutcome::Kind::kCurrent) << " already current, "
-                << report.count(SchemaOutcome::Kind::kFailed) << " failed"
+                << report.count(SchemaOutcome::Kind::kFailed) << " failed, "
+                << report.count(SchemaOutcome::Kind::kSkipped) << " skipped"
                 << (report.outcomes.empty() ? " (every tenant is up to date)" : "") << "\n";
       return report.ok() ? 0 : 1;
     };
