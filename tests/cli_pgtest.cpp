@@ -196,6 +196,52 @@ TEST_F(CliTest, MigrateRacingDropOrRenameSkipsTheTenantAndCreatesNothingInPublic
   EXPECT_EQ(scalar(in_public), "0");
 }
 
+// A history restored from an old dump (or edited by hand) while the catalog's digest still says current:
+// --status, --check and migrate agree that the migration is pending, and migrate applies it.
+TEST_F(CliTest, MigrateCheckAndStatusAgreeWhenAHistoryIsBehindItsDigest) {
+  ASSERT_EQ(tenantry("migrate").exit_code, 0);
+  ASSERT_EQ(tenantry("tenant create one --name One").exit_code, 0);
+  ASSERT_EQ(tenantry("tenant create two --name Two").exit_code, 0);
+  auto current = tenantry("migrate --check");
+  EXPECT_EQ(current.exit_code, 0) << current.output;
+  EXPECT_NE(current.output.find("migrations are current (3 schema(s) checked)"), std::string::npos)
+      << current.output;
+
+  sql("DROP TABLE two.ticket_events, two.tickets; DELETE FROM two.tenantry_migrations WHERE app = 'service'");
+  auto status = tenantry("migrate --status --tenant two");
+  EXPECT_NE(status.output.find("two: 1 applied, 1 pending"), std::string::npos) << status.output;
+  auto pending = tenantry("migrate --check");
+  EXPECT_EQ(pending.exit_code, 1) << pending.output;
+  EXPECT_NE(pending.output.find("two: 1 pending\n  [ ] service/0001_tickets\n"), std::string::npos)
+      << pending.output;
+  EXPECT_EQ(pending.output.find("one:"), std::string::npos) << pending.output;
+  auto migrated = tenantry("migrate");
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
+  EXPECT_NE(migrated.output.find("tenants: 1 migrated, 0 already current, 0 failed, 0 skipped"),
+            std::string::npos)
+      << migrated.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM two.tickets"), "0");
+  EXPECT_EQ(tenantry("migrate --check").exit_code, 0);
+  auto again = tenantry("migrate");
+  EXPECT_NE(again.output.find("every tenant is up to date"), std::string::npos) << again.output;
+
+  // A history table gone altogether: the verification cannot read it, and each schema's own run decides.
+  sql("DROP TABLE one.ticket_events, one.tickets, one.products, one.tenantry_migrations");
+  EXPECT_EQ(tenantry("migrate --check").exit_code, 1);
+  auto rebuilt = tenantry("migrate");
+  EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.output;
+  EXPECT_NE(rebuilt.output.find("tenants: 1 migrated, 1 already current"), std::string::npos)
+      << rebuilt.output;
+  EXPECT_EQ(tenantry("migrate --check").exit_code, 0);
+
+  // The shared history counts too.
+  sql("DELETE FROM tenantry_shared_migrations WHERE app = 'admin'");
+  auto shared = tenantry("migrate --check");
+  EXPECT_EQ(shared.exit_code, 1) << shared.output;
+  EXPECT_NE(shared.output.find("public: 1 pending\n  [ ] admin/0001_audit_log\n"), std::string::npos)
+      << shared.output;
+}
+
 TEST_F(CliTest, ExecReportsPerTenant) {
   EXPECT_EQ(tenantry("migrate").exit_code, 0);
   EXPECT_EQ(tenantry("tenant create one --name One").exit_code, 0);

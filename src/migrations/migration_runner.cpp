@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "tenantry/core/concurrency.hpp"
 #include "tenantry/db/session.hpp"
@@ -205,15 +206,59 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
   co_return outcome;
 }
 
+Task<std::vector<std::string>> MigrationRunner::unverified(const std::vector<std::string>& claimed) {
+  constexpr std::size_t kChunk = 200;  // schemas per query
+  const db::Session catalog(pool_);
+  std::vector<std::string> out;
+  for (std::size_t from = 0; from < claimed.size(); from += kChunk) {
+    const std::size_t to = std::min(claimed.size(), from + kChunk);
+    // One row per schema: the digest of its history, computed as MigrationPlan::history_digest() is.
+    std::string sql;
+    db::ParamList params;
+    for (std::size_t i = from; i < to; ++i) {
+      if (i > from) sql += " UNION ALL ";
+      sql += "SELECT $" + std::to_string(i - from + 1) +
+             "::text, encode(sha256(convert_to(coalesce(string_agg(app || '/' || name || ':' || checksum, "
+             "E'\\n' ORDER BY app COLLATE \"C\", name COLLATE \"C\"), ''), 'UTF8')), 'hex') FROM " +
+             history_of(Scope::kTenant, claimed[i]);
+      params.add(claimed[i]);
+    }
+    bool unreadable = false;
+    db::Result rows;
+    try {
+      rows = co_await catalog.execute(sql, std::move(params));
+    } catch (const db::ServerError&) {
+      unreadable = true;  // a history table or schema gone: let each schema's own run tell
+    }
+    if (unreadable) {
+      out.insert(out.end(), claimed.begin() + static_cast<std::ptrdiff_t>(from),
+                 claimed.begin() + static_cast<std::ptrdiff_t>(to));
+      continue;
+    }
+    for (auto row : rows)
+      if (row.get<std::string_view>(1) != tenant_.history_digest()) out.push_back(row.get<std::string>(0));
+  }
+  co_return out;
+}
+
 Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) {
   const db::Session catalog(pool_);
-  // One query finds the tenants that are not current: "nothing to do" costs no per-schema work.
+  // One query finds the tenants the catalog knows are not current; one more per few hundred of the others
+  // checks that their histories agree: "nothing to do" costs no per-schema round trip.
   auto rows = co_await catalog.query(
-      "SELECT schema_name FROM tenants WHERE state IN ('active', 'suspended', 'archived') "
-      "AND migrations_digest IS DISTINCT FROM $1 ORDER BY id",
+      "SELECT schema_name, migrations_digest IS NOT DISTINCT FROM $1 FROM tenants "
+      "WHERE state IN ('active', 'suspended', 'archived') ORDER BY id",
       tenant_.digest());
+  std::vector<std::string> claimed;
+  for (auto row : rows)
+    if (row.get<bool>(1)) claimed.push_back(row.get<std::string>(0));
+  const std::vector<std::string> unverified_schemas = co_await unverified(claimed);
+  const std::set<std::string> stale(unverified_schemas.begin(), unverified_schemas.end());
   std::vector<std::string> schemas;
-  for (auto row : rows) schemas.push_back(row.get<std::string>(0));
+  for (auto row : rows) {
+    auto schema = row.get<std::string>(0);
+    if (!row.get<bool>(1) || stale.contains(schema)) schemas.push_back(std::move(schema));
+  }
 
   FleetReport report;
   report.outcomes.resize(schemas.size());

@@ -84,7 +84,9 @@ class MigrationRunner {
   Task<SchemaOutcome> migrate_shared();
   Task<SchemaOutcome> migrate_tenant(const tenancy::SchemaName& schema);
   /// Every tenant schema not known to be current, `jobs` at a time. A failure does not stop the others
-  /// unless `fail_fast`.
+  /// unless `fail_fast`. Known current: the catalog's digest matches the code's and the schema's history
+  /// holds exactly the code's migrations (verified for all of them at once), so that a history restored
+  /// from an old dump or edited by hand is migrated, as `status()` shows it.
   Task<FleetReport> migrate_tenants(const FleetOptions& options);
   /// Status of public (when `only` is empty) and of every tenant schema, or of the one named.
   Task<std::vector<SchemaStatus>> status(const std::optional<tenancy::SchemaName>& only);
@@ -99,6 +101,9 @@ class MigrationRunner {
 
  private:
   Task<SchemaOutcome> migrate_schema(std::string schema, const MigrationPlan& plan);
+  /// Of the tenant schemas the catalog's digest claims current, those whose history says otherwise (or
+  /// cannot be read), in a query per few hundred schemas.
+  Task<std::vector<std::string>> unverified(const std::vector<std::string>& claimed_current);
 
   db::Pool& pool_;
   MigrationPlan shared_, tenant_;
