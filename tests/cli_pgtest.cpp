@@ -242,6 +242,25 @@ TEST_F(CliTest, MigrateCheckAndStatusAgreeWhenAHistoryIsBehindItsDigest) {
       << shared.output;
 }
 
+// database.statement_timeout_ms and lock_timeout_ms are validated, and are for the server's request
+// connections: the CLI's migrations and provisioning, where long DDL is legitimate, keep the database's own.
+TEST_F(CliTest, DatabaseTimeoutsAreValidatedAndLeaveMigrationsAndProvisioningAlone) {
+  auto timeouts = tenantry("config show");
+  EXPECT_NE(timeouts.output.find("statement_timeout_ms = 30000"), std::string::npos) << timeouts.output;
+  EXPECT_NE(timeouts.output.find("lock_timeout_ms = 5000"), std::string::npos) << timeouts.output;
+  auto negative_timeout = tenantry("config show", "TENANTRY_DATABASE_LOCK_TIMEOUT_MS=-1");
+  EXPECT_EQ(negative_timeout.exit_code, 2);
+  EXPECT_NE(negative_timeout.output.find("database.lock_timeout_ms must not be negative"), std::string::npos)
+      << negative_timeout.output;
+  const std::string tiny = "TENANTRY_DATABASE_STATEMENT_TIMEOUT_MS=1 TENANTRY_DATABASE_LOCK_TIMEOUT_MS=1";
+  auto migrated = tenantry("migrate", tiny);
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
+  auto created = tenantry("tenant create slow --name Slow", tiny);
+  EXPECT_EQ(created.exit_code, 0) << created.output;
+  auto shown = tenantry("exec --tenant slow -- 'SHOW statement_timeout'", tiny);
+  EXPECT_NE(shown.output.find("\n0\n"), std::string::npos) << shown.output;
+}
+
 TEST_F(CliTest, ExecReportsPerTenant) {
   EXPECT_EQ(tenantry("migrate").exit_code, 0);
   EXPECT_EQ(tenantry("tenant create one --name One").exit_code, 0);
