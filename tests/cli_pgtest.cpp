@@ -3,8 +3,10 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "apps/registry.hpp"
 #include "tenantry/db/session.hpp"
@@ -24,10 +26,17 @@ class CliTest : public testing::PgTest {
  protected:
   Outcome tenantry(const std::string& args, const std::string& extra_env = "",
                    const std::string& input_file = "/dev/null") {
+    return finish(start(args, extra_env, input_file));
+  }
+  /// Starts the command in the background; finish() collects its outcome.
+  FILE* start(const std::string& args, const std::string& extra_env = "",
+              const std::string& input_file = "/dev/null") {
     const std::string command = "cd '" + dir_ + "' && TENANTRY_DATABASE_URL=\"" + database_.conninfo() +
                                 "\" " + extra_env + " " TENANTRY_BINARY " " + args + " <'" + input_file +
                                 "' 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
+    return ::popen(command.c_str(), "r");
+  }
+  static Outcome finish(FILE* pipe) {
     std::string output;
     std::array<char, 4096> buffer;
     while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
@@ -108,6 +117,148 @@ TEST_F(CliTest, FleetMigrateOf50TenantsReportsTheFailureAndARerunCompletesIt) {
   EXPECT_NE(third.output.find("every tenant is up to date"), std::string::npos) << third.output;
   auto status = tenantry("migrate --status --tenant store7");
   EXPECT_NE(status.output.find("store7: 2 applied, 0 pending"), std::string::npos) << status.output;
+}
+
+// `migrate` waiting for a tenant's schema lock while `tenant drop` or `tenant rename` holds it (here: the
+// same statements under the same lock, from a session of the test) must not fall through to public once the
+// schema is gone: the tenant is skipped, which is no failure.
+TEST_F(CliTest, MigrateRacingDropOrRenameSkipsTheTenantAndCreatesNothingInPublic) {
+  ASSERT_EQ(tenantry("migrate").exit_code, 0);
+  ASSERT_EQ(tenantry("tenant create gone --name Gone").exit_code, 0);
+  ASSERT_EQ(tenantry("tenant create moved --name Moved").exit_code, 0);
+  const std::string in_public =
+      "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+      "AND relname IN ('products', 'tenantry_migrations')";
+  ASSERT_EQ(scalar(in_public), "0");
+  // catalog/0001_products pending, as in a schema restored from before it.
+  auto make_pending = [&](const std::string& s) {
+    sql("DROP TABLE " + s + ".products CASCADE; DELETE FROM " + s +
+        ".tenantry_migrations WHERE app = 'catalog'; UPDATE tenants SET migrations_digest = NULL WHERE "
+        "schema_name = '" +
+        s + "'");
+  };
+  testing::AdminSession holder(database_.name());
+  // Runs `args` while this test holds the lock of `schema`; once the command waits for it, `change` runs and
+  // the lock is released with its commit.
+  auto race = [&](const std::string& schema, const std::string& args, const std::string& change) {
+    holder.exec("BEGIN");
+    holder.exec("SELECT pg_advisory_xact_lock(1413828180, hashtext('" + schema + "'))");
+    FILE* command = start(args);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (holder.exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND "
+                       "database = (SELECT oid FROM pg_database WHERE datname = current_database())") !=
+           "1") {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << args << " never waited for the lock of " << schema;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    holder.exec(change);
+    holder.exec("COMMIT");
+    return finish(command);
+  };
+
+  make_pending("gone");
+  auto dropped =
+      race("gone", "migrate", "DROP SCHEMA gone CASCADE; DELETE FROM tenants WHERE schema_name = 'gone'");
+  EXPECT_EQ(dropped.exit_code, 0) << dropped.output;
+  EXPECT_NE(dropped.output.find("gone: skipped"), std::string::npos) << dropped.output;
+  EXPECT_NE(dropped.output.find("tenants: 0 migrated, 0 already current, 0 failed, 1 skipped"),
+            std::string::npos)
+      << dropped.output;
+  EXPECT_EQ(scalar(in_public), "0");
+
+  make_pending("moved");
+  auto renamed = race("moved", "migrate --tenant moved",
+                      "ALTER SCHEMA moved RENAME TO moved2; "
+                      "UPDATE tenants SET schema_name = 'moved2' WHERE schema_name = 'moved'");
+  EXPECT_EQ(renamed.exit_code, 0) << renamed.output;
+  EXPECT_NE(renamed.output.find("moved: skipped"), std::string::npos) << renamed.output;
+  EXPECT_EQ(scalar(in_public), "0");
+  // The renamed tenant still has its migration to do, and does it under its new name.
+  auto status = tenantry("migrate --status --tenant moved2");
+  EXPECT_NE(status.output.find("moved2: 1 applied, 1 pending"), std::string::npos) << status.output;
+  auto rerun = tenantry("migrate --tenant moved2");
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_NE(rerun.output.find("moved2: applied 1 migration(s) (catalog/0001_products)"), std::string::npos)
+      << rerun.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM moved2.products"), "0");
+  EXPECT_EQ(tenantry("migrate --tenant moved").exit_code, 1);  // no such tenant any more
+
+  // A catalog entry whose schema is gone is skipped by --status too, not shown as all pending.
+  sql("DROP SCHEMA moved2 CASCADE");
+  auto missing = tenantry("migrate --status");
+  EXPECT_NE(missing.output.find("moved2: skipped"), std::string::npos) << missing.output;
+  // Provisioning (MigrationRunner::apply_all) still builds a tenant in its own schema only.
+  ASSERT_EQ(tenantry("tenant create fresh --name Fresh").exit_code, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM fresh.tenantry_migrations"), "2");
+  EXPECT_EQ(scalar(in_public), "0");
+}
+
+// A history restored from an old dump (or edited by hand) while the catalog's digest still says current:
+// --status, --check and migrate agree that the migration is pending, and migrate applies it.
+TEST_F(CliTest, MigrateCheckAndStatusAgreeWhenAHistoryIsBehindItsDigest) {
+  ASSERT_EQ(tenantry("migrate").exit_code, 0);
+  ASSERT_EQ(tenantry("tenant create one --name One").exit_code, 0);
+  ASSERT_EQ(tenantry("tenant create two --name Two").exit_code, 0);
+  auto current = tenantry("migrate --check");
+  EXPECT_EQ(current.exit_code, 0) << current.output;
+  EXPECT_NE(current.output.find("migrations are current (3 schema(s) checked)"), std::string::npos)
+      << current.output;
+
+  sql("DROP TABLE two.ticket_events, two.tickets; DELETE FROM two.tenantry_migrations WHERE app = 'service'");
+  auto status = tenantry("migrate --status --tenant two");
+  EXPECT_NE(status.output.find("two: 1 applied, 1 pending"), std::string::npos) << status.output;
+  auto pending = tenantry("migrate --check");
+  EXPECT_EQ(pending.exit_code, 1) << pending.output;
+  EXPECT_NE(pending.output.find("two: 1 pending\n  [ ] service/0001_tickets\n"), std::string::npos)
+      << pending.output;
+  EXPECT_EQ(pending.output.find("one:"), std::string::npos) << pending.output;
+  auto migrated = tenantry("migrate");
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
+  EXPECT_NE(migrated.output.find("tenants: 1 migrated, 0 already current, 0 failed, 0 skipped"),
+            std::string::npos)
+      << migrated.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM two.tickets"), "0");
+  EXPECT_EQ(tenantry("migrate --check").exit_code, 0);
+  auto again = tenantry("migrate");
+  EXPECT_NE(again.output.find("every tenant is up to date"), std::string::npos) << again.output;
+
+  // A history table gone altogether: the verification cannot read it, and each schema's own run decides.
+  sql("DROP TABLE one.ticket_events, one.tickets, one.products, one.tenantry_migrations");
+  EXPECT_EQ(tenantry("migrate --check").exit_code, 1);
+  auto rebuilt = tenantry("migrate");
+  EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.output;
+  EXPECT_NE(rebuilt.output.find("tenants: 1 migrated, 1 already current"), std::string::npos)
+      << rebuilt.output;
+  EXPECT_EQ(tenantry("migrate --check").exit_code, 0);
+
+  // The shared history counts too.
+  sql("DELETE FROM tenantry_shared_migrations WHERE app = 'admin'");
+  auto shared = tenantry("migrate --check");
+  EXPECT_EQ(shared.exit_code, 1) << shared.output;
+  EXPECT_NE(shared.output.find("public: 1 pending\n  [ ] admin/0001_audit_log\n"), std::string::npos)
+      << shared.output;
+}
+
+// database.statement_timeout_ms and lock_timeout_ms are validated, and are for the server's request
+// connections: the CLI's migrations and provisioning, where long DDL is legitimate, keep the database's own.
+TEST_F(CliTest, DatabaseTimeoutsAreValidatedAndLeaveMigrationsAndProvisioningAlone) {
+  auto timeouts = tenantry("config show");
+  EXPECT_NE(timeouts.output.find("statement_timeout_ms = 30000"), std::string::npos) << timeouts.output;
+  EXPECT_NE(timeouts.output.find("lock_timeout_ms = 5000"), std::string::npos) << timeouts.output;
+  auto negative_timeout = tenantry("config show", "TENANTRY_DATABASE_LOCK_TIMEOUT_MS=-1");
+  EXPECT_EQ(negative_timeout.exit_code, 2);
+  EXPECT_NE(negative_timeout.output.find("database.lock_timeout_ms must not be negative"), std::string::npos)
+      << negative_timeout.output;
+  const std::string tiny = "TENANTRY_DATABASE_STATEMENT_TIMEOUT_MS=1 TENANTRY_DATABASE_LOCK_TIMEOUT_MS=1";
+  auto migrated = tenantry("migrate", tiny);
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
+  auto created = tenantry("tenant create slow --name Slow", tiny);
+  EXPECT_EQ(created.exit_code, 0) << created.output;
+  auto shown = tenantry("exec --tenant slow -- 'SHOW statement_timeout'", tiny);
+  EXPECT_NE(shown.output.find("\n0\n"), std::string::npos) << shown.output;
 }
 
 TEST_F(CliTest, ExecReportsPerTenant) {

@@ -53,6 +53,7 @@ struct FleetRun {
       results.push_back({{"tenant", o.schema},
                          {"result", o.kind == Kind::kFailed     ? "failed"
                                     : o.kind == Kind::kMigrated ? "migrated"
+                                    : o.kind == Kind::kSkipped  ? "skipped"
                                                                 : "current"},
                          {"applied", std::move(applied)},
                          {"error", o.error},

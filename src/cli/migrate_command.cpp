@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/cli_context.hpp"
+#include "tenantry/db/session.hpp"
 
 namespace tenantry::cli {
 
@@ -25,6 +26,9 @@ void print_outcome(const SchemaOutcome& o) {
     case SchemaOutcome::Kind::kFailed:
       std::cout << o.schema << ": FAILED: " << o.error << "\n";
       break;
+    case SchemaOutcome::Kind::kSkipped:
+      std::cout << o.schema << ": skipped: " << o.error << "\n";
+      break;
   }
 }
 
@@ -34,6 +38,10 @@ int status(CliContext& ctx, const std::optional<std::string>& tenant) {
   auto all = ctx.run(ctx.migrations().status(only));
   bool problems = false;
   for (const auto& s : all) {
+    if (s.missing) {
+      std::cout << s.schema << ": skipped: the schema no longer exists (the tenant was dropped or renamed)\n";
+      continue;
+    }
     std::cout << s.schema << ": " << s.applied.size() << " applied, " << s.pending.size() << " pending\n";
     for (const auto& a : s.applied)
       std::cout << "  [x] " << a.app << "/" << a.name << "  " << a.applied_at << "\n";
@@ -44,12 +52,36 @@ int status(CliContext& ctx, const std::optional<std::string>& tenant) {
   return problems ? 1 : 0;
 }
 
+/// For deploy pipelines: 1 when anything is pending (or inconsistent) in public or any tenant schema, with
+/// what; 0 when everything is current. Reads every schema's history, as --status does; changes nothing.
+int check(CliContext& ctx, const std::optional<std::string>& tenant) {
+  std::optional<tenancy::SchemaName> only;
+  if (tenant) only.emplace(*tenant);
+  auto all = ctx.run(ctx.migrations().status(only));
+  std::size_t behind = 0, schemas = 0;
+  for (const auto& s : all) {
+    if (s.missing) continue;
+    ++schemas;
+    if (s.pending.empty() && s.problems.empty()) continue;
+    ++behind;
+    std::cout << s.schema << ": " << s.pending.size() << " pending\n";
+    for (const auto& p : s.pending) std::cout << "  [ ] " << p << "\n";
+    for (const auto& p : s.problems) std::cout << "  !!  " << p << "\n";
+  }
+  if (behind == 0) {
+    std::cout << "migrations are current (" << schemas << " schema(s) checked)\n";
+    return 0;
+  }
+  std::cout << behind << " of " << schemas << " schema(s) not current: run `tenantry migrate`\n";
+  return 1;
+}
+
 }  // namespace
 
 void add_migrate_command(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("migrate", "Apply migrations: shared (public), then every tenant schema");
   struct Options {
-    bool shared = false, fail_fast = false, status = false;
+    bool shared = false, fail_fast = false, status = false, check = false;
     std::optional<std::string> tenant;
     std::optional<std::int64_t> jobs;
   };
@@ -59,14 +91,25 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--jobs,-j", opts->jobs, "Tenant schemas migrated in parallel (default: migrations.jobs)")
       ->check(CLI::Range(1, 256));
   cmd->add_flag("--fail-fast", opts->fail_fast, "Stop at the first tenant that fails");
-  cmd->add_flag("--status", opts->status, "Show applied and pending migrations per schema; change nothing");
+  auto* status_flag = cmd->add_flag("--status", opts->status,
+                                    "Show applied and pending migrations per schema; change nothing");
+  cmd->add_flag("--check", opts->check,
+                "Exit 1 when any migration is pending (shared or any tenant), 0 when all is current; "
+                "change nothing")
+      ->excludes(status_flag)
+      ->excludes(shared);
   cmd->callback([&ctx, opts] {
     ctx.action = [&ctx, opts]() -> int {
       if (opts->status) return status(ctx, opts->tenant);
+      if (opts->check) return check(ctx, opts->tenant);
       const std::size_t jobs = static_cast<std::size_t>(opts->jobs.value_or(ctx.config().migrations.jobs));
       ctx.pool(jobs + 1);
       if (opts->tenant) {
-        auto outcome = ctx.run(ctx.migrations().migrate_tenant(tenancy::SchemaName(*opts->tenant)));
+        const tenancy::SchemaName schema(*opts->tenant);
+        const db::Session catalog(ctx.pool());
+        if (ctx.run(catalog.query("SELECT 1 FROM tenants WHERE schema_name = $1", schema)).empty())
+          throw CommandError("no tenant '" + schema.str() + "'");
+        auto outcome = ctx.run(ctx.migrations().migrate_tenant(schema));
         print_outcome(outcome);
         return outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
       }
@@ -87,10 +130,12 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
       auto report = ctx.run(ctx.migrations().migrate_tenants(fleet));
       if (tty && !report.outcomes.empty()) std::cerr << "\n";
       for (const auto& o : report.outcomes)
-        if (o.kind == SchemaOutcome::Kind::kFailed) print_outcome(o);
+        if (o.kind == SchemaOutcome::Kind::kFailed || o.kind == SchemaOutcome::Kind::kSkipped)
+          print_outcome(o);
       std::cout << "tenants: " << report.count(SchemaOutcome::Kind::kMigrated) << " migrated, "
                 << report.count(SchemaOutcome::Kind::kCurrent) << " already current, "
-                << report.count(SchemaOutcome::Kind::kFailed) << " failed"
+                << report.count(SchemaOutcome::Kind::kFailed) << " failed, "
+                << report.count(SchemaOutcome::Kind::kSkipped) << " skipped"
                 << (report.outcomes.empty() ? " (every tenant is up to date)" : "") << "\n";
       return report.ok() ? 0 : 1;
     };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <sstream>
 #include <variant>
 
@@ -52,6 +53,14 @@ std::vector<Setting> settings(Config& c) {
   auto not_negative = [](const std::int64_t& v) {
     return [&v](const Config&) { return std::string(v >= 0 ? "" : "must not be negative"); };
   };
+  // A PostgreSQL timeout setting: milliseconds as an int, 0 = off.
+  auto timeout_ms = [](const std::int64_t& v) {
+    return [&v](const Config&) {
+      return std::string(v < 0                                          ? "must not be negative"
+                         : v > std::numeric_limits<std::int32_t>::max() ? "must be at most 2147483647"
+                                                                        : "");
+    };
+  };
   auto positive = [](const std::int64_t& v) {
     return [&v](const Config&) { return v > 0 ? std::string() : "must be greater than 0"; };
   };
@@ -92,6 +101,11 @@ std::vector<Setting> settings(Config& c) {
        &c.database.affinity_wait_ms,
        {},
        not_negative(c.database.affinity_wait_ms)},
+      {"database.statement_timeout_ms",
+       &c.database.statement_timeout_ms,
+       {},
+       timeout_ms(c.database.statement_timeout_ms)},
+      {"database.lock_timeout_ms", &c.database.lock_timeout_ms, {}, timeout_ms(c.database.lock_timeout_ms)},
       {"server.listen",
        &c.server.listen,
        {"TENANTRY_LISTEN"},

@@ -31,6 +31,7 @@ void throw_server_error(ServerError::Fields f) {
   if (code == "42P06") throw DuplicateSchema(std::move(f));
   if (code == "42P07") throw DuplicateTable(std::move(f));
   if (code == "3F000") throw InvalidSchemaName(std::move(f));
+  if (code == "55P03") throw LockNotAvailable(std::move(f));
   if (code == "57014") throw QueryCanceled(std::move(f));
   if (code == "P0001") throw RaisedException(std::move(f));
   const std::string_view cls = code.substr(0, 2);
@@ -40,6 +41,7 @@ void throw_server_error(ServerError::Fields f) {
   if (cls == "25") throw InvalidTransactionState(std::move(f));
   if (cls == "40") throw TransactionRollback(std::move(f));
   if (cls == "42") throw SyntaxErrorOrAccessRuleViolation(std::move(f));
+  if (cls == "55") throw ObjectNotInPrerequisiteState(std::move(f));
   if (cls == "57") throw OperatorIntervention(std::move(f));
   throw ServerError(std::move(f));
 }

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace tenantry::migrations {
@@ -24,6 +25,14 @@ MigrationPlan::MigrationPlan(std::span<const App* const> apps, Scope scope) : sc
     }
   }
   digest_ = sha256_hex(summary);
+  std::vector<const Migration*> sorted;
+  for (const auto& m : migrations_) sorted.push_back(&m);
+  std::sort(sorted.begin(), sorted.end(), [](const Migration* a, const Migration* b) {
+    return a->app != b->app ? a->app < b->app : a->name < b->name;
+  });
+  std::string history;
+  for (const Migration* m : sorted) history += (history.empty() ? "" : "\n") + m->id() + ":" + m->checksum;
+  history_digest_ = sha256_hex(history);
 }
 
 const Migration* MigrationPlan::find(std::string_view app, std::string_view name) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "tenantry/core/concurrency.hpp"
 #include "tenantry/db/session.hpp"
@@ -20,8 +21,25 @@ std::string_view history_table(Scope scope) {
   return scope == Scope::kShared ? "tenantry_shared_migrations" : "tenantry_migrations";
 }
 
-std::string create_history_sql(Scope scope) {
-  return "CREATE TABLE IF NOT EXISTS " + std::string(history_table(scope)) +
+/// `schema` as an SQL identifier. A SchemaName holds no quote; doubled anyway, as PQescapeIdentifier does.
+std::string quoted(std::string_view schema) {
+  std::string out = "\"";
+  for (char c : schema) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// The history table of `schema`, schema-qualified: never looked up through a search path, which falls
+/// through to public when the tenant schema is gone.
+std::string history_of(Scope scope, const std::string& schema) {
+  return (scope == Scope::kShared ? std::string("public") : quoted(schema)) + "." +
+         std::string(history_table(scope));
+}
+
+std::string create_history_sql(Scope scope, const std::string& schema) {
+  return "CREATE TABLE IF NOT EXISTS " + history_of(scope, schema) +
          " (app text NOT NULL, name text NOT NULL, checksum text NOT NULL,"
          " applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (app, name))";
 }
@@ -30,16 +48,30 @@ double elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-Task<std::vector<AppliedMigration>> load_history(const db::Session& session, Scope scope) {
-  std::vector<AppliedMigration> out;
+/// A schema's history, and whether the schema itself is missing (dropped or renamed).
+struct History {
+  std::vector<AppliedMigration> applied;
+  bool missing_schema = false;
+};
+
+Task<History> load_history(const db::Session& session, Scope scope) {
+  History out;
+  bool no_table = false;
+  const std::string sql = "SELECT app, name, checksum, applied_at::text FROM " +
+                          history_of(scope, session.schema()) + " ORDER BY applied_at, app, name";
   try {
-    auto rows = co_await session.query("SELECT app, name, checksum, applied_at::text FROM " +
-                                       std::string(history_table(scope)) + " ORDER BY applied_at, app, name");
+    auto rows = co_await session.query(sql);
     for (auto row : rows)
-      out.push_back({row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2),
-                     row.get<std::string>(3)});
+      out.applied.push_back({row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2),
+                             row.get<std::string>(3)});
   } catch (const db::UndefinedTable&) {
-    // never migrated: an empty history
+    no_table = true;  // never migrated, or no schema at all: told apart below
+  } catch (const db::InvalidSchemaName&) {
+    no_table = true;
+  }
+  if (no_table && scope == Scope::kTenant) {
+    auto schema = co_await session.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", session.schema());
+    out.missing_schema = schema.empty();
   }
   co_return out;
 }
@@ -104,22 +136,39 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
   const auto start = std::chrono::steady_clock::now();
   SchemaOutcome outcome{schema.empty() ? "public" : schema};
   const db::Session session(pool_, schema);
+  const bool tenant = plan.scope() == Scope::kTenant;
+  const std::string history = history_of(plan.scope(), schema);
+  const std::string create_history = create_history_sql(plan.scope(), schema);
+  const std::string find_applied = "SELECT checksum FROM " + history + " WHERE app = $1 AND name = $2";
+  const std::string record = "INSERT INTO " + history + " (app, name, checksum) VALUES ($1, $2, $3)";
+  // Under the lock, in one statement: the schema still exists (drop and rename take the same lock, so it
+  // cannot vanish until commit), and the migration sees it alone on the search path (local to the
+  // transaction), so that an unqualified CREATE can only land in the tenant schema. No row: vanished.
+  const std::string enter_schema =
+      "SELECT set_config('search_path', $2, true) FROM pg_namespace WHERE nspname = $1";
+  const std::string only_schema = quoted(schema);
+  bool vanished = false;
   try {
-    if (plan.scope() == Scope::kTenant) {
-      auto exists = co_await session.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema);
-      if (exists.empty()) throw MigrationError("schema " + schema + " does not exist");
-    }
-    const auto applied = co_await load_history(session, plan.scope());
-    if (auto problems = problems_of(applied, plan); !problems.empty()) throw MigrationError(problems.front());
+    const History before = co_await load_history(session, plan.scope());
+    vanished = before.missing_schema;
+    if (auto problems = problems_of(before.applied, plan); !problems.empty())
+      throw MigrationError(problems.front());
     for (const Migration& m : plan.migrations()) {
-      if (is_applied(applied, m)) continue;
+      if (vanished) break;
+      if (is_applied(before.applied, m)) continue;
       db::Transaction tx = co_await session.begin();
       co_await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", kLockClass, outcome.schema);
-      co_await tx.query(create_history_sql(plan.scope()));
+      if (tenant) {
+        auto entered = co_await tx.query(enter_schema, schema, only_schema);
+        if (entered.empty()) {
+          vanished = true;
+          co_await tx.rollback();
+          break;
+        }
+      }
+      co_await tx.query(create_history);
       // Another runner may have applied it while we waited for the lock.
-      auto again = co_await tx.query("SELECT checksum FROM " + std::string(history_table(plan.scope())) +
-                                         " WHERE app = $1 AND name = $2",
-                                     m.app, m.name);
+      auto again = co_await tx.query(find_applied, m.app, m.name);
       if (!again.empty()) {
         if (again.one().get<std::string>(0) != m.checksum)
           throw MigrationError("migration " + m.id() + " was changed after it was applied");
@@ -127,18 +176,19 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
         continue;
       }
       co_await apply_one(tx, m);
-      co_await tx.query("INSERT INTO " + std::string(history_table(plan.scope())) +
-                            " (app, name, checksum) VALUES ($1, $2, $3)",
-                        m.app, m.name, m.checksum);
+      co_await tx.query(record, m.app, m.name, m.checksum);
       co_await tx.commit();
       outcome.applied.push_back(m.id());
     }
-    if (plan.scope() == Scope::kTenant)
+    if (tenant && !vanished)
       co_await session.query(
           "UPDATE public.tenants SET migrations_digest = $1 WHERE schema_name = $2 AND "
           "migrations_digest IS DISTINCT FROM $1",
           plan.digest(), schema);
-    outcome.kind = outcome.applied.empty() ? SchemaOutcome::Kind::kCurrent : SchemaOutcome::Kind::kMigrated;
+    outcome.kind = vanished                  ? SchemaOutcome::Kind::kSkipped
+                   : outcome.applied.empty() ? SchemaOutcome::Kind::kCurrent
+                                             : SchemaOutcome::Kind::kMigrated;
+    if (vanished) outcome.error = "the schema no longer exists (the tenant was dropped or renamed)";
   } catch (const std::exception& e) {
     outcome.kind = SchemaOutcome::Kind::kFailed;
     outcome.error = e.what();
@@ -147,21 +197,68 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
   auto& stats = migration_stats();
   stats.applied += outcome.applied.size();
   stats.microseconds += static_cast<std::uint64_t>(outcome.milliseconds * 1000);
-  ++(outcome.kind == SchemaOutcome::Kind::kFailed     ? stats.schemas_failed
-     : outcome.kind == SchemaOutcome::Kind::kMigrated ? stats.schemas_migrated
-                                                      : stats.schemas_current);
+  if (outcome.kind == SchemaOutcome::Kind::kFailed)
+    ++stats.schemas_failed;
+  else if (outcome.kind == SchemaOutcome::Kind::kMigrated)
+    ++stats.schemas_migrated;
+  else if (outcome.kind == SchemaOutcome::Kind::kCurrent)
+    ++stats.schemas_current;
   co_return outcome;
+}
+
+Task<std::vector<std::string>> MigrationRunner::unverified(const std::vector<std::string>& claimed) {
+  constexpr std::size_t kChunk = 200;  // schemas per query
+  const db::Session catalog(pool_);
+  std::vector<std::string> out;
+  for (std::size_t from = 0; from < claimed.size(); from += kChunk) {
+    const std::size_t to = std::min(claimed.size(), from + kChunk);
+    // One row per schema: the digest of its history, computed as MigrationPlan::history_digest() is.
+    std::string sql;
+    db::ParamList params;
+    for (std::size_t i = from; i < to; ++i) {
+      if (i > from) sql += " UNION ALL ";
+      sql += "SELECT $" + std::to_string(i - from + 1) +
+             "::text, encode(sha256(convert_to(coalesce(string_agg(app || '/' || name || ':' || checksum, "
+             "E'\\n' ORDER BY app COLLATE \"C\", name COLLATE \"C\"), ''), 'UTF8')), 'hex') FROM " +
+             history_of(Scope::kTenant, claimed[i]);
+      params.add(claimed[i]);
+    }
+    bool unreadable = false;
+    db::Result rows;
+    try {
+      rows = co_await catalog.execute(sql, std::move(params));
+    } catch (const db::ServerError&) {
+      unreadable = true;  // a history table or schema gone: let each schema's own run tell
+    }
+    if (unreadable) {
+      out.insert(out.end(), claimed.begin() + static_cast<std::ptrdiff_t>(from),
+                 claimed.begin() + static_cast<std::ptrdiff_t>(to));
+      continue;
+    }
+    for (auto row : rows)
+      if (row.get<std::string_view>(1) != tenant_.history_digest()) out.push_back(row.get<std::string>(0));
+  }
+  co_return out;
 }
 
 Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) {
   const db::Session catalog(pool_);
-  // One query finds the tenants that are not current: "nothing to do" costs no per-schema work.
+  // One query finds the tenants the catalog knows are not current; one more per few hundred of the others
+  // checks that their histories agree: "nothing to do" costs no per-schema round trip.
   auto rows = co_await catalog.query(
-      "SELECT schema_name FROM tenants WHERE state IN ('active', 'suspended', 'archived') "
-      "AND migrations_digest IS DISTINCT FROM $1 ORDER BY id",
+      "SELECT schema_name, migrations_digest IS NOT DISTINCT FROM $1 FROM tenants "
+      "WHERE state IN ('active', 'suspended', 'archived') ORDER BY id",
       tenant_.digest());
+  std::vector<std::string> claimed;
+  for (auto row : rows)
+    if (row.get<bool>(1)) claimed.push_back(row.get<std::string>(0));
+  const std::vector<std::string> unverified_schemas = co_await unverified(claimed);
+  const std::set<std::string> stale(unverified_schemas.begin(), unverified_schemas.end());
   std::vector<std::string> schemas;
-  for (auto row : rows) schemas.push_back(row.get<std::string>(0));
+  for (auto row : rows) {
+    auto schema = row.get<std::string>(0);
+    if (!row.get<bool>(1) || stale.contains(schema)) schemas.push_back(std::move(schema));
+  }
 
   FleetReport report;
   report.outcomes.resize(schemas.size());
@@ -205,8 +302,12 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
       const auto& [schema, plan] = targets[i];
       SchemaStatus& s = out[i];
       s.schema = schema.empty() ? "public" : schema;
-      s.applied = co_await load_history(db::Session(pool_, schema), plan->scope());
+      const db::Session session(pool_, schema);
+      History history = co_await load_history(session, plan->scope());
+      s.missing = history.missing_schema;
+      s.applied = std::move(history.applied);
       s.problems = problems_of(s.applied, *plan);
+      if (s.missing) continue;  // nothing is pending in a schema that is gone
       for (const Migration& m : plan->migrations())
         if (!is_applied(s.applied, m)) s.pending.push_back(m.id());
     }
@@ -216,9 +317,16 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
 }
 
 Task<void> MigrationRunner::apply_all(db::Transaction& tx, const MigrationPlan& plan) {
-  co_await tx.query(create_history_sql(Scope::kTenant));
+  // The migrations see the new schema alone, as in migrate_schema(); the caller's path comes back after.
+  auto path = co_await tx.query("SELECT current_setting('search_path')");
+  const std::string caller_path = path.one().get<std::string>(0);
+  const std::string only_schema = quoted(tx.schema());
+  co_await tx.query("SELECT set_config('search_path', $1, true)", only_schema);
+  const std::string create_history = create_history_sql(Scope::kTenant, tx.schema());
+  co_await tx.query(create_history);
   db::ParamList params;
-  std::string insert = "INSERT INTO tenantry_migrations (app, name, checksum) VALUES ";
+  std::string insert =
+      "INSERT INTO " + history_of(Scope::kTenant, tx.schema()) + " (app, name, checksum) VALUES ";
   int n = 0;
   for (const Migration& m : plan.migrations()) {
     co_await apply_one(tx, m);
@@ -230,6 +338,7 @@ Task<void> MigrationRunner::apply_all(db::Transaction& tx, const MigrationPlan& 
     n += 3;
   }
   if (n > 0) co_await tx.execute(insert, std::move(params));
+  co_await tx.query("SELECT set_config('search_path', $1, true)", caller_path);
 }
 
 }  // namespace tenantry::migrations

@@ -64,6 +64,24 @@ TokenDigest digest(std::string_view token) {
   return d;
 }
 
+/// The server's connections: requests, the catalog, spare schemas. The timeouts travel as startup
+/// parameters, so they cost no round trip; the CLI's connections (migrations, provisioning) do without.
+db::ConnectOptions server_connect(const Config& config, std::string conninfo) {
+  db::ConnectOptions o{.conninfo = std::move(conninfo), .application_name = "tenantry-server"};
+  o.statement_timeout = std::chrono::milliseconds(config.database.statement_timeout_ms);
+  o.lock_timeout = std::chrono::milliseconds(config.database.lock_timeout_ms);
+  return o;
+}
+
+/// A statement the database gave up on (a timeout): the request may well succeed a moment later.
+http::Problem database_timeout() {
+  return http::Problem{.type = "database-timeout",
+                       .title = "Database timeout",
+                       .status = 503,
+                       .detail = "The database did not answer in time; retry shortly.",
+                       .retry_after = 2};
+}
+
 http::Response metrics_unauthorized() {
   auto response = problem(401, "not-authenticated", "Not authenticated",
                           "Send 'Authorization: Bearer <server.metrics_token>'.");
@@ -93,7 +111,7 @@ struct Application::Impl {
   Impl(Config c, std::string conninfo, Routes r, const migrations::MigrationPlan& shared,
        const migrations::MigrationPlan& tenant)
       : config(validated(std::move(c))),
-        connect{.conninfo = std::move(conninfo), .application_name = "tenantry-server"},
+        connect(server_connect(config, std::move(conninfo))),
         routes(std::move(r)),
         shared_plan(shared),
         tenant_plan(tenant),
@@ -306,6 +324,10 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
   } catch (const db::PoolTimeout& e) {
     failure = http::Problem{
         .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};
+  } catch (const db::QueryCanceled&) {
+    failure = database_timeout();  // database.statement_timeout_ms, or a cancel by an operator
+  } catch (const db::LockNotAvailable&) {
+    failure = database_timeout();  // database.lock_timeout_ms: e.g. a migration holds the table
   }
   if (missing_relation) co_return co_await vanished_schema(tenant, pool, missing_relation);
   co_return http::to_response(*failure);

@@ -24,10 +24,10 @@ std::string test_server_conninfo() {
   return conninfo;
 }
 
-AdminSession::AdminSession() {
+AdminSession::AdminSession(const std::string& dbname) {
   const char* keys[] = {"dbname", "dbname", nullptr};
   const std::string conninfo = test_server_conninfo();
-  const char* values[] = {conninfo.c_str(), "postgres", nullptr};
+  const char* values[] = {conninfo.c_str(), dbname.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string error = PQerrorMessage(conn_);

@@ -37,10 +37,11 @@ class TestDatabase {
 /// Runs SQL on the test server's maintenance database, synchronously (test set-up only).
 void admin_exec(const std::string& sql);
 
-/// One connection to the test server's maintenance database, for set-up that needs a session (locks).
+/// One blocking connection to the test server's maintenance database (or `dbname`, e.g. a test's own), for
+/// set-up that needs a session: locks held while the code under test runs.
 class AdminSession {
  public:
-  AdminSession();
+  explicit AdminSession(const std::string& dbname = "postgres");
   ~AdminSession();
   AdminSession(const AdminSession&) = delete;
   AdminSession& operator=(const AdminSession&) = delete;

@@ -29,6 +29,10 @@ struct Config {
     std::size_t connections_per_tenant = 1;  // per I/O thread; 0 = any connection (no tenant affinity)
     std::int64_t affinity_wait_ms = 25;      // then a busy tenant takes any free connection
     std::size_t prepared_statements = 1024;  // per connection
+    // The server's connections (requests, catalog, spare schemas) only, as startup parameters: no round
+    // trip. CLI commands (migrations, provisioning) keep the database's own, where long DDL is legitimate.
+    std::int64_t statement_timeout_ms = 30'000;  // 0 = off
+    std::int64_t lock_timeout_ms = 5'000;        // 0 = off
   } database;
   struct Server {
     std::string listen = "127.0.0.1:8080";

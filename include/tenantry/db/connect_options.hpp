@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace tenantry::db {
@@ -13,6 +14,9 @@ struct ConnectOptions {
   std::string dbname;
   std::string application_name = "tenantry";
   std::chrono::milliseconds connect_timeout{5000};
+  /// PostgreSQL's statement_timeout and lock_timeout for the session (0 = off), sent as startup parameters
+  /// (libpq `options`): no round trip. Unset: the server's defaults.
+  std::optional<std::chrono::milliseconds> statement_timeout, lock_timeout;
 };
 
 }  // namespace tenantry::db

@@ -82,9 +82,11 @@ TENANTRY_DB_ERROR(DuplicateObject, SyntaxErrorOrAccessRuleViolation)
 TENANTRY_DB_ERROR(DuplicateSchema, SyntaxErrorOrAccessRuleViolation)
 TENANTRY_DB_ERROR(DuplicateTable, SyntaxErrorOrAccessRuleViolation)
 TENANTRY_DB_ERROR(InvalidSchemaName, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(OperatorIntervention, ServerError)  // 57
-TENANTRY_DB_ERROR(QueryCanceled, OperatorIntervention)
-TENANTRY_DB_ERROR(RaisedException, ServerError)  // P0001, RAISE EXCEPTION in PL/pgSQL
+TENANTRY_DB_ERROR(ObjectNotInPrerequisiteState, ServerError)       // 55
+TENANTRY_DB_ERROR(LockNotAvailable, ObjectNotInPrerequisiteState)  // 55P03, e.g. lock_timeout
+TENANTRY_DB_ERROR(OperatorIntervention, ServerError)               // 57
+TENANTRY_DB_ERROR(QueryCanceled, OperatorIntervention)             // 57014, e.g. statement_timeout
+TENANTRY_DB_ERROR(RaisedException, ServerError)                    // P0001, RAISE EXCEPTION in PL/pgSQL
 #undef TENANTRY_DB_ERROR
 
 /// Throws the most specific ServerError subclass for `fields.sqlstate`.

@@ -27,6 +27,9 @@ class MigrationPlan {
   MigrationPlan(std::span<const App* const> apps, Scope scope);
   const std::vector<Migration>& migrations() const noexcept { return migrations_; }
   const std::string& digest() const noexcept { return digest_; }
+  /// What a schema's history holds once every migration is applied, as a digest that SQL can compute from
+  /// the history table too: SHA-256 (hex) of the lines `app/name:checksum` sorted bytewise, joined by `\n`.
+  const std::string& history_digest() const noexcept { return history_digest_; }
   Scope scope() const noexcept { return scope_; }
   const Migration* find(std::string_view app, std::string_view name) const;
 
@@ -34,6 +37,7 @@ class MigrationPlan {
   Scope scope_;
   std::vector<Migration> migrations_;
   std::string digest_;
+  std::string history_digest_;
 };
 
 std::string sha256_hex(std::string_view data);

@@ -33,7 +33,8 @@ MigrationStats& migration_stats();
 
 /// What happened to one schema in a run.
 struct SchemaOutcome {
-  enum class Kind { kMigrated, kCurrent, kFailed };
+  /// kSkipped: the schema vanished (the tenant was dropped or renamed) before its turn; nothing was run.
+  enum class Kind { kMigrated, kCurrent, kFailed, kSkipped };
   std::string schema;  // "public" for shared migrations
   Kind kind = Kind::kCurrent;
   std::vector<std::string> applied;  // migration ids applied by this run
@@ -66,12 +67,16 @@ struct SchemaStatus {
   std::vector<AppliedMigration> applied;
   std::vector<std::string> pending;   // migration ids
   std::vector<std::string> problems;  // changed checksums, unknown applied migrations
+  bool missing = false;               // the tenant's schema does not exist (dropped or renamed meanwhile)
 };
 
 /// Applies migrations: shared ones in `public`, tenant ones in every tenant schema. Each migration runs in
-/// its own transaction under a per-schema advisory lock, so concurrent runners never apply one twice. Each
-/// schema's history is its own `tenantry_migrations` table; the catalog keeps a digest per tenant so that a
-/// fleet run with nothing to do costs one query.
+/// its own transaction under a per-schema advisory lock (the one provisioning, rename and drop take), so
+/// concurrent runners never apply one twice and a schema cannot vanish under a migration. Under the lock the
+/// schema's existence is checked and a tenant migration runs with `search_path` set to the tenant schema
+/// alone: nothing it creates can land in `public` (shared objects are reached as `public.x`). Each schema's
+/// history is its own `tenantry_migrations` table; the catalog keeps a digest per tenant, and a fleet run
+/// verifies the histories of the tenants it claims current in one query per few hundred schemas.
 class MigrationRunner {
  public:
   MigrationRunner(db::Pool& pool, std::span<const App* const> apps);
@@ -79,13 +84,16 @@ class MigrationRunner {
   Task<SchemaOutcome> migrate_shared();
   Task<SchemaOutcome> migrate_tenant(const tenancy::SchemaName& schema);
   /// Every tenant schema not known to be current, `jobs` at a time. A failure does not stop the others
-  /// unless `fail_fast`.
+  /// unless `fail_fast`. Known current: the catalog's digest matches the code's and the schema's history
+  /// holds exactly the code's migrations (verified for all of them at once), so that a history restored
+  /// from an old dump or edited by hand is migrated, as `status()` shows it.
   Task<FleetReport> migrate_tenants(const FleetOptions& options);
   /// Status of public (when `only` is empty) and of every tenant schema, or of the one named.
   Task<std::vector<SchemaStatus>> status(const std::optional<tenancy::SchemaName>& only);
 
   /// Creates the history table and applies every tenant migration inside `tx`, whose schema must be
-  /// the new tenant's: all or nothing, for provisioning.
+  /// the new tenant's: all or nothing, for provisioning. The migrations see `search_path` = that schema
+  /// alone, as in migrate_tenant(); the transaction's search_path is restored afterwards.
   static Task<void> apply_all(db::Transaction& tx, const MigrationPlan& plan);
 
   const MigrationPlan& shared_plan() const noexcept { return shared_; }
@@ -93,6 +101,9 @@ class MigrationRunner {
 
  private:
   Task<SchemaOutcome> migrate_schema(std::string schema, const MigrationPlan& plan);
+  /// Of the tenant schemas the catalog's digest claims current, those whose history says otherwise (or
+  /// cannot be read), in a query per few hundred schemas.
+  Task<std::vector<std::string>> unverified(const std::vector<std::string>& claimed_current);
 
   db::Pool& pool_;
   MigrationPlan shared_, tenant_;

@@ -106,9 +106,13 @@ Connection::~Connection() {
 Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const ConnectOptions& options,
                                                    std::size_t max_statements) {
   check_connection_string(options.conninfo);
+  std::string startup = "-c TimeZone=UTC -c DateStyle=ISO,YMD";
+  if (options.statement_timeout)
+    startup += " -c statement_timeout=" + std::to_string(options.statement_timeout->count());
+  if (options.lock_timeout) startup += " -c lock_timeout=" + std::to_string(options.lock_timeout->count());
   std::vector<const char*> keys{"dbname", "application_name", "options", "client_encoding"};
-  std::vector<const char*> values{options.conninfo.c_str(), options.application_name.c_str(),
-                                  "-c TimeZone=UTC -c DateStyle=ISO,YMD", "UTF8"};
+  std::vector<const char*> values{options.conninfo.c_str(), options.application_name.c_str(), startup.c_str(),
+                                  "UTF8"};
   if (!options.dbname.empty()) {
     keys.push_back("dbname");  // a later dbname overrides the one inside the connection string
     values.push_back(options.dbname.c_str());
