@@ -17,7 +17,7 @@ web::Routes all_routes(const Config& config, const migrations::MigrationPlan& te
   accounts::register_routes(routes, auth, mailer, tenant_plan);
   catalog::register_routes(routes, auth);
   service::register_routes(routes, auth);
-  admin::register_routes(routes, auth, installed(), tenant_plan);
+  admin::register_routes(routes, auth, mailer, installed(), tenant_plan);
   return routes;
 }
 

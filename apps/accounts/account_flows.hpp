@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,7 +69,7 @@ struct Invitation {
   std::string role;
   std::int64_t tenant_id = 0;
   std::string store_name;
-  std::int64_t invited_by = 0;
+  std::optional<std::int64_t> invited_by;  // none: an operator (the CLI) invited
 };
 Task<LinkMail> invitation_mail(db::Transaction& tx, const Accounts& accounts, const Config& config,
                                const Invitation& invitation);

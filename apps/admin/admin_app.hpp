@@ -4,6 +4,7 @@
 #include <span>
 
 #include "apps/accounts/auth_service.hpp"
+#include "tenantry/mail/mailer.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
 #include "tenantry/web/request_context.hpp"
@@ -15,8 +16,9 @@ const migrations::App& app();
 
 /// The platform admin API under /admin/api/ on the public host: tenants, domains, migrations, audit log.
 /// Only platform admins (users.is_platform_admin) can log in; every action is written to the audit log.
+/// `mailer` sends the owner invitations of tenants created with an "owner".
 void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth,
-                     std::span<const migrations::App* const> apps,
+                     std::shared_ptr<mail::Mailer> mailer, std::span<const migrations::App* const> apps,
                      const migrations::MigrationPlan& tenant_plan);
 
 }  // namespace tenantry::apps::admin

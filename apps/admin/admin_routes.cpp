@@ -9,6 +9,7 @@
 #include "apps/accounts/account_flows.hpp"
 #include "apps/admin/admin_app.hpp"
 #include "apps/admin/audit.hpp"
+#include "apps/admin/tenant_owner.hpp"
 #include "tenantry/core/embedded_file.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
@@ -74,12 +75,14 @@ struct FleetRun {
 
 /// What the admin handlers share.
 struct AdminState {
-  AdminState(std::shared_ptr<accounts::AuthService> a, std::span<const migrations::App* const> s,
-             const migrations::MigrationPlan& plan)
-      : auth(std::move(a)), apps(s), tenant_plan(plan) {}
+  AdminState(std::shared_ptr<accounts::AuthService> a, std::shared_ptr<mail::Mailer> mailer,
+             std::span<const migrations::App* const> s, const migrations::MigrationPlan& plan)
+      : auth(a), apps(s), tenant_plan(plan), accounts{std::move(a), std::move(mailer), plan} {}
   std::shared_ptr<accounts::AuthService> auth;
   std::span<const migrations::App* const> apps;
   const migrations::MigrationPlan& tenant_plan;
+  /// For the owner invitations of the tenants created here.
+  accounts::Accounts accounts;
   std::mutex runs_mutex;
   std::map<std::int64_t, std::shared_ptr<FleetRun>> runs;
   std::int64_t next_run = 1;
@@ -156,12 +159,13 @@ Task<Response> list_tenants(RequestContext& ctx) {
   co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
 }
 
-Task<Response> create_tenant(RequestContext& ctx, AdminState& state) {
+Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Principal& who) {
   JsonInput in(ctx.request);
-  in.only({"slug", "name", "plan", "domains"});
+  in.only({"slug", "name", "plan", "domains", "owner"});
   auto slug = in.string("slug", {.required = true, .min = 1});
   auto name = in.string("name", {.required = true, .min = 1, .max = 200, .single_line = true});
   auto plan = in.string("plan", {.min = 1});
+  auto owner_email = in.email("owner", {});
   if (slug)
     if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
       in.error("slug", "Invalid slug: " + why + ".");
@@ -185,9 +189,19 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state) {
   if (request.domains.empty())
     request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
   tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan, ctx.config.tenancy);
-  const tenancy::Tenant tenant = co_await provisioner.create(request);
+  // The owner (a verified account, or else an invitation) commits with the tenant or not at all.
+  std::optional<TenantOwner> owner;
+  tenancy::ActivationHook add_owner;
+  if (owner_email) {
+    owner.emplace(state.accounts, ctx.config, *owner_email, who.user_id);
+    add_owner = owner->hook(request.name);
+  }
+  const tenancy::Tenant tenant = co_await provisioner.create(request, add_owner);
+  if (owner) owner->deliver();
   co_await ctx.tenants.load(ctx.pool);
-  co_return Response::json(201, tenancy::to_json(tenant));
+  auto created = tenancy::to_json(tenant);
+  if (owner) created["owner"] = owner->to_json();
+  co_return Response::json(201, created);
 }
 
 Task<void> run_fleet(db::Pool& pool, std::span<const migrations::App* const> apps,
@@ -217,9 +231,9 @@ Task<void> run_fleet(db::Pool& pool, std::span<const migrations::App* const> app
 std::span<const EmbeddedFile> console_files();
 
 void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth,
-                     std::span<const migrations::App* const> apps,
+                     std::shared_ptr<mail::Mailer> mailer, std::span<const migrations::App* const> apps,
                      const migrations::MigrationPlan& tenant_plan) {
-  auto state = std::make_shared<AdminState>(auth, apps, tenant_plan);
+  auto state = std::make_shared<AdminState>(auth, std::move(mailer), apps, tenant_plan);
   auto& r = routes.public_routes;
 
   // The console: static files compiled into the binary.
@@ -300,7 +314,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
         auto body = boost::json::parse(ctx.request.body, ec);
         if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
           slug = std::string(body.at("slug").as_string());
-        std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state); };
+        std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state, who); };
         const std::string action = "tenant.create";
         const boost::json::object detail;
         co_return co_await audited(ctx, who, action, slug, detail, work);
