@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <iostream>
 
 #include "apps/accounts/accounts_app.hpp"
@@ -60,12 +61,17 @@ void add_flag_command(CLI::App& admin, CliContext& ctx, const std::string& name,
             return web::normalize_email(text) ? std::string() : "not an e-mail address: " + text;
           },
           "EMAIL"));
+  add_json_flag(command, ctx);
   command->callback([&ctx, email, column, value, done] {
     ctx.action = [&ctx, email, column, value, done] {
       const auto normalized = web::normalize_email(*email);
       if (!ctx.run(set_flag(ctx.pool(), *normalized, column, value)))
         throw CommandError("no account has the e-mail " + *normalized);
-      std::cout << *normalized << " " << done << "\n";
+      // The column without its "is_": {"email", "disabled": true} or {"email", "platform_admin": false}.
+      if (ctx.json)
+        print_json(boost::json::object{{"email", *normalized}, {column.substr(3), value}});
+      else
+        std::cout << *normalized << " " << done << "\n";
       return 0;
     };
   });
@@ -86,6 +92,7 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
   create->add_option("email", o->email, "E-mail address")->required();
   create->add_option("--name", o->name, "Display name");
   create->add_flag("--password-stdin", o->password_stdin, "Read the password from standard input");
+  add_json_flag(create, ctx);
   create->callback([&ctx, o] {
     ctx.action = [&ctx, o] {
       // The same normal form as every login and lookup compares.
@@ -104,7 +111,10 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
       if (password.size() < 10) throw CommandError("the password must have at least 10 characters");
       apps::accounts::AuthService auth(ctx.config());
       ctx.run(make_admin(ctx.pool(), auth, email, std::move(password), o->name));
-      std::cout << email << " is a platform admin\n";
+      if (ctx.json)
+        print_json(boost::json::object{{"email", email}, {"platform_admin", true}});
+      else
+        std::cout << email << " is a platform admin\n";
       return 0;
     };
   });

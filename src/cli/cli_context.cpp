@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <iostream>
 
 #include "apps/registry.hpp"
@@ -61,6 +63,14 @@ db::Pool& CliContext::pool(std::size_t min_size) {
 migrations::MigrationRunner& CliContext::migrations() {
   if (!migrations_) migrations_ = std::make_unique<migrations::MigrationRunner>(pool(), apps::installed());
   return *migrations_;
+}
+
+void add_json_flag(CLI::App* command, CliContext& ctx) {
+  command->add_flag("--json", ctx.json, "Print one JSON document on stdout instead of text");
+}
+
+void print_json(const boost::json::value& document) {
+  std::cout << boost::json::serialize(document) << "\n";
 }
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,6 +55,8 @@ class CliContext {
   std::optional<std::string> config_file;
   /// The command chosen on the command line; run after parsing.
   std::function<int()> action;
+  /// `--json` of the command chosen: one JSON document on stdout instead of text (errors stay on stderr).
+  bool json = false;
 
  private:
   boost::asio::io_context io_;
@@ -73,6 +76,15 @@ void add_config_command(CLI::App& app, CliContext& ctx);
 void add_demo_command(CLI::App& app, CliContext& ctx);
 void add_serve_command(CLI::App& app, CliContext& ctx);
 void add_admin_command(CLI::App& app, CliContext& ctx);
+void add_plans_command(CLI::App& app, CliContext& ctx);
+void add_doctor_command(CLI::App& app, CliContext& ctx);
+/// `completion bash|zsh`, generated from `root`'s command tree when it runs (so it cannot drift).
+void add_completion_command(CLI::App& root, CliContext& ctx);
+
+/// Adds `--json` to a command that prints data; it sets CliContext::json.
+void add_json_flag(CLI::App* command, CliContext& ctx);
+/// Prints one JSON document (and a newline) on stdout.
+void print_json(const boost::json::value& document);
 
 /// Prints rows as an aligned text table.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

@@ -1,5 +1,6 @@
 // `tenantry db start|stop|status|url`: the embedded PostgreSQL cluster.
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <iostream>
 
 #include "cli/cli_context.hpp"
@@ -30,15 +31,19 @@ void add_db_commands(CLI::App& app, CliContext& ctx) {
       return 0;
     };
   });
-  db->add_subcommand("status", "Say whether the cluster runs (exit 0) or not (exit 1)")
-      ->callback([&ctx, embedded_only] {
-        ctx.action = [&ctx, embedded_only] {
-          embedded_only();
-          const bool up = ctx.cluster().running();
-          std::cout << (up ? "running: " + ctx.cluster().conninfo() : "not running") << "\n";
-          return up ? 0 : 1;
-        };
-      });
+  auto* status = db->add_subcommand("status", "Say whether the cluster runs (exit 0) or not (exit 1)");
+  add_json_flag(status, ctx);
+  status->callback([&ctx, embedded_only] {
+    ctx.action = [&ctx, embedded_only] {
+      embedded_only();
+      const bool up = ctx.cluster().running();
+      if (ctx.json)
+        print_json(boost::json::object{{"running", up}, {"conninfo", up ? ctx.cluster().conninfo() : ""}});
+      else
+        std::cout << (up ? "running: " + ctx.cluster().conninfo() : "not running") << "\n";
+      return up ? 0 : 1;
+    };
+  });
   db->add_subcommand("url", "Print the connection string (starting the cluster if needed)")->callback([&ctx] {
     ctx.action = [&ctx] {
       std::cout << ctx.conninfo() << "\n";

@@ -1,10 +1,10 @@
 // `tenantry migrate`: shared migrations in public, then tenant migrations in every tenant schema.
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <iostream>
 
 #include "cli/cli_context.hpp"
+#include "cli/progress.hpp"
 #include "tenantry/db/session.hpp"
 
 namespace tenantry::cli {
@@ -32,11 +32,63 @@ void print_outcome(const SchemaOutcome& o) {
   }
 }
 
+const char* result_name(SchemaOutcome::Kind kind) {
+  switch (kind) {
+    case SchemaOutcome::Kind::kMigrated:
+      return "migrated";
+    case SchemaOutcome::Kind::kCurrent:
+      return "current";
+    case SchemaOutcome::Kind::kFailed:
+      return "failed";
+    case SchemaOutcome::Kind::kSkipped:
+      return "skipped";
+  }
+  return "unknown";
+}
+
+boost::json::object outcome_json(const SchemaOutcome& o) {
+  boost::json::array applied;
+  for (const auto& id : o.applied) applied.emplace_back(id);
+  boost::json::object out{{"schema", o.schema},
+                          {"result", result_name(o.kind)},
+                          {"applied", std::move(applied)},
+                          {"milliseconds", o.milliseconds}};
+  if (!o.error.empty()) out["error"] = o.error;
+  return out;
+}
+
+boost::json::array strings(const std::vector<std::string>& items) {
+  boost::json::array out;
+  for (const auto& item : items) out.emplace_back(item);
+  return out;
+}
+
+boost::json::object status_json(const migrations::SchemaStatus& s) {
+  boost::json::array applied;
+  for (const auto& a : s.applied)
+    applied.push_back(
+        {{"migration", a.app + "/" + a.name}, {"checksum", a.checksum}, {"applied_at", a.applied_at}});
+  return {{"schema", s.schema},
+          {"missing", s.missing},
+          {"applied", std::move(applied)},
+          {"pending", strings(s.pending)},
+          {"problems", strings(s.problems)}};
+}
+
 int status(CliContext& ctx, const std::optional<std::string>& tenant) {
   std::optional<tenancy::SchemaName> only;
   if (tenant) only.emplace(*tenant);
   auto all = ctx.run(ctx.migrations().status(only));
   bool problems = false;
+  if (ctx.json) {
+    boost::json::array schemas;
+    for (const auto& s : all) {
+      schemas.push_back(status_json(s));
+      problems |= !s.problems.empty();
+    }
+    print_json(boost::json::object{{"schemas", std::move(schemas)}});
+    return problems ? 1 : 0;
+  }
   for (const auto& s : all) {
     if (s.missing) {
       std::cout << s.schema << ": skipped: the schema no longer exists (the tenant was dropped or renamed)\n";
@@ -59,14 +111,24 @@ int check(CliContext& ctx, const std::optional<std::string>& tenant) {
   if (tenant) only.emplace(*tenant);
   auto all = ctx.run(ctx.migrations().status(only));
   std::size_t behind = 0, schemas = 0;
+  boost::json::array not_current;
   for (const auto& s : all) {
     if (s.missing) continue;
     ++schemas;
     if (s.pending.empty() && s.problems.empty()) continue;
     ++behind;
+    if (ctx.json) {
+      not_current.push_back(status_json(s));
+      continue;
+    }
     std::cout << s.schema << ": " << s.pending.size() << " pending\n";
     for (const auto& p : s.pending) std::cout << "  [ ] " << p << "\n";
     for (const auto& p : s.problems) std::cout << "  !!  " << p << "\n";
+  }
+  if (ctx.json) {
+    print_json(boost::json::object{
+        {"current", behind == 0}, {"schemas_checked", schemas}, {"not_current", std::move(not_current)}});
+    return behind == 0 ? 0 : 1;
   }
   if (behind == 0) {
     std::cout << "migrations are current (" << schemas << " schema(s) checked)\n";
@@ -74,6 +136,59 @@ int check(CliContext& ctx, const std::optional<std::string>& tenant) {
   }
   std::cout << behind << " of " << schemas << " schema(s) not current: run `tenantry migrate`\n";
   return 1;
+}
+
+int migrate_one(CliContext& ctx, const tenancy::SchemaName& schema) {
+  const db::Session catalog(ctx.pool());
+  if (ctx.run(catalog.query("SELECT 1 FROM tenants WHERE schema_name = $1", schema)).empty())
+    throw CommandError("no tenant '" + schema.str() + "'");
+  auto outcome = ctx.run(ctx.migrations().migrate_tenant(schema));
+  if (ctx.json)
+    print_json(outcome_json(outcome));
+  else
+    print_outcome(outcome);
+  return outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
+}
+
+int migrate_all(CliContext& ctx, std::size_t jobs, bool fail_fast, bool shared_only) {
+  FleetProgress progress("migrating");
+  auto shared_outcome = ctx.run(ctx.migrations().migrate_shared());
+  if (!ctx.json) print_outcome(shared_outcome);
+  const bool shared_failed = shared_outcome.kind == SchemaOutcome::Kind::kFailed;
+  migrations::FleetReport report;
+  if (!shared_failed && !shared_only) {
+    std::size_t failed = 0;
+    migrations::FleetOptions fleet{.jobs = jobs, .fail_fast = fail_fast};
+    fleet.on_progress = [&](const SchemaOutcome& o, std::size_t done, std::size_t total) {
+      failed += o.kind == SchemaOutcome::Kind::kFailed;
+      progress.update(done, total, failed);
+    };
+    report = ctx.run(ctx.migrations().migrate_tenants(fleet));
+    progress.finish();
+  }
+  const int code = shared_failed || !report.ok() ? 1 : 0;
+  if (ctx.json) {
+    boost::json::array tenants;
+    for (const auto& o : report.outcomes) tenants.push_back(outcome_json(o));
+    print_json(boost::json::object{{"shared", outcome_json(shared_outcome)},
+                                   {"tenants", std::move(tenants)},
+                                   {"migrated", report.count(SchemaOutcome::Kind::kMigrated)},
+                                   {"current", report.count(SchemaOutcome::Kind::kCurrent)},
+                                   {"failed", report.count(SchemaOutcome::Kind::kFailed)},
+                                   {"skipped", report.count(SchemaOutcome::Kind::kSkipped)},
+                                   {"elapsed_seconds", progress.elapsed_seconds()}});
+    return code;
+  }
+  if (shared_failed || shared_only) return code;
+  for (const auto& o : report.outcomes)
+    if (o.kind == SchemaOutcome::Kind::kFailed || o.kind == SchemaOutcome::Kind::kSkipped) print_outcome(o);
+  std::cout << "tenants: " << report.count(SchemaOutcome::Kind::kMigrated) << " migrated, "
+            << report.count(SchemaOutcome::Kind::kCurrent) << " already current, "
+            << report.count(SchemaOutcome::Kind::kFailed) << " failed, "
+            << report.count(SchemaOutcome::Kind::kSkipped) << " skipped"
+            << (report.outcomes.empty() ? " (every tenant is up to date)" : "") << " in "
+            << progress.elapsed() << "\n";
+  return code;
 }
 
 }  // namespace
@@ -98,46 +213,15 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
                 "change nothing")
       ->excludes(status_flag)
       ->excludes(shared);
+  add_json_flag(cmd, ctx);
   cmd->callback([&ctx, opts] {
     ctx.action = [&ctx, opts]() -> int {
       if (opts->status) return status(ctx, opts->tenant);
       if (opts->check) return check(ctx, opts->tenant);
       const std::size_t jobs = static_cast<std::size_t>(opts->jobs.value_or(ctx.config().migrations.jobs));
       ctx.pool(jobs + 1);
-      if (opts->tenant) {
-        const tenancy::SchemaName schema(*opts->tenant);
-        const db::Session catalog(ctx.pool());
-        if (ctx.run(catalog.query("SELECT 1 FROM tenants WHERE schema_name = $1", schema)).empty())
-          throw CommandError("no tenant '" + schema.str() + "'");
-        auto outcome = ctx.run(ctx.migrations().migrate_tenant(schema));
-        print_outcome(outcome);
-        return outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
-      }
-      auto shared_outcome = ctx.run(ctx.migrations().migrate_shared());
-      print_outcome(shared_outcome);
-      if (shared_outcome.kind == SchemaOutcome::Kind::kFailed || opts->shared)
-        return shared_outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
-
-      const bool tty = ::isatty(STDERR_FILENO);
-      std::size_t failed = 0;
-      migrations::FleetOptions fleet{.jobs = jobs, .fail_fast = opts->fail_fast};
-      fleet.on_progress = [&](const SchemaOutcome& o, std::size_t done, std::size_t total) {
-        failed += o.kind == SchemaOutcome::Kind::kFailed;
-        if (tty)
-          std::cerr << "\rmigrating tenants: " << done << "/" << total << " (" << failed << " failed)"
-                    << std::flush;
-      };
-      auto report = ctx.run(ctx.migrations().migrate_tenants(fleet));
-      if (tty && !report.outcomes.empty()) std::cerr << "\n";
-      for (const auto& o : report.outcomes)
-        if (o.kind == SchemaOutcome::Kind::kFailed || o.kind == SchemaOutcome::Kind::kSkipped)
-          print_outcome(o);
-      std::cout << "tenants: " << report.count(SchemaOutcome::Kind::kMigrated) << " migrated, "
-                << report.count(SchemaOutcome::Kind::kCurrent) << " already current, "
-                << report.count(SchemaOutcome::Kind::kFailed) << " failed, "
-                << report.count(SchemaOutcome::Kind::kSkipped) << " skipped"
-                << (report.outcomes.empty() ? " (every tenant is up to date)" : "") << "\n";
-      return report.ok() ? 0 : 1;
+      if (opts->tenant) return migrate_one(ctx, tenancy::SchemaName(*opts->tenant));
+      return migrate_all(ctx, jobs, opts->fail_fast, opts->shared);
     };
   });
 }
