@@ -5,10 +5,12 @@
 #include <boost/json/serialize.hpp>
 #include <iostream>
 
+#include "apps/admin/tenant_owner.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
 #include "tenantry/tenancy/tenant_json.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
+#include "tenantry/web/json_input.hpp"
 
 namespace tenantry::cli {
 
@@ -47,6 +49,61 @@ CLI::App* slug_command(CLI::App* parent, CliContext& ctx, const char* name, cons
   return cmd;
 }
 
+struct CreateOptions {
+  std::string slug, name, plan = "free";
+  std::vector<std::string> domains;
+  std::optional<std::string> owner;
+};
+
+/// A plan that is not configured is a usage error naming the ones that are.
+void require_plan(const Config& config, const std::string& plan) {
+  if (config.plans.count(plan)) return;
+  std::string known;
+  for (const auto& [name, limits] : config.plans) known += (known.empty() ? "" : ", ") + name;
+  throw tenancy::ValidationError("plan", "unknown plan '" + plan + "' (configured plans: " + known + ")");
+}
+
+int create_tenant(CliContext& ctx, const CreateOptions& o) {
+  const Config& config = ctx.config();
+  require_plan(config, o.plan);
+  tenancy::NewTenant request{SchemaName(o.slug), o.name, {}, o.plan};
+  for (const auto& d : o.domains) request.domains.emplace_back(d);
+  // The domain a signup gets, so that a tenant made here is reachable the same way.
+  if (request.domains.empty())
+    request.domains.push_back(tenancy::default_domain(request.schema, config.tenancy.base_domain));
+  std::optional<std::string> owner_email;
+  if (o.owner) {
+    owner_email = web::normalize_email(*o.owner);
+    if (!owner_email) throw tenancy::ValidationError("owner", "--owner: not an e-mail address: " + *o.owner);
+  }
+  // Built only for an owner: the mailer's thread and the password hasher are not needed otherwise.
+  std::unique_ptr<apps::accounts::Accounts> accounts;
+  std::optional<apps::admin::TenantOwner> owner;
+  tenancy::ActivationHook add_owner;
+  if (owner_email) {
+    accounts = std::make_unique<apps::accounts::Accounts>(
+        apps::accounts::Accounts{std::make_shared<apps::accounts::AuthService>(config),
+                                 std::make_shared<mail::Mailer>(config), ctx.migrations().tenant_plan()});
+    owner.emplace(*accounts, config, *owner_email, std::nullopt);
+    add_owner = owner->hook(request.name);
+  }
+  tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan(), config.tenancy);
+  const auto start = std::chrono::steady_clock::now();
+  auto t = ctx.run(provisioner.create(request, add_owner));
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (owner) owner->deliver();  // the mailer's destructor waits until it is handed over
+  if (ctx.json) {
+    auto body = tenancy::to_json(t);
+    if (owner) body["owner"] = owner->to_json();
+    print_json(body);
+    return 0;
+  }
+  std::cout << "created tenant " << t.schema.str() << " (id " << t.id.value << ") in " << static_cast<int>(ms)
+            << " ms\n";
+  if (owner) std::cout << owner->describe() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_tenant_commands(CLI::App& app, CliContext& ctx) {
@@ -55,39 +112,24 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
 
   {
     auto* cmd = tenant->add_subcommand("create", "Create a tenant: schema + migrations, atomically");
-    struct Options {
-      std::string slug, name, plan = "free";
-      std::vector<std::string> domains;
-    };
-    auto o = std::make_shared<Options>();
+    auto o = std::make_shared<CreateOptions>();
     cmd->add_option("slug", o->slug, "Schema name / slug: lower-case letters, digits, _")->required();
     cmd->add_option("--name", o->name, "Display name")->required();
-    cmd->add_option("--domain", o->domains, "A hostname (repeatable; the first is primary)");
-    cmd->add_option("--plan", o->plan, "Plan")->capture_default_str();
-    cmd->callback([&ctx, o] {
-      ctx.action = [&ctx, o] {
-        tenancy::NewTenant request{SchemaName(o->slug), o->name, {}, o->plan};
-        for (const auto& d : o->domains) request.domains.emplace_back(d);
-        tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan(),
-                                               ctx.config().tenancy);
-        const auto start = std::chrono::steady_clock::now();
-        auto t = ctx.run(provisioner.create(request));
-        const auto ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-        std::cout << "created tenant " << t.schema.str() << " (id " << t.id.value << ") in "
-                  << static_cast<int>(ms) << " ms\n";
-        return 0;
-      };
-    });
+    cmd->add_option("--domain", o->domains,
+                    "A hostname (repeatable; the first is primary; default <slug>.<tenancy.base_domain>)");
+    cmd->add_option("--plan", o->plan, "Plan (one of the configured plans)")->capture_default_str();
+    cmd->add_option("--owner", o->owner,
+                    "E-mail of the owner: a verified account becomes owner at once, anyone else is invited");
+    add_json_flag(cmd, ctx);
+    cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return create_tenant(ctx, *o); }; });
   }
   {
     auto* cmd = tenant->add_subcommand("list", "List tenants");
-    auto json = std::make_shared<bool>(false);
-    cmd->add_flag("--json", *json, "JSON output");
-    cmd->callback([&ctx, json] {
-      ctx.action = [&ctx, json] {
+    add_json_flag(cmd, ctx);
+    cmd->callback([&ctx] {
+      ctx.action = [&ctx] {
         auto all = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
-        if (*json) {
+        if (ctx.json) {
           boost::json::array out;
           for (const auto& t : all) out.push_back(tenancy::to_json(t));
           std::cout << boost::json::serialize(out) << "\n";
@@ -106,13 +148,12 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
   {
     auto* cmd = tenant->add_subcommand("show", "Show one tenant");
     auto slug = std::make_shared<std::string>();
-    auto json = std::make_shared<bool>(false);
     cmd->add_option("slug", *slug, "The tenant's slug")->required();
-    cmd->add_flag("--json", *json, "JSON output");
-    cmd->callback([&ctx, slug, json] {
-      ctx.action = [&ctx, slug, json] {
+    add_json_flag(cmd, ctx);
+    cmd->callback([&ctx, slug] {
+      ctx.action = [&ctx, slug] {
         auto t = ctx.run(tenancy::TenantCatalog(ctx.pool()).get(SchemaName(*slug)));
-        if (*json)
+        if (ctx.json)
           std::cout << boost::json::serialize(tenancy::to_json(t)) << "\n";
         else
           print_tenant(t);
