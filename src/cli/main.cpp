@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "cli/cli_context.hpp"
+#include "cli/suggest.hpp"
+#include "cli/version.hpp"
 #include "tenantry/core/logging.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/tenancy/errors.hpp"
@@ -20,6 +22,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Tenantry: a multi-tenant SaaS backend on PostgreSQL, one schema per tenant.", "tenantry"};
   app.set_help_all_flag("--help-all", "Show help for every command");
   app.require_subcommand(1);
+  app.set_version_flag("--version", cli::version_text(), "Print the version, git revision and compiler");
   app.add_option("--config", ctx.config_file,
                  "TOML configuration file (default: ./tenantry.toml when present)");
   cli::add_db_commands(app, ctx);
@@ -31,6 +34,9 @@ int main(int argc, char** argv) {
   cli::add_demo_command(app, ctx);
   cli::add_serve_command(app, ctx);
   cli::add_admin_command(app, ctx);
+  cli::add_plans_command(app, ctx);
+  cli::add_doctor_command(app, ctx);
+  cli::add_completion_command(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -38,7 +44,14 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // A mistyped command or option says what was meant, rather than CLI11's "not expected" list.
+    if (auto explained = cli::explain_unknown(app, argc, argv)) {
+      std::cerr << "error: " << *explained << "\n";
+      return 2;
+    }
     app.exit(e);
     return 2;
   }
