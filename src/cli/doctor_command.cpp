@@ -43,7 +43,7 @@ Task<void> examine(db::Pool& pool, const SchemaShape& expected, std::vector<Chec
       progress.update(++done, checkups.size(), drifted);
     }
   };
-  co_await run_concurrently(std::min(jobs, checkups.size()), worker);
+  co_await run_concurrently(std::min(jobs, checkups.size()), std::move(worker));
 }
 
 std::string describe(const Drift& d) {

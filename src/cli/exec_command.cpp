@@ -51,7 +51,7 @@ Task<void> run_everywhere(db::Pool& pool, const std::string& sql, std::vector<Ex
       progress.update(++done, results.size(), failed);
     }
   };
-  co_await run_concurrently(std::min(jobs, results.size()), worker);
+  co_await run_concurrently(std::min(jobs, results.size()), std::move(worker));
 }
 
 std::vector<std::string> cells(const db::Row& row, int columns) {
