@@ -161,18 +161,23 @@ Task<void> AuthService::reload(db::Pool& pool) {
 
 Task<void> AuthService::watch(boost::asio::io_context& io, db::Pool& pool) {
   boost::asio::steady_timer pause(io);
+  // Revocations reload on a connection of their own, not through the request pool: a saturated pool must
+  // not keep a revoked token valid.
+  db::Pool reloads(io, db::PoolConfig{.connect = pool.config().connect, .max_size = 1});
+  bool lost = false;  // said once per outage, not every half second
   for (;;) {
-    bool lost = false;
     try {
       auto listener = co_await db::Listener::connect(io, pool.config().connect);
       co_await listener->listen("tenantry_auth");
-      co_await reload(pool);
+      co_await reload(reloads);
+      if (lost) spdlog::info("revocation listener: reconnected");
+      lost = false;
       for (;;) {
         co_await listener->next();
-        co_await reload(pool);
+        co_await reload(reloads);
       }
     } catch (const db::Error& e) {
-      spdlog::warn("revocation listener: {}; reconnecting", e.what());
+      if (!lost) spdlog::warn("revocation listener: {}; reconnecting", e.what());
       lost = true;
     }
     if (lost) {

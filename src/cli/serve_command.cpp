@@ -61,6 +61,31 @@ void print_welcome(const Config& config, const std::vector<tenancy::Tenant>& ten
   std::cout << "Stop with Ctrl-C.\n" << std::endl;
 }
 
+/// SIGHUP: reads the configuration file (and the environment) again and applies what can change while
+/// serving; an invalid file is reported and the running configuration kept.
+void reload_configuration(CliContext& ctx, web::Application& application) {
+  Config next;
+  try {
+    next = load_config(ctx.config_file);
+  } catch (const std::exception& e) {  // ConfigError, or the file could not be read
+    spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", e.what());
+    return;
+  }
+  web::ReloadOutcome outcome;
+  try {
+    outcome = application.reload(next);
+  } catch (const ConfigError& e) {
+    spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", e.what());
+    return;
+  }
+  for (const auto& key : outcome.needs_restart) spdlog::warn("{} changed; restart to apply", key);
+  std::string applied;
+  for (const auto& key : outcome.applied) applied += (applied.empty() ? "" : ", ") + key;
+  spdlog::info("SIGHUP: configuration reloaded{}", applied.empty() ? "; nothing to apply" : ": " + applied);
+  // Last, so that a quieter level does not hide the lines above.
+  spdlog::set_level(spdlog::level::from_str(next.log.level));
+}
+
 }  // namespace
 
 void add_serve_command(CLI::App& app, CliContext& ctx) {
@@ -78,6 +103,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
       sigemptyset(&signals);
       sigaddset(&signals, SIGINT);
       sigaddset(&signals, SIGTERM);
+      sigaddset(&signals, SIGHUP);
       pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
       Config& config = ctx.config();
@@ -100,7 +126,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
       application.start();
       print_welcome(config, tenants, application.port(), application.metrics_port());
       int signal = 0;
-      sigwait(&signals, &signal);
+      while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) reload_configuration(ctx, application);
       spdlog::info("{}: finishing in-flight requests", signal == SIGINT ? "SIGINT" : "SIGTERM");
       application.stop(true);
       application.wait();

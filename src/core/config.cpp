@@ -91,6 +91,15 @@ std::vector<Setting> settings(Config& c) {
        {},
        not_negative(c.database.max_connection_uses)},
       {"database.connections_per_tenant", &c.database.connections_per_tenant},
+      {"database.max_connections_per_tenant",
+       &c.database.max_connections_per_tenant,
+       {},
+       [&](const Config&) {
+         return std::string(c.database.max_connections_per_tenant <= c.database.pool_size
+                                ? ""
+                                : "must be at most database.pool_size (" +
+                                      std::to_string(c.database.pool_size) + "), or 0 for half of it");
+       }},
       {"database.prepared_statements",
        &c.database.prepared_statements,
        {},
@@ -489,6 +498,47 @@ void validate(const Config& input) {
       if (plan_limit(plan, limit).value_or(0) < 0)
         throw ConfigError("invalid configuration: plans." + name + "." + limit + " must not be negative");
   }
+}
+
+namespace {
+/// A setting's value as text, for comparisons (secrets included: nothing is shown).
+std::string value_text(const Target& target) {
+  return std::visit(
+      [](auto* value) {
+        using T = std::remove_pointer_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return *value;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return std::string(*value ? "true" : "false");
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          std::string joined;
+          for (const auto& item : *value) joined += item + '\n';  // no setting value holds a newline
+          return joined;
+        } else {
+          return std::to_string(*value);
+        }
+      },
+      target);
+}
+
+bool same_plans(const std::map<std::string, Config::Plan>& a, const std::map<std::string, Config::Plan>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.first == y.first && x.second.max_products == y.second.max_products &&
+           x.second.max_members == y.second.max_members;
+  });
+}
+}  // namespace
+
+std::vector<std::string> changed_settings(const Config& before_input, const Config& after_input) {
+  Config before = before_input, after = after_input;  // settings() holds references into its Config
+  const auto old_settings = settings(before);
+  const auto new_settings = settings(after);
+  std::vector<std::string> changed;
+  for (std::size_t i = 0; i < old_settings.size(); ++i)
+    if (value_text(old_settings[i].target) != value_text(new_settings[i].target))
+      changed.push_back(old_settings[i].key);
+  if (!same_plans(before.plans, after.plans)) changed.emplace_back("plans");
+  return changed;
 }
 
 Config load_config(const std::optional<std::filesystem::path>& file) {

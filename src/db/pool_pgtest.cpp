@@ -9,6 +9,7 @@
 #include <set>
 
 #include "db/detail/connection.hpp"
+#include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "test_database.hpp"
 
@@ -143,6 +144,44 @@ TEST_F(PoolTest, PublicStatementsUseAnyConnection) {
     Lease two = co_await pool->acquire();
     EXPECT_NE(one.connection().slot(), two.connection().slot());
     EXPECT_LT(Clock::now() - start, 1s);
+  }());
+  pool->close();
+}
+
+// The bulkhead: a tenant with max_connections_per_tenant leases out waits for one of its own, while another
+// tenant gets a connection at once; with none coming back, it times out.
+TEST_F(PoolTest, ATenantAtItsCapWaitsForItsOwnLeaseWhileOthersGetConnections) {
+  auto pool = std::make_unique<Pool>(io_, PoolConfig{.connect = database_.options(),
+                                                     .max_size = 4,
+                                                     .acquire_timeout = 400ms,
+                                                     .connections_per_tenant = 0,
+                                                     .max_connections_per_tenant = 2});
+  const std::string a = "noisy", b = "quiet";
+  run([&]() -> Task<void> {
+    Lease first = co_await pool->acquire(&a);
+    Lease second = co_await pool->acquire(&a);
+    const std::size_t freed = first.connection().slot();
+    boost::asio::co_spawn(io_, release_after(std::move(first), 100ms), boost::asio::detached);
+
+    auto start = Clock::now();
+    Lease other = co_await pool->acquire(&b);  // two of the four connections are free for it
+    EXPECT_LT(Clock::now() - start, 50ms);
+
+    start = Clock::now();
+    Lease third = co_await pool->acquire(&a);  // queued behind its own two leases
+    EXPECT_GE(Clock::now() - start, 90ms);
+    EXPECT_EQ(third.connection().slot(), freed);
+    EXPECT_EQ(pool->stats().tenant_cap_waits, 1u);
+
+    // Nothing of a's comes back: a fourth one times out, though the pool has a free slot.
+    bool timed_out = false;
+    try {
+      Lease fourth = co_await pool->acquire(&a);
+    } catch (const PoolTimeout&) {
+      timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
+    EXPECT_LT(pool->stats().size, 4u);
   }());
   pool->close();
 }

@@ -39,20 +39,25 @@ Task<void> TenantDirectory::load(db::Pool& pool) {
   ++reloads_;
 }
 
-Task<void> TenantDirectory::watch(boost::asio::io_context& io, db::Pool& pool) {
+Task<void> TenantDirectory::watch(boost::asio::io_context& io) {
   boost::asio::steady_timer pause(io);
+  // Reloads use a connection of their own, never a request pool's: 24 requests blocked on one tenant's
+  // lock must not delay a suspension by the acquire timeout.
+  db::Pool reloads(io, db::PoolConfig{.connect = options_, .max_size = 1});
+  bool lost = false;  // said once per outage, not every half second
   while (!stopping_) {
-    bool lost = false;
     try {
       auto listener = co_await db::Listener::connect(io, options_);
       co_await listener->listen("tenantry_catalog");
-      co_await load(pool);  // whatever changed while nobody listened
+      co_await load(reloads);  // whatever changed while nobody listened
+      if (lost) spdlog::info("catalog listener: reconnected");
+      lost = false;
       while (!stopping_) {
         co_await listener->next();
-        co_await load(pool);
+        co_await load(reloads);
       }
     } catch (const db::Error& e) {
-      if (!stopping_) spdlog::warn("catalog listener: {}; reconnecting", e.what());
+      if (!stopping_ && !lost) spdlog::warn("catalog listener: {}; reconnecting", e.what());
       lost = true;
     }
     if (lost && !stopping_) {
@@ -60,6 +65,7 @@ Task<void> TenantDirectory::watch(boost::asio::io_context& io, db::Pool& pool) {
       co_await pause.async_wait(boost::asio::use_awaitable);
     }
   }
+  reloads.close();
 }
 
 }  // namespace tenantry::tenancy

@@ -3,7 +3,9 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,11 +13,13 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "tenantry/core/run_blocking.hpp"
 #include "tenantry/db/errors.hpp"
+#include "tenantry/db/outage_monitor.hpp"
 #include "tenantry/http/problem.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
 #include "tenantry/tenancy/errors.hpp"
@@ -82,6 +86,22 @@ http::Problem database_timeout() {
                        .retry_after = 2};
 }
 
+/// The database is out of reach (stopped, restarting, refusing connections): a restart takes seconds.
+http::Problem database_unavailable() {
+  return http::Problem{.type = "database-unavailable",
+                       .title = "Database unavailable",
+                       .status = 503,
+                       .detail = "The database cannot be reached; retry shortly.",
+                       .retry_after = 5};
+}
+
+/// database.max_connections_per_tenant, 0 meaning half the pool: at least 2, so that a handler holding a
+/// transaction can still run a statement beside it.
+std::size_t tenant_cap(const Config::Database& db) {
+  if (db.max_connections_per_tenant > 0) return db.max_connections_per_tenant;
+  return std::min(db.pool_size, std::max<std::size_t>(2, db.pool_size / 2));
+}
+
 http::Response metrics_unauthorized() {
   auto response = problem(401, "not-authenticated", "Not authenticated",
                           "Send 'Authorization: Bearer <server.metrics_token>'.");
@@ -115,8 +135,8 @@ struct Application::Impl {
         routes(std::move(r)),
         shared_plan(shared),
         tenant_plan(tenant),
-        directory(connect),
-        resolver(config.tenancy, directory) {
+        directory(connect) {
+    publish_live(std::make_unique<const Config>(config));
     if (!config.server.metrics_token.empty()) {
       if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
       metrics_token = digest(config.server.metrics_token);
@@ -147,7 +167,28 @@ struct Application::Impl {
   const migrations::MigrationPlan& shared_plan;
   const migrations::MigrationPlan& tenant_plan;
   tenancy::TenantDirectory directory;
-  tenancy::TenantResolver resolver;
+  /// What a reload (SIGHUP) changes: the configuration requests see and the resolver built from it. A
+  /// request reads the current versions with one atomic load each, no lock; versions replaced stay alive
+  /// until the application ends, since requests in flight may still use them (a reload is rare, a version a
+  /// few kilobytes). `config` above stays the start-up configuration, for what only a restart changes.
+  std::atomic<const Config*> live_config{nullptr};
+  std::atomic<const tenancy::TenantResolver*> live_resolver{nullptr};
+  std::mutex reload_mutex;
+  std::vector<std::unique_ptr<const Config>> config_versions;
+  std::vector<std::unique_ptr<const tenancy::TenantResolver>> resolver_versions;
+  /// Makes `next` what requests that start from now on see (the caller holds reload_mutex, or is the
+  /// constructor). The resolver is built first: it throws ConfigError for unusable trusted networks.
+  void publish_live(std::unique_ptr<const Config> next) {
+    auto resolver = std::make_unique<const tenancy::TenantResolver>(next->tenancy, directory);
+    live_resolver.store(resolver.get(), std::memory_order_release);
+    live_config.store(next.get(), std::memory_order_release);
+    resolver_versions.push_back(std::move(resolver));
+    config_versions.push_back(std::move(next));
+  }
+  /// Logs an outage of the database once, and its end; the pools and the request error mapping report to
+  /// it. Declared before the pools, which hold a pointer to it; mutable: reporting is not a change of the
+  /// application.
+  mutable db::OutageMonitor outage;
   // One pool per I/O thread, found through the io_context a request's coroutine runs on: a connection lives
   // on one thread, so its requests always use that thread's pool, without locks.
   std::vector<std::pair<boost::asio::execution_context*, std::unique_ptr<db::Pool>>> pools;
@@ -160,7 +201,9 @@ struct Application::Impl {
       if (pools[i].first == context) co_return i;
     throw std::logic_error("request on an io_context without a pool");
   }
-  Task<db::Pool*> current_pool() const { co_return pools[co_await current_thread()].second.get(); }
+  /// The control plane's pool on I/O thread 0 (/readyz): its own connection, so that readiness says whether
+  /// the database answers even while request pools are saturated (e.g. a lock storm on one tenant).
+  std::unique_ptr<db::Pool> control_pool;
   std::unique_ptr<http::Server> server;
   /// The digest of server.metrics_token, when set.
   std::optional<TokenDigest> metrics_token;
@@ -177,7 +220,15 @@ struct Application::Impl {
         .max_connection_uses = static_cast<std::uint64_t>(config.database.max_connection_uses),
         .connections_per_tenant = config.database.connections_per_tenant,
         .affinity_wait = std::chrono::milliseconds(config.database.affinity_wait_ms),
-        .prepared_statements = config.database.prepared_statements};
+        .prepared_statements = config.database.prepared_statements,
+        .max_connections_per_tenant = tenant_cap(config.database),
+        .outage = &outage};
+  }
+  /// A small pool for the control plane: public statements only, apart from the requests' pools.
+  db::PoolConfig control_pool_config() const {
+    db::PoolConfig pool = pool_config();
+    pool.max_size = 1;
+    return pool;
   }
 
   Task<http::Response> handle(http::Request& request);
@@ -200,6 +251,8 @@ struct Application::Impl {
   void start_ops_server();
   Task<void> keep_spares(boost::asio::io_context& io, db::Pool& pool);
   Task<http::Response> readiness(db::Pool& pool);
+  /// /readyz on the main listener: readiness() on the control pool, from whichever thread asks.
+  Task<http::Response> control_plane_readiness();
 };
 
 Task<http::Response> Application::Impl::handle(http::Request& request) {
@@ -222,13 +275,13 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
   }
   if (request.path == "/readyz") {
     route_label = "/readyz";
-    db::Pool* pool = co_await current_pool();
-    co_return co_await readiness(*pool);
+    co_return co_await control_plane_readiness();
   }
 
   // The authority, not the Host header: an absolute-form target names its own (RFC 9112 §3.2.2).
   const Resolution r =
-      resolver.resolve(request.authority, request.header("X-Tenant"), request.path, request.remote_address);
+      live_resolver.load(std::memory_order_acquire)
+          ->resolve(request.authority, request.header("X-Tenant"), request.path, request.remote_address);
   switch (r.kind) {
     case Resolution::Kind::kPublic:
       // The metrics name tenants, so a tenant's host has no /metrics: there it is a path like any other.
@@ -303,9 +356,11 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     std::size_t thread;
     ~PublishPool() { app.metrics->publish_pool(thread, app.pools[thread].second->stats()); }
   } publish{*this, thread};
+  // The configuration as of the request's start: a reload meanwhile does not change it under the handler.
+  const Config& live = *live_config.load(std::memory_order_acquire);
   RequestContext context{
       request, found.params, tenant,    db::Session(pool, tenant ? tenant->schema.str() : std::string()),
-      config,  pool,         directory, *metrics};
+      live,    pool,         directory, *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
   std::exception_ptr missing_relation;
@@ -328,6 +383,12 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     failure = database_timeout();  // database.statement_timeout_ms, or a cancel by an operator
   } catch (const db::LockNotAvailable&) {
     failure = database_timeout();  // database.lock_timeout_ms: e.g. a migration holds the table
+  } catch (const db::Error& e) {
+    // Down, restarting, out of connections: the request may succeed in a moment. The outage is logged once
+    // (by the monitor), not as one error line per request.
+    if (!db::is_database_unavailable(e)) throw;
+    outage.failed(e.what());
+    failure = database_unavailable();
   }
   if (missing_relation) co_return co_await vanished_schema(tenant, pool, missing_relation);
   co_return http::to_response(*failure);
@@ -360,6 +421,12 @@ Task<void> Application::Impl::keep_spares(boost::asio::io_context& io, db::Pool&
   for (;;) {
     try {
       co_await provisioner.refill_spares(static_cast<std::size_t>(config.tenancy.spare_schemas));
+    } catch (const db::Error& e) {
+      // An outage is the monitor's to log, once; this loop would say it every second.
+      if (db::is_database_unavailable(e))
+        outage.failed(e.what());
+      else
+        spdlog::warn("refilling spare tenant schemas: {}", e.what());
     } catch (const std::exception& e) {
       spdlog::warn("refilling spare tenant schemas: {}", e.what());
     }
@@ -464,6 +531,67 @@ Task<http::Response> Application::Impl::readiness(db::Pool& pool) {
                                  {{"status", ready ? "ready" : "not ready"}, {"checks", checks}});
 }
 
+Task<http::Response> Application::Impl::control_plane_readiness() {
+  if (co_await current_thread() == 0) co_return co_await readiness(*control_pool);
+  auto task = readiness(*control_pool);
+  auto on_control_thread =
+      boost::asio::co_spawn(pools[0].second->io(), std::move(task), boost::asio::use_awaitable);
+  co_return co_await std::move(on_control_thread);
+}
+
+namespace {
+/// Settings of the sections a reload applies that are nevertheless read once at start-up.
+constexpr std::array<std::string_view, 6> kStartupOnly{
+    "tenancy.spare_schemas",  // the refill loop's
+    "auth.secret",
+    "auth.hash_threads",
+    "auth.token_ttl_minutes",
+    "auth.admin_token_ttl_minutes",
+    "auth.unverified_account_hours",  // the housekeeping loop's
+};
+
+/// Whether a reload applies `key` to the running server: what requests read from their configuration as
+/// they start (plans, throttles, tenant resolution, fleet-migration jobs), and the log level.
+bool applies_live(std::string_view key) {
+  const bool live_section = key == "plans" || key == "log.level" || key.starts_with("tenancy.") ||
+                            key.starts_with("auth.") || key.starts_with("migrations.");
+  return live_section && std::find(kStartupOnly.begin(), kStartupOnly.end(), key) == kStartupOnly.end();
+}
+
+/// `running` with the settings of `next` that apply live.
+std::unique_ptr<const Config> live_part(const Config& running, const Config& next) {
+  auto out = std::make_unique<Config>(running);
+  out->plans = next.plans;
+  out->log.level = next.log.level;
+  out->tenancy = next.tenancy;
+  out->auth = next.auth;
+  out->migrations = next.migrations;
+  out->tenancy.spare_schemas = running.tenancy.spare_schemas;
+  out->auth.secret = running.auth.secret;
+  out->auth.hash_threads = running.auth.hash_threads;
+  out->auth.token_ttl_minutes = running.auth.token_ttl_minutes;
+  out->auth.admin_token_ttl_minutes = running.auth.admin_token_ttl_minutes;
+  out->auth.unverified_account_hours = running.auth.unverified_account_hours;
+  return out;
+}
+}  // namespace
+
+ReloadOutcome Application::reload(const Config& next) {
+  validate(next);
+  Impl& app = *impl_;
+  std::lock_guard lock(app.reload_mutex);
+  const Config& running = *app.live_config.load(std::memory_order_acquire);
+  ReloadOutcome outcome;
+  // Against the start-up configuration: a setting changed back by a later reload is no longer pending.
+  for (auto& key : changed_settings(app.config, next))
+    if (!applies_live(key)) outcome.needs_restart.push_back(std::move(key));
+  for (auto& key : changed_settings(running, next))
+    if (applies_live(key)) outcome.applied.push_back(std::move(key));
+  if (outcome.applied.empty()) return outcome;
+  app.publish_live(live_part(running, next));
+  return outcome;
+}
+
 Application::Application(Config config, std::string conninfo, Routes routes,
                          const migrations::MigrationPlan& shared_plan,
                          const migrations::MigrationPlan& tenant_plan)
@@ -496,7 +624,9 @@ void Application::start() {
       [&app](boost::asio::io_context& io, std::size_t index) {
         app.pools[index] = {&io, std::make_unique<db::Pool>(io, app.pool_config())};
         if (index == 0) {
-          boost::asio::co_spawn(io, app.directory.watch(io, *app.pools[0].second), boost::asio::detached);
+          app.control_pool = std::make_unique<db::Pool>(io, app.control_pool_config());
+          // The catalog listener reloads on a connection of its own (see TenantDirectory::watch).
+          boost::asio::co_spawn(io, app.directory.watch(io), boost::asio::detached);
           if (app.config.tenancy.spare_schemas > 0)
             boost::asio::co_spawn(io, app.keep_spares(io, *app.pools[0].second), boost::asio::detached);
           for (const auto& watcher : app.routes.watchers)
@@ -504,7 +634,10 @@ void Application::start() {
         }
       },
       [&app](boost::asio::io_context&, std::size_t index) {
-        if (index == 0) app.directory.stop();
+        if (index == 0) {
+          app.directory.stop();
+          app.control_pool->close();
+        }
         app.pools[index].second->close();
       });
   app.server->start();

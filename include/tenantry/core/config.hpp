@@ -29,6 +29,9 @@ struct Config {
     std::size_t connections_per_tenant = 1;  // per I/O thread; 0 = any connection (no tenant affinity)
     std::int64_t affinity_wait_ms = 25;      // then a busy tenant takes any free connection
     std::size_t prepared_statements = 1024;  // per connection
+    // The bulkhead: connections of one I/O thread's pool that one tenant may hold at once, so that a tenant
+    // whose requests block queues behind itself. 0 = half of pool_size, at least 2 (pool_size when smaller).
+    std::size_t max_connections_per_tenant = 0;
     // The server's connections (requests, catalog, spare schemas) only, as startup parameters: no round
     // trip. CLI commands (migrations, provisioning) keep the database's own, where long DDL is legitimate.
     std::int64_t statement_timeout_ms = 30'000;  // 0 = off
@@ -126,6 +129,10 @@ void validate(const Config& config);
 /// Why `tenancy.header_trusted_networks` cannot be used (an entry that is no IP network, or an empty list
 /// while the header resolver is on), or empty.
 std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy);
+
+/// The keys of the settings whose values differ between `before` and `after`, in the order of `config show`;
+/// "plans" when any plan or limit differs. What a configuration reload (SIGHUP) reports.
+std::vector<std::string> changed_settings(const Config& before, const Config& after);
 
 /// The effective configuration as TOML, with secrets masked: `auth.secret` entirely, the passwords inside
 /// `database.url`.

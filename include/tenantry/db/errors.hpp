@@ -11,7 +11,9 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// The connection could not be made or was lost; the statement's outcome is unknown.
+/// The connection could not be made or was lost; the statement's outcome is unknown. Like the server errors
+/// of is_database_unavailable(), it means the database is out of reach (down, restarting, at its connection
+/// limit), not that the request was wrong.
 class ConnectionError : public Error {
  public:
   using Error::Error;
@@ -60,6 +62,7 @@ class ServerError : public Error {
    public:                            \
     using Base::Base;                 \
   };
+TENANTRY_DB_ERROR(ConnectionException, ServerError)           // 08
 TENANTRY_DB_ERROR(FeatureNotSupported, ServerError)           // 0A
 TENANTRY_DB_ERROR(DataException, ServerError)                 // 22
 TENANTRY_DB_ERROR(IntegrityConstraintViolation, ServerError)  // 23
@@ -84,12 +87,23 @@ TENANTRY_DB_ERROR(DuplicateTable, SyntaxErrorOrAccessRuleViolation)
 TENANTRY_DB_ERROR(InvalidSchemaName, SyntaxErrorOrAccessRuleViolation)
 TENANTRY_DB_ERROR(ObjectNotInPrerequisiteState, ServerError)       // 55
 TENANTRY_DB_ERROR(LockNotAvailable, ObjectNotInPrerequisiteState)  // 55P03, e.g. lock_timeout
+TENANTRY_DB_ERROR(InsufficientResources, ServerError)              // 53
+TENANTRY_DB_ERROR(TooManyConnections, InsufficientResources)       // 53300
 TENANTRY_DB_ERROR(OperatorIntervention, ServerError)               // 57
 TENANTRY_DB_ERROR(QueryCanceled, OperatorIntervention)             // 57014, e.g. statement_timeout
+TENANTRY_DB_ERROR(AdminShutdown, OperatorIntervention)             // 57P01, the server is stopping
+TENANTRY_DB_ERROR(CrashShutdown, OperatorIntervention)             // 57P02, another backend crashed
+TENANTRY_DB_ERROR(CannotConnectNow, OperatorIntervention)          // 57P03, starting up or shutting down
 TENANTRY_DB_ERROR(RaisedException, ServerError)                    // P0001, RAISE EXCEPTION in PL/pgSQL
 #undef TENANTRY_DB_ERROR
 
 /// Throws the most specific ServerError subclass for `fields.sqlstate`.
 [[noreturn]] void throw_server_error(ServerError::Fields fields);
+
+/// Whether `error` says the database is out of reach rather than that the statement failed: a lost or
+/// refused connection (ConnectionError), a connection exception (08), the server shutting down, crashed or
+/// not accepting connections yet (57P01, 57P02, 57P03), or at its connection limit (53300). A request that
+/// meets one may succeed once the database is back.
+bool is_database_unavailable(const Error& error) noexcept;
 
 }  // namespace tenantry::db

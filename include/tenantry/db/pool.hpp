@@ -17,7 +17,10 @@ namespace tenantry::db {
 
 namespace detail {
 class Connection;
-}
+struct TenantShare;
+}  // namespace detail
+
+class OutageMonitor;
 
 /// Sizing and behaviour of one Pool.
 struct PoolConfig {
@@ -37,6 +40,13 @@ struct PoolConfig {
   /// Prepared statements kept per connection (one per tenant schema and SQL text, least recently used
   /// evicted).
   std::size_t prepared_statements = 1024;
+  /// The bulkhead: at most this many of the pool's connections serve one tenant schema at a time (0 = no
+  /// cap). A tenant whose requests all block (a table lock, a slow query) then queues behind its own
+  /// requests, bounded by the acquire timeout, and the other tenants keep the rest of the pool. Public
+  /// (empty schema) leases are not capped.
+  std::size_t max_connections_per_tenant = 0;
+  /// Told about connections that cannot be opened and about the first one that opens again (may be null).
+  OutageMonitor* outage = nullptr;
 };
 
 /// A snapshot of a pool's state and the traffic of its connections (including closed ones).
@@ -44,6 +54,9 @@ struct PoolStats {
   std::size_t size = 0, idle = 0, in_use = 0, waiting = 0;
   std::uint64_t acquired = 0, affinity_hits = 0, affinity_spills = 0, connects = 0, discarded = 0,
                 timeouts = 0;
+  /// Acquisitions that waited because their tenant had max_connections_per_tenant leases out; connection
+  /// attempts that failed, and of those the ones served by an open connection instead.
+  std::uint64_t tenant_cap_waits = 0, connect_failures = 0, connect_fallbacks = 0;
   std::uint64_t round_trips = 0, search_path_switches = 0, prepares = 0, statements = 0;
 };
 
@@ -59,9 +72,10 @@ class Lease {
 
  private:
   friend class Pool;
-  Lease(Pool* pool, std::unique_ptr<detail::Connection> conn);
+  Lease(Pool* pool, std::unique_ptr<detail::Connection> conn, detail::TenantShare* share);
   Pool* pool_;
   std::unique_ptr<detail::Connection> conn_;
+  detail::TenantShare* share_;  // the tenant's count of leases, for the bulkhead; null: not capped
 };
 
 /// A bounded set of connections owned by one io_context (one I/O thread): no locks on the hot path.
@@ -75,7 +89,10 @@ class Pool {
 
   /// A connection for `schema` (empty or null: public): an idle one already on the schema, else one of the
   /// schema's home slots (tenant affinity). When those are busy it waits for one of them, for another
-  /// connection after `affinity_wait`, and throws PoolTimeout after the acquire timeout.
+  /// connection after `affinity_wait`, and throws PoolTimeout after the acquire timeout. A tenant with
+  /// max_connections_per_tenant leases out waits for one of its own to come back. When a new connection
+  /// cannot be opened (e.g. PostgreSQL's max_connections) it takes an open one instead, idle or the next
+  /// to come free; it throws ConnectionError only when the pool has none.
   Task<Lease> acquire(const std::string* schema = nullptr);
   /// The first of the slots whose connections serve `schema` (its home); the others follow it, wrapping.
   std::size_t home_slot(const std::string& schema) const;
@@ -87,8 +104,9 @@ class Pool {
 
  private:
   friend class Lease;
-  void release(std::unique_ptr<detail::Connection> conn) noexcept;
-  static Task<void> roll_back_then_release(Pool* pool, std::unique_ptr<detail::Connection> conn);
+  void release(std::unique_ptr<detail::Connection> conn, detail::TenantShare* share) noexcept;
+  static Task<void> roll_back_then_release(Pool* pool, std::unique_ptr<detail::Connection> conn,
+                                           detail::TenantShare* share);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

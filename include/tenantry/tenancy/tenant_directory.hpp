@@ -40,8 +40,10 @@ class TenantDirectory {
 
   /// Loads the catalog once.
   Task<void> load(db::Pool& pool);
-  /// Listens and reloads until `stop()`; run it on one io_context.
-  Task<void> watch(boost::asio::io_context& io, db::Pool& pool);
+  /// Listens and reloads until `stop()`; run it on one io_context. The control plane has connections of
+  /// its own, the listener's and one to reload on, so that a change (a tenant suspended) takes effect
+  /// within a second even while the request pools are saturated.
+  Task<void> watch(boost::asio::io_context& io);
   void stop() { stopping_ = true; }
 
   std::shared_ptr<const CatalogSnapshot> snapshot() const {

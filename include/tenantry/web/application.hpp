@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tenantry/core/config.hpp"
 #include "tenantry/http/server.hpp"
@@ -10,6 +11,11 @@
 #include "tenantry/web/request_context.hpp"
 
 namespace tenantry::web {
+
+/// What a configuration reload did: the keys it applied, and those that changed but need a restart.
+struct ReloadOutcome {
+  std::vector<std::string> applied, needs_restart;
+};
 
 /// A running Tenantry server: the HTTP server, one connection pool per I/O thread, the in-memory tenant
 /// directory kept current by LISTEN/NOTIFY, and the resolver that sends each request to its tenant's routes.
@@ -29,6 +35,13 @@ class Application {
   /// The port of the server.metrics_listen listener; 0 when there is none.
   std::uint16_t metrics_port() const;
   const http::ServerStats& stats() const;
+  /// Applies a new configuration while serving (SIGHUP): what requests read as they start (plans,
+  /// throttles and link lifetimes under auth.*, tenant resolution under tenancy.* with its trusted
+  /// networks, migrations.jobs); requests already running keep the configuration they started with.
+  /// log.level is reported as applied: the process-wide logger is the caller's to set. Settings read once
+  /// at start-up (server.*, database.*, mail.*, ...) are reported, not applied.
+  /// Throws ConfigError for an invalid configuration, and then changes nothing. Safe from any thread.
+  ReloadOutcome reload(const Config& next);
   /// The Prometheus text of GET /metrics.
   std::string metrics_text() const;
 
