@@ -2,11 +2,29 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
 
 namespace tenantry::cli {
+
+namespace {
+
+/// `exec --all`: each tenant's SQL runs in one transaction with its audit entry, so that the log holds
+/// exactly the tenants it changed (statements that cannot run in a transaction, such as VACUUM, go with
+/// --tenant).
+Task<db::Result> exec_audited(db::Pool& pool, const tenancy::SchemaName& schema, const std::string& sql) {
+  const db::Session session(pool, schema.str());
+  db::Transaction tx = co_await session.begin();
+  db::Result result = co_await tx.execute_script(sql);
+  const auto entry = cli_entry("exec", schema.str(), {{"sql", sql.substr(0, 2000)}, {"all", true}});
+  co_await apps::admin::record(tx, entry);
+  co_await tx.commit();
+  co_return result;
+}
+
+}  // namespace
 
 void add_exec_command(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("exec", "Run SQL in one tenant's schema or in every tenant's");
@@ -28,7 +46,8 @@ void add_exec_command(CLI::App& app, CliContext& ctx) {
       std::vector<tenancy::SchemaName> schemas;
       if (o->all) {
         for (const auto& t : ctx.run(tenancy::TenantCatalog(ctx.pool()).list()))
-          if (t.state != tenancy::TenantState::kProvisioning && t.state != tenancy::TenantState::kFailed)
+          if (t.state != tenancy::TenantState::kProvisioning && t.state != tenancy::TenantState::kFailed &&
+              t.state != tenancy::TenantState::kDropping)
             schemas.push_back(t.schema);
       } else {
         for (const auto& name : o->tenants)
@@ -39,7 +58,8 @@ void add_exec_command(CLI::App& app, CliContext& ctx) {
       for (const auto& schema : schemas) {
         std::cout << "== " << schema.str() << "\n";
         try {
-          auto result = ctx.run(db::Session(ctx.pool(), schema.str()).execute_script(sql));
+          auto result = o->all ? ctx.run(exec_audited(ctx.pool(), schema, sql))
+                               : ctx.run(db::Session(ctx.pool(), schema.str()).execute_script(sql));
           if (result.columns() > 0) {
             std::vector<std::string> header;
             for (int c = 0; c < result.columns(); ++c) header.emplace_back(result.column_name(c));
