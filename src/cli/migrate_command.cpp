@@ -4,8 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/db/session.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
 
 namespace tenantry::cli {
 
@@ -76,6 +78,27 @@ int check(CliContext& ctx, const std::optional<std::string>& tenant) {
   return 1;
 }
 
+/// A migration run is many transactions: one audit entry after it, with its outcome, when it did (or failed
+/// to do) anything. Public: "" as `tenant`.
+void audit_migration(CliContext& ctx, const std::string& tenant, const std::vector<SchemaOutcome>& outcomes) {
+  std::size_t migrated = 0, failed = 0;
+  for (const auto& o : outcomes) {
+    migrated += o.kind == SchemaOutcome::Kind::kMigrated;
+    failed += o.kind == SchemaOutcome::Kind::kFailed;
+  }
+  if (migrated == 0 && failed == 0) return;  // nothing to do: not an action
+  auto entry = cli_entry("migrate", tenant, {{"schemas_migrated", migrated}, {"schemas_failed", failed}});
+  entry.ok = failed == 0;
+  ctx.run(record_after(ctx.pool(), entry));
+}
+
+/// Provisioning killed mid-way leaves rows no server would finish: a fleet run clears them too.
+void recover_provisioning(CliContext& ctx) {
+  tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan());
+  for (const auto& schema : ctx.run(provisioner.recover_abandoned()))
+    std::cout << schema.str() << ": removed (its provisioning was abandoned)\n";
+}
+
 }  // namespace
 
 void add_migrate_command(CLI::App& app, CliContext& ctx) {
@@ -111,12 +134,15 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
           throw CommandError("no tenant '" + schema.str() + "'");
         auto outcome = ctx.run(ctx.migrations().migrate_tenant(schema));
         print_outcome(outcome);
+        audit_migration(ctx, schema.str(), {outcome});
         return outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
       }
       auto shared_outcome = ctx.run(ctx.migrations().migrate_shared());
       print_outcome(shared_outcome);
-      if (shared_outcome.kind == SchemaOutcome::Kind::kFailed || opts->shared)
+      if (shared_outcome.kind == SchemaOutcome::Kind::kFailed || opts->shared) {
+        audit_migration(ctx, "", {shared_outcome});
         return shared_outcome.kind == SchemaOutcome::Kind::kFailed ? 1 : 0;
+      }
 
       const bool tty = ::isatty(STDERR_FILENO);
       std::size_t failed = 0;
@@ -128,6 +154,10 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
                     << std::flush;
       };
       auto report = ctx.run(ctx.migrations().migrate_tenants(fleet));
+      recover_provisioning(ctx);
+      std::vector<SchemaOutcome> everything{shared_outcome};
+      everything.insert(everything.end(), report.outcomes.begin(), report.outcomes.end());
+      audit_migration(ctx, "", everything);
       if (tty && !report.outcomes.empty()) std::cerr << "\n";
       for (const auto& o : report.outcomes)
         if (o.kind == SchemaOutcome::Kind::kFailed || o.kind == SchemaOutcome::Kind::kSkipped)

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <iostream>
 
+#include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
 #include "tenantry/tenancy/tenant_json.hpp"
@@ -47,6 +48,21 @@ CLI::App* slug_command(CLI::App* parent, CliContext& ctx, const char* name, cons
   return cmd;
 }
 
+// Audit entries of the lifecycle commands, written in each action's own transaction.
+boost::json::object creation_detail(const tenancy::NewTenant& request) {
+  boost::json::array domains;
+  for (const auto& d : request.domains) domains.emplace_back(d.str());
+  return {{"name", request.name}, {"plan", request.plan}, {"domains", std::move(domains)}};
+}
+
+tenancy::ActivationHook audit_create(const tenancy::NewTenant& request) {
+  return audit_activation(cli_entry("tenant.create", request.schema.str(), creation_detail(request)));
+}
+
+tenancy::TransactionHook audit_state(const char* action, const SchemaName& s) {
+  return audit_hook(cli_entry(action, s.str()));
+}
+
 }  // namespace
 
 void add_tenant_commands(CLI::App& app, CliContext& ctx) {
@@ -71,7 +87,7 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
         tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan(),
                                                ctx.config().tenancy);
         const auto start = std::chrono::steady_clock::now();
-        auto t = ctx.run(provisioner.create(request));
+        auto t = ctx.run(provisioner.create(request, audit_create(request)));
         const auto ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         std::cout << "created tenant " << t.schema.str() << " (id " << t.id.value << ") in "
@@ -122,23 +138,24 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
   }
   {
     auto reason = std::make_shared<std::optional<std::string>>();
-    auto* cmd = slug_command(tenant, ctx, "suspend", "Suspend a tenant: its requests get 403; data kept",
-                             [reason](CliContext& c, const SchemaName& s) {
-                               c.run(tenancy::TenantCatalog(c.pool()).suspend(s, *reason));
-                               std::cout << "suspended " << s.str() << "\n";
-                               return 0;
-                             });
+    auto* cmd = slug_command(
+        tenant, ctx, "suspend", "Suspend a tenant: its requests get 403; data kept",
+        [reason](CliContext& c, const SchemaName& s) {
+          c.run(tenancy::TenantCatalog(c.pool()).suspend(s, *reason, audit_state("tenant.suspend", s)));
+          std::cout << "suspended " << s.str() << "\n";
+          return 0;
+        });
     cmd->add_option("--reason", *reason, "Why (shown to admins)");
   }
   slug_command(tenant, ctx, "resume", "Make a suspended or archived tenant active again",
                [](CliContext& c, const SchemaName& s) {
-                 c.run(tenancy::TenantCatalog(c.pool()).resume(s));
+                 c.run(tenancy::TenantCatalog(c.pool()).resume(s, audit_state("tenant.resume", s)));
                  std::cout << "resumed " << s.str() << "\n";
                  return 0;
                });
   slug_command(tenant, ctx, "archive", "Archive a tenant: no longer served, data kept",
                [](CliContext& c, const SchemaName& s) {
-                 c.run(tenancy::TenantCatalog(c.pool()).archive(s));
+                 c.run(tenancy::TenantCatalog(c.pool()).archive(s, audit_state("tenant.archive", s)));
                  std::cout << "archived " << s.str() << "\n";
                  return 0;
                });
@@ -160,7 +177,7 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
             }
           }
           tenancy::TenantProvisioner p(c.pool(), c.migrations().tenant_plan());
-          c.run(p.drop(s));
+          c.run(p.drop(s, audit_state("tenant.drop", s)));
           std::cout << "dropped " << s.str() << "\n";
           return 0;
         });
@@ -174,7 +191,8 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
     cmd->callback([&ctx, from, to] {
       ctx.action = [&ctx, from, to] {
         tenancy::TenantProvisioner p(ctx.pool(), ctx.migrations().tenant_plan());
-        ctx.run(p.rename(SchemaName(*from), SchemaName(*to)));
+        auto audit = audit_hook(cli_entry("tenant.rename", *from, {{"to", *to}}));
+        ctx.run(p.rename(SchemaName(*from), SchemaName(*to), audit));
         std::cout << "renamed " << *from << " to " << *to << "\n";
         return 0;
       };
@@ -190,7 +208,8 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
     cmd->callback([&ctx, src, dst, name] {
       ctx.action = [&ctx, src, dst, name] {
         tenancy::TenantProvisioner p(ctx.pool(), ctx.migrations().tenant_plan());
-        auto t = ctx.run(p.clone(SchemaName(*src), SchemaName(*dst), *name));
+        auto audit = audit_activation(cli_entry("tenant.clone", *dst, {{"source", *src}}));
+        auto t = ctx.run(p.clone(SchemaName(*src), SchemaName(*dst), *name, audit));
         std::cout << "cloned " << *src << " into " << t.schema.str() << " (id " << t.id.value << ")\n";
         return 0;
       };
