@@ -20,7 +20,7 @@ constexpr const char* kPartitioned =
 // Sequences that are no identity column's (those come with their table).
 constexpr const char* kSequences =
     "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, s.seqstart, "
-    "s.seqcache, s.seqcycle, pg_sequence_last_value(c.oid) "
+    "s.seqcache, s.seqcycle "
     "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
     "AND d.objid = c.oid AND d.deptype = 'i') ORDER BY c.relname";
@@ -39,10 +39,9 @@ constexpr const char* kTables =
     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY c.oid";
 
-// Columns that take an INSERT (not generated), with their identity sequence's last value if any.
+// Columns that take an INSERT (not generated), and whether they are identity columns.
 constexpr const char* kColumns =
-    "SELECT c.relname, a.attname, CASE WHEN a.attidentity <> '' THEN pg_sequence_last_value("
-    "pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass) END "
+    "SELECT c.relname, a.attname, a.attidentity <> '' "
     "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = "
     "'' "
@@ -79,12 +78,11 @@ struct Sequence {
   std::string name, type;
   std::int64_t increment, min, max, start, cache;
   bool cycle;
-  std::optional<std::int64_t> last_value;
 };
 
 struct Column {
   std::string table, name;
-  std::optional<std::int64_t> identity_last_value;
+  bool identity;
 };
 
 struct Statement {
@@ -111,8 +109,7 @@ Task<SourceShape> read_shape(db::Transaction& tx, const SchemaName& source) {
   for (auto r : sequences)
     shape.sequences.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::int64_t>(2),
                                r.get<std::int64_t>(3), r.get<std::int64_t>(4), r.get<std::int64_t>(5),
-                               r.get<std::int64_t>(6), r.get<bool>(7),
-                               r.get<std::optional<std::int64_t>>(8)});
+                               r.get<std::int64_t>(6), r.get<bool>(7)});
   const db::Result owners = co_await tx.query(kSequenceOwners, source);
   for (auto r : owners)
     shape.owners.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
@@ -120,8 +117,7 @@ Task<SourceShape> read_shape(db::Transaction& tx, const SchemaName& source) {
   for (auto r : tables) shape.tables.push_back(r.get<std::string>(0));
   const db::Result columns = co_await tx.query(kColumns, source);
   for (auto r : columns)
-    shape.columns.push_back(
-        {r.get<std::string>(0), r.get<std::string>(1), r.get<std::optional<std::int64_t>>(2)});
+    shape.columns.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<bool>(2)});
   const db::Result defaults = co_await tx.query(kDefaults, source);
   for (auto r : defaults)
     shape.defaults.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
@@ -158,17 +154,26 @@ Task<void> copy_rows(db::Transaction& tx, const SourceShape& shape, const std::s
 }
 
 /// Sequences continue where the source's are: the next value in the copy is the one the source would give.
-Task<void> set_sequence_values(db::Transaction& tx, const SourceShape& shape, const std::string& dst) {
+/// Read after the rows were copied, so that no copied id is past it even while the source takes writes.
+Task<void> set_sequence_values(db::Transaction& tx, const SourceShape& shape, const std::string& src,
+                               const std::string& dst) {
   for (const Sequence& s : shape.sequences) {
-    if (!s.last_value) continue;  // never used: it starts where the source's would
-    const std::string sequence = dst + "." + tx.quote_identifier(s.name);
-    co_await tx.query("SELECT setval($1::regclass, $2, true)", sequence, *s.last_value);
+    const std::string from = src + "." + tx.quote_identifier(s.name),
+                      to = dst + "." + tx.quote_identifier(s.name);
+    // No value (never used): it starts where the source's would.
+    co_await tx.query(
+        "SELECT setval($2::regclass, v, true) FROM pg_sequence_last_value($1::regclass) v WHERE v IS NOT "
+        "NULL",
+        from, to);
   }
   for (const Column& c : shape.columns) {
-    if (!c.identity_last_value) continue;
-    const std::string table = dst + "." + tx.quote_identifier(c.table);
-    co_await tx.query("SELECT setval(pg_get_serial_sequence($1, $2), $3, true)", table, c.name,
-                      *c.identity_last_value);
+    if (!c.identity) continue;
+    const std::string from = src + "." + tx.quote_identifier(c.table),
+                      to = dst + "." + tx.quote_identifier(c.table);
+    co_await tx.query(
+        "SELECT setval(pg_get_serial_sequence($2, $3), v, true) "
+        "FROM pg_sequence_last_value(pg_get_serial_sequence($1, $3)::regclass) v WHERE v IS NOT NULL",
+        from, to, c.name);
   }
 }
 
@@ -231,7 +236,7 @@ Task<void> copy_schema(db::Transaction& tx, const SchemaName& source, const Sche
   co_await tx.query("SELECT set_config('search_path', $1, true)", dst);
   co_await create_objects(tx, shape, src, dst);
   co_await copy_rows(tx, shape, src, dst);
-  co_await set_sequence_values(tx, shape, dst);
+  co_await set_sequence_values(tx, shape, src, dst);
   co_await create_keys_and_views(tx, shape, dst);
   co_await tx.query("SELECT set_config('search_path', $1, true)", caller_path);
 }
