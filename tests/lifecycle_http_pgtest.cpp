@@ -77,8 +77,9 @@ TEST_F(LifecycleHttpTest, ATenantBehindIsItsOwn503AndReadinessStays200) {
       "0");
 }
 
-// A store dropped by `tenantry tenant drop` while clients hammer it: every answer is a 200, a 404 (gone) or
-// a 503 (going); none is a 500 and no connection fails.
+// A store dropped by `tenantry tenant drop` while clients hammer it: it is out of service (404) on the
+// server before its schema goes, and every answer is a 200, a 404 (gone) or a 503 (going); none is a 500 and
+// no connection fails.
 TEST_F(LifecycleHttpTest, DroppingATenantUnderLoadGivesNo500) {
   const std::string owner = token("owner", kOtherStore);
   EXPECT_EQ(get("/api/products", "owner", kOtherStore).status, 200);
@@ -113,7 +114,13 @@ TEST_F(LifecycleHttpTest, DroppingATenantUnderLoadGivesNo500) {
     });
   std::this_thread::sleep_for(200ms);
   std::string output;
-  const int dropped = tenantry("tenant drop other --yes", &output);
+  int dropped = -1;
+  std::thread drop([&] { dropped = tenantry("tenant drop other --yes", &output); });
+  // Out of service everywhere before its schema goes: the first 404 comes while the schema still exists.
+  EXPECT_TRUE(
+      eventually([&] { return get("/api/products?limit=1", "owner", kOtherStore).status == 404; }, 5s));
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'other'", ""), "1");
+  drop.join();
   std::this_thread::sleep_for(300ms);  // requests after the drop, too
   stop = true;
   for (auto& c : clients) c.join();
