@@ -265,7 +265,8 @@ Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& t
 }
 
 Task<TenantState> TenantProvisioner::take_out_of_service(const SchemaName& schema) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  const db::Session public_db(pool_);
+  db::Transaction tx = co_await public_db.begin();
   auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
   if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
   const TenantState before = parse_tenant_state(rows.one().get<std::string_view>(0));
@@ -281,6 +282,7 @@ Task<TenantState> TenantProvisioner::take_out_of_service(const SchemaName& schem
 Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHook& on_drop,
                                    std::chrono::milliseconds drain) {
   const TenantState before = co_await take_out_of_service(schema);
+  const db::Session public_db(pool_);
   // Servers reload their catalog within milliseconds of the NOTIFY; the pause lets requests that resolved
   // the tenant just before finish, instead of meeting half-dropped tables.
   boost::asio::steady_timer pause(pool_.io());
@@ -288,7 +290,7 @@ Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHo
   co_await pause.async_wait(boost::asio::use_awaitable);
   std::exception_ptr failure;
   try {
-    db::Transaction tx = co_await db::Session(pool_).begin();
+    db::Transaction tx = co_await public_db.begin();
     auto rows = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
     if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
     co_await tx.query(kLockSchema, schema);
@@ -303,14 +305,15 @@ Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHo
   if (!failure) co_return;
   // Nothing was dropped: back in service as it was (unless a crashed earlier drop had left it dropping).
   const std::string state(to_string(before));
-  co_await db::Session(pool_).query(
+  co_await public_db.query(
       "UPDATE tenants SET state = $2, updated_at = now() WHERE schema_name = $1 AND state = 'dropping'",
       schema, state);
   std::rethrow_exception(failure);
 }
 
 Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const SchemaName& schema) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  const db::Session public_db(pool_);
+  db::Transaction tx = co_await public_db.begin();
   auto row = co_await tx.query(
       "SELECT 1 FROM tenants WHERE id = $1 AND state = 'provisioning' FOR UPDATE SKIP LOCKED", id);
   if (row.empty()) co_return false;
@@ -324,7 +327,8 @@ Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const SchemaName&
 }
 
 Task<std::vector<SchemaName>> TenantProvisioner::recover_abandoned() {
-  auto candidates = co_await db::Session(pool_).query(kAbandonedCandidates);
+  const db::Session public_db(pool_);
+  auto candidates = co_await public_db.query(kAbandonedCandidates);
   std::vector<SchemaName> removed;
   for (auto row : candidates) {
     const auto id = row.get<TenantId>(0);
