@@ -5,6 +5,7 @@
 #include "apps/accounts/account_flows.hpp"
 #include "apps/accounts/accounts_app.hpp"
 #include "apps/accounts/plans.hpp"
+#include "apps/admin/audit_log.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
@@ -101,6 +102,9 @@ Task<Response> signup(RequestContext& ctx, const Accounts& accounts) {
     co_await tx.query("INSERT INTO public.memberships (user_id, tenant_id, role) VALUES ($1, $2, 'owner')",
                       user_id, tenant);
     verification = co_await verification_mail(tx, accounts, ctx.config, user_id, store.email);
+    // Named: GCC 12 mishandles class-type temporaries inside co_await expressions.
+    admin::AuditEntry entry{user_id, store.email, "signup", store.slug.str(), {{"name", store.name}}};
+    co_await admin::record(tx, entry);
   };
   const tenancy::Tenant tenant = co_await open_store(ctx, accounts, store, add_owner);
   accounts.mailer->send(std::move(verification->message));
@@ -131,6 +135,8 @@ Task<Response> new_store(RequestContext& ctx, const Accounts& accounts) {
   const tenancy::ActivationHook add_owner = [&](db::Transaction& tx, tenancy::TenantId tenant) -> Task<void> {
     co_await tx.query("INSERT INTO public.memberships (user_id, tenant_id, role) VALUES ($1, $2, 'owner')",
                       user_id, tenant);
+    admin::AuditEntry entry{user_id, store.email, "store.create", store.slug.str(), {{"name", store.name}}};
+    co_await admin::record(tx, entry);
   };
   const tenancy::Tenant tenant = co_await open_store(ctx, accounts, store, add_owner);
   co_return co_await store_created(ctx, accounts, tenant, user_id);

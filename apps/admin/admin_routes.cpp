@@ -352,7 +352,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
   struct StateChange {
     const char* path;
     const char* action;
-    Task<void> (tenancy::TenantCatalog::*change)(const tenancy::SchemaName&);
+    Task<void> (tenancy::TenantCatalog::*change)(const tenancy::SchemaName&, tenancy::TransactionHook);
   };
   static const std::array<StateChange, 2> changes{
       {{"/admin/api/tenants/{slug}/resume", "tenant.resume", &tenancy::TenantCatalog::resume},
@@ -364,7 +364,8 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
             const auto schema = slug_of(ctx);
             std::function<Task<Response>()> work = [&]() -> Task<Response> {
               tenancy::TenantCatalog catalog(ctx.pool);
-              co_await (catalog.*change.change)(schema);
+              const tenancy::TransactionHook no_hook;  // audited() writes the entry
+              co_await (catalog.*change.change)(schema, no_hook);
               co_await ctx.tenants.load(ctx.pool);
               co_return co_await tenant_detail(ctx, *state, schema);
             };

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "apps/accounts/accounts_app.hpp"
+#include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/web/json_input.hpp"
@@ -33,12 +34,18 @@ Task<void> make_admin(db::Pool& pool, apps::accounts::AuthService& auth, std::st
                       std::string password, std::string name) {
   const db::Session session(pool);
   const std::string hash = co_await auth.hash_password(std::move(password));
-  co_await session.query(
+  db::Transaction tx = co_await session.begin();
+  auto user = co_await tx.query(
       "INSERT INTO users (email, password_hash, display_name, is_platform_admin, email_verified_at) "
       "VALUES ($1, $2, $3, true, now()) "
       "ON CONFLICT (lower(email)) DO UPDATE SET password_hash = EXCLUDED.password_hash, is_platform_admin = "
-      "true, updated_at = now()",
+      "true, updated_at = now() RETURNING id",
       email, hash, name);
+  // In the same transaction: no platform admin appears without its entry.
+  const auto entry =
+      cli_entry("admin.create-user", "", {{"email", email}, {"user_id", user.one().get<std::int64_t>(0)}});
+  co_await apps::admin::record(tx, entry);
+  co_await tx.commit();
 }
 
 /// Sets `column` (is_disabled or is_platform_admin, never from input) of the account; the users_revoke_tokens

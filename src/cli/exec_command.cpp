@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <iostream>
 
+#include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "cli/progress.hpp"
 #include "tenantry/core/concurrency.hpp"
@@ -12,6 +13,19 @@
 namespace tenantry::cli {
 
 namespace {
+
+/// `exec --all`: each tenant's SQL runs in one transaction with its audit entry, so that the log holds
+/// exactly the tenants it changed (statements that cannot run in a transaction, such as VACUUM, go with
+/// --tenant).
+Task<db::Result> exec_audited(db::Pool& pool, const tenancy::SchemaName& schema, const std::string& sql) {
+  const db::Session session(pool, schema.str());
+  db::Transaction tx = co_await session.begin();
+  db::Result result = co_await tx.execute_script(sql);
+  const auto entry = cli_entry("exec", schema.str(), {{"sql", sql.substr(0, 2000)}, {"all", true}});
+  co_await apps::admin::record(tx, entry);
+  co_await tx.commit();
+  co_return result;
+}
 
 /// What the SQL gave in one schema: its last result, or the error.
 struct ExecResult {
@@ -26,7 +40,8 @@ std::vector<tenancy::SchemaName> target_schemas(CliContext& ctx, bool all,
   const tenancy::TenantCatalog catalog(ctx.pool());
   if (all) {
     for (const auto& t : ctx.run(catalog.list()))
-      if (t.state != tenancy::TenantState::kProvisioning && t.state != tenancy::TenantState::kFailed)
+      if (t.state != tenancy::TenantState::kProvisioning && t.state != tenancy::TenantState::kFailed &&
+          t.state != tenancy::TenantState::kDropping)
         schemas.push_back(t.schema);
     return schemas;
   }
@@ -35,15 +50,21 @@ std::vector<tenancy::SchemaName> target_schemas(CliContext& ctx, bool all,
 }
 
 /// Runs `sql` in every schema, `jobs` schemas at a time; results in the order of `schemas`.
+/// `audited` (exec --all): each schema through exec_audited().
 Task<void> run_everywhere(db::Pool& pool, const std::string& sql, std::vector<ExecResult>& results,
-                          std::size_t jobs, FleetProgress& progress) {
+                          std::size_t jobs, bool audited, FleetProgress& progress) {
   std::size_t next = 0, done = 0, failed = 0;
   std::function<Task<void>(std::size_t)> worker = [&](std::size_t) -> Task<void> {
     while (next < results.size()) {
       ExecResult& slot = results[next++];
-      const db::Session session(pool, slot.schema);
+      const tenancy::SchemaName schema(slot.schema);
       try {
-        slot.result = co_await session.execute_script(sql);
+        if (audited) {
+          slot.result = co_await exec_audited(pool, schema, sql);
+        } else {
+          const db::Session session(pool, slot.schema);
+          slot.result = co_await session.execute_script(sql);
+        }
       } catch (const std::exception& e) {
         slot.error = e.what();
       }
@@ -131,7 +152,7 @@ void add_exec_command(CLI::App& app, CliContext& ctx) {
       for (const auto& schema : target_schemas(ctx, o->all, o->tenants))
         results.push_back({schema.str(), {}, {}});
       FleetProgress progress("exec:");
-      ctx.run(run_everywhere(ctx.pool(), sql, results, o->jobs, progress));
+      ctx.run(run_everywhere(ctx.pool(), sql, results, o->jobs, o->all, progress));
       progress.finish();
       std::size_t failed = 0;
       for (const auto& r : results) failed += r.error.empty() ? 0 : 1;

@@ -3,9 +3,11 @@
 #include <boost/json.hpp>
 #include <iostream>
 
+#include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "cli/progress.hpp"
 #include "tenantry/db/session.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
 
 namespace tenantry::cli {
 
@@ -138,11 +140,33 @@ int check(CliContext& ctx, const std::optional<std::string>& tenant) {
   return 1;
 }
 
+/// A migration run is many transactions: one audit entry after it, with its outcome, when it did (or failed
+/// to do) anything. Public: "" as `tenant`.
+void audit_migration(CliContext& ctx, const std::string& tenant, const std::vector<SchemaOutcome>& outcomes) {
+  std::size_t migrated = 0, failed = 0;
+  for (const auto& o : outcomes) {
+    migrated += o.kind == SchemaOutcome::Kind::kMigrated;
+    failed += o.kind == SchemaOutcome::Kind::kFailed;
+  }
+  if (migrated == 0 && failed == 0) return;  // nothing to do: not an action
+  auto entry = cli_entry("migrate", tenant, {{"schemas_migrated", migrated}, {"schemas_failed", failed}});
+  entry.ok = failed == 0;
+  ctx.run(record_after(ctx.pool(), entry));
+}
+
+/// Provisioning killed mid-way leaves rows no server would finish: a fleet run clears them too.
+void recover_provisioning(CliContext& ctx) {
+  tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan());
+  for (const auto& schema : ctx.run(provisioner.recover_abandoned()))
+    (ctx.json ? std::cerr : std::cout) << schema.str() << ": removed (its provisioning was abandoned)\n";
+}
+
 int migrate_one(CliContext& ctx, const tenancy::SchemaName& schema) {
   const db::Session catalog(ctx.pool());
   if (ctx.run(catalog.query("SELECT 1 FROM tenants WHERE schema_name = $1", schema)).empty())
     throw CommandError("no tenant '" + schema.str() + "'");
   auto outcome = ctx.run(ctx.migrations().migrate_tenant(schema));
+  audit_migration(ctx, schema.str(), {outcome});
   if (ctx.json)
     print_json(outcome_json(outcome));
   else
@@ -156,6 +180,7 @@ int migrate_all(CliContext& ctx, std::size_t jobs, bool fail_fast, bool shared_o
   if (!ctx.json) print_outcome(shared_outcome);
   const bool shared_failed = shared_outcome.kind == SchemaOutcome::Kind::kFailed;
   migrations::FleetReport report;
+  std::vector<SchemaOutcome> everything{shared_outcome};
   if (!shared_failed && !shared_only) {
     std::size_t failed = 0;
     migrations::FleetOptions fleet{.jobs = jobs, .fail_fast = fail_fast};
@@ -165,7 +190,10 @@ int migrate_all(CliContext& ctx, std::size_t jobs, bool fail_fast, bool shared_o
     };
     report = ctx.run(ctx.migrations().migrate_tenants(fleet));
     progress.finish();
+    recover_provisioning(ctx);
+    everything.insert(everything.end(), report.outcomes.begin(), report.outcomes.end());
   }
+  audit_migration(ctx, "", everything);
   const int code = shared_failed || !report.ok() ? 1 : 0;
   if (ctx.json) {
     boost::json::array tenants;

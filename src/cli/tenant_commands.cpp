@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "apps/admin/tenant_owner.hpp"
+#include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
 #include "tenantry/tenancy/tenant_json.hpp"
@@ -49,6 +50,30 @@ CLI::App* slug_command(CLI::App* parent, CliContext& ctx, const char* name, cons
   return cmd;
 }
 
+// Audit entries of the lifecycle commands, written in each action's own transaction.
+boost::json::object creation_detail(const tenancy::NewTenant& request) {
+  boost::json::array domains;
+  for (const auto& d : request.domains) domains.emplace_back(d.str());
+  return {{"name", request.name}, {"plan", request.plan}, {"domains", std::move(domains)}};
+}
+
+tenancy::ActivationHook audit_create(const tenancy::NewTenant& request) {
+  return audit_activation(cli_entry("tenant.create", request.schema.str(), creation_detail(request)));
+}
+
+tenancy::TransactionHook audit_state(const char* action, const SchemaName& s) {
+  return audit_hook(cli_entry(action, s.str()));
+}
+
+/// `first`, then `second`, in the same activation transaction.
+tenancy::ActivationHook both(tenancy::ActivationHook first, tenancy::ActivationHook second) {
+  return [first = std::move(first), second = std::move(second)](db::Transaction& tx,
+                                                                tenancy::TenantId id) -> Task<void> {
+    co_await first(tx, id);
+    co_await second(tx, id);
+  };
+}
+
 struct CreateOptions {
   std::string slug, name, plan = "free";
   std::vector<std::string> domains;
@@ -79,17 +104,17 @@ int create_tenant(CliContext& ctx, const CreateOptions& o) {
   // Built only for an owner: the mailer's thread and the password hasher are not needed otherwise.
   std::unique_ptr<apps::accounts::Accounts> accounts;
   std::optional<apps::admin::TenantOwner> owner;
-  tenancy::ActivationHook add_owner;
+  tenancy::ActivationHook on_activate = audit_create(request);
   if (owner_email) {
     accounts = std::make_unique<apps::accounts::Accounts>(
         apps::accounts::Accounts{std::make_shared<apps::accounts::AuthService>(config),
                                  std::make_shared<mail::Mailer>(config), ctx.migrations().tenant_plan()});
     owner.emplace(*accounts, config, *owner_email, std::nullopt);
-    add_owner = owner->hook(request.name);
+    on_activate = both(std::move(on_activate), owner->hook(request.name));
   }
   tenancy::TenantProvisioner provisioner(ctx.pool(), ctx.migrations().tenant_plan(), config.tenancy);
   const auto start = std::chrono::steady_clock::now();
-  auto t = ctx.run(provisioner.create(request, add_owner));
+  auto t = ctx.run(provisioner.create(request, on_activate));
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (owner) owner->deliver();  // the mailer's destructor waits until it is handed over
   if (ctx.json) {
@@ -163,23 +188,24 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
   }
   {
     auto reason = std::make_shared<std::optional<std::string>>();
-    auto* cmd = slug_command(tenant, ctx, "suspend", "Suspend a tenant: its requests get 403; data kept",
-                             [reason](CliContext& c, const SchemaName& s) {
-                               c.run(tenancy::TenantCatalog(c.pool()).suspend(s, *reason));
-                               std::cout << "suspended " << s.str() << "\n";
-                               return 0;
-                             });
+    auto* cmd = slug_command(
+        tenant, ctx, "suspend", "Suspend a tenant: its requests get 403; data kept",
+        [reason](CliContext& c, const SchemaName& s) {
+          c.run(tenancy::TenantCatalog(c.pool()).suspend(s, *reason, audit_state("tenant.suspend", s)));
+          std::cout << "suspended " << s.str() << "\n";
+          return 0;
+        });
     cmd->add_option("--reason", *reason, "Why (shown to admins)");
   }
   slug_command(tenant, ctx, "resume", "Make a suspended or archived tenant active again",
                [](CliContext& c, const SchemaName& s) {
-                 c.run(tenancy::TenantCatalog(c.pool()).resume(s));
+                 c.run(tenancy::TenantCatalog(c.pool()).resume(s, audit_state("tenant.resume", s)));
                  std::cout << "resumed " << s.str() << "\n";
                  return 0;
                });
   slug_command(tenant, ctx, "archive", "Archive a tenant: no longer served, data kept",
                [](CliContext& c, const SchemaName& s) {
-                 c.run(tenancy::TenantCatalog(c.pool()).archive(s));
+                 c.run(tenancy::TenantCatalog(c.pool()).archive(s, audit_state("tenant.archive", s)));
                  std::cout << "archived " << s.str() << "\n";
                  return 0;
                });
@@ -201,7 +227,7 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
             }
           }
           tenancy::TenantProvisioner p(c.pool(), c.migrations().tenant_plan());
-          c.run(p.drop(s));
+          c.run(p.drop(s, audit_state("tenant.drop", s)));
           std::cout << "dropped " << s.str() << "\n";
           return 0;
         });
@@ -215,7 +241,8 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
     cmd->callback([&ctx, from, to] {
       ctx.action = [&ctx, from, to] {
         tenancy::TenantProvisioner p(ctx.pool(), ctx.migrations().tenant_plan());
-        ctx.run(p.rename(SchemaName(*from), SchemaName(*to)));
+        auto audit = audit_hook(cli_entry("tenant.rename", *from, {{"to", *to}}));
+        ctx.run(p.rename(SchemaName(*from), SchemaName(*to), audit));
         std::cout << "renamed " << *from << " to " << *to << "\n";
         return 0;
       };
@@ -231,7 +258,8 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
     cmd->callback([&ctx, src, dst, name] {
       ctx.action = [&ctx, src, dst, name] {
         tenancy::TenantProvisioner p(ctx.pool(), ctx.migrations().tenant_plan());
-        auto t = ctx.run(p.clone(SchemaName(*src), SchemaName(*dst), *name));
+        auto audit = audit_activation(cli_entry("tenant.clone", *dst, {{"source", *src}}));
+        auto t = ctx.run(p.clone(SchemaName(*src), SchemaName(*dst), *name, audit));
         std::cout << "cloned " << *src << " into " << t.schema.str() << " (id " << t.id.value << ")\n";
         return 0;
       };

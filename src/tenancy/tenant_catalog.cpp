@@ -10,13 +10,14 @@ namespace tenantry::tenancy {
 
 namespace {
 
-constexpr std::string_view kStates[] = {"provisioning", "active", "suspended", "archived", "failed"};
+constexpr std::string_view kStates[] = {"provisioning", "active", "suspended",
+                                        "archived",     "failed", "dropping"};
 
 constexpr const char* kSelectTenants =
     "SELECT t.id, t.schema_name, t.name, t.state, t.plan, t.settings::text, t.state_reason, t.created_at, "
     "t.updated_at, coalesce(json_agg(json_build_array(d.domain, d.is_primary) ORDER BY d.is_primary DESC, "
     "d.id) "
-    "FILTER (WHERE d.id IS NOT NULL), '[]')::text "
+    "FILTER (WHERE d.id IS NOT NULL), '[]')::text, t.migrations_digest "
     "FROM tenants t LEFT JOIN domains d ON d.tenant_id = t.id ";
 
 // Domains come back as a JSON array of [domain, is_primary] pairs; domains hold no quotes or backslashes.
@@ -45,6 +46,7 @@ Tenant tenant_from(const db::Row& row) {
            row.get<db::Timestamp>(8),
            {}};
   t.domains = parse_domains(row.text(9));
+  t.migrations_digest = row.get<std::optional<std::string>>(10);
   return t;
 }
 
@@ -55,7 +57,7 @@ std::string_view to_string(TenantState state) {
 }
 
 TenantState parse_tenant_state(std::string_view name) {
-  for (int i = 0; i < 5; ++i)
+  for (int i = 0; i < static_cast<int>(std::size(kStates)); ++i)
     if (kStates[i] == name) return static_cast<TenantState>(i);
   throw ValidationError("state", "unknown tenant state '" + std::string(name) + "'");
 }
@@ -88,7 +90,8 @@ Task<Tenant> TenantCatalog::get(const SchemaName& schema) const {
 }
 
 Task<void> TenantCatalog::change_state(const SchemaName& schema, TenantState to,
-                                       std::vector<TenantState> from, std::optional<std::string> reason) {
+                                       std::vector<TenantState> from, std::optional<std::string> reason,
+                                       TransactionHook on_change) {
   db::Transaction tx = co_await db::Session(pool_).begin();
   auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
   if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
@@ -100,17 +103,22 @@ Task<void> TenantCatalog::change_state(const SchemaName& schema, TenantState to,
   co_await tx.query(
       "UPDATE tenants SET state = $2, state_reason = $3, updated_at = now() WHERE schema_name = $1", schema,
       std::string(to_string(to)), reason);
+  if (on_change) co_await on_change(tx);
   co_await tx.commit();
 }
 
-Task<void> TenantCatalog::suspend(const SchemaName& schema, std::optional<std::string> reason) {
-  return change_state(schema, TenantState::kSuspended, {TenantState::kActive}, std::move(reason));
+Task<void> TenantCatalog::suspend(const SchemaName& schema, std::optional<std::string> reason,
+                                  TransactionHook on_change) {
+  return change_state(schema, TenantState::kSuspended, {TenantState::kActive}, std::move(reason),
+                      std::move(on_change));
 }
-Task<void> TenantCatalog::resume(const SchemaName& schema) {
-  return change_state(schema, TenantState::kActive, {TenantState::kSuspended, TenantState::kArchived}, {});
+Task<void> TenantCatalog::resume(const SchemaName& schema, TransactionHook on_change) {
+  return change_state(schema, TenantState::kActive, {TenantState::kSuspended, TenantState::kArchived}, {},
+                      std::move(on_change));
 }
-Task<void> TenantCatalog::archive(const SchemaName& schema) {
-  return change_state(schema, TenantState::kArchived, {TenantState::kActive, TenantState::kSuspended}, {});
+Task<void> TenantCatalog::archive(const SchemaName& schema, TransactionHook on_change) {
+  return change_state(schema, TenantState::kArchived, {TenantState::kActive, TenantState::kSuspended}, {},
+                      std::move(on_change));
 }
 
 Task<void> TenantCatalog::update(const SchemaName& schema, std::optional<std::string> name,

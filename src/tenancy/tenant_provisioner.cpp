@@ -6,7 +6,13 @@
 #include <random>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "tenancy/detail/domain_rows.hpp"
+#include "tenancy/detail/schema_copy.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
@@ -20,63 +26,20 @@ namespace {
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(1413828180, hashtext($1))";
 constexpr const char* kTryLockSchema = "SELECT pg_try_advisory_xact_lock(1413828180, hashtext($1))";
 
-/// Copies every table's rows from `source` into the freshly migrated schema of `tx`, parents before children.
-Task<void> copy_rows(db::Transaction& tx, const SchemaName& source, const SchemaName& target) {
-  auto tables = co_await tx.query(
-      "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> 'tenantry_migrations' ORDER BY "
-      "c.relname",
-      source);
-  auto fks = co_await tx.query(
-      "SELECT child.relname, parent.relname FROM pg_constraint k "
-      "JOIN pg_class child ON child.oid = k.conrelid JOIN pg_class parent ON parent.oid = k.confrelid "
-      "JOIN pg_namespace n ON n.oid = k.connamespace "
-      "WHERE k.contype = 'f' AND n.nspname = $1 AND parent.relnamespace = n.oid AND child.oid <> parent.oid",
-      source);
-  std::map<std::string, std::set<std::string>> parents;
-  for (auto t : tables) parents[t.get<std::string>(0)];
-  for (auto fk : fks) parents[fk.get<std::string>(0)].insert(fk.get<std::string>(1));
-  std::vector<std::string> order;
-  while (!parents.empty()) {
-    auto ready = std::find_if(parents.begin(), parents.end(), [](const auto& p) { return p.second.empty(); });
-    if (ready == parents.end())
-      throw ProvisioningError("cannot clone: foreign keys between tables form a cycle");
-    const std::string table = ready->first;
-    parents.erase(ready);
-    for (auto& p : parents) p.second.erase(table);
-    order.push_back(table);
-  }
-  const std::string src = tx.quote_identifier(source.str()), dst = tx.quote_identifier(target.str());
-  for (const std::string& table : order) {
-    auto columns = co_await tx.query(
-        "SELECT a.attname, pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) "
-        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = "
-        "c.relnamespace "
-        "WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated "
-        "= '' "
-        "ORDER BY a.attnum",
-        source, table);
-    std::string list;
-    for (auto col : columns)
-      list += (list.empty() ? "" : ", ") + tx.quote_identifier(col.get<std::string_view>(0));
-    const std::string qt = tx.quote_identifier(table);
-    co_await tx.execute_script("INSERT INTO " + dst + "." + qt + " (" + list +
-                               ") OVERRIDING SYSTEM VALUE SELECT " + list + " FROM " + src + "." + qt);
-    for (auto col : columns) {
-      const auto source_sequence = col.get<std::optional<std::string>>(1);
-      if (!source_sequence) continue;
-      // Continue after the source's last value and after every copied row, whichever is higher.
-      const auto column = col.get<std::string>(0);
-      auto last = co_await tx.query("SELECT pg_sequence_last_value($1::regclass)", *source_sequence);
-      auto max =
-          co_await tx.execute("SELECT max(" + tx.quote_identifier(column) + ") FROM " + dst + "." + qt, {});
-      const auto next = std::max(last.one().get<std::optional<std::int64_t>>(0).value_or(0),
-                                 max.one().get<std::optional<std::int64_t>>(0).value_or(0));
-      if (next > 0)
-        co_await tx.query("SELECT setval(pg_get_serial_sequence($1, $2), $3)", dst + "." + qt, column, next);
-    }
-  }
+/// Marks a reserved tenant active, in the transaction that built its schema. No row: the reservation was
+/// removed meanwhile (recover_abandoned() took it for dead), and the schema must go with the transaction.
+Task<void> activate(db::Transaction& tx, TenantId id, const std::string& digest) {
+  const db::Result updated = co_await tx.query(
+      "UPDATE public.tenants SET state = 'active', migrations_digest = $2, updated_at = now() "
+      "WHERE id = $1 AND state = 'provisioning'",
+      id, digest);
+  if (updated.affected_rows() != 1) throw ProvisioningError("its reservation was removed meanwhile");
 }
+
+// A provisioning row younger than this may belong to an attempt between its reservation and its schema lock.
+constexpr const char* kAbandonedCandidates =
+    "SELECT id, schema_name FROM tenants WHERE state = 'provisioning' AND updated_at < now() - interval '2 "
+    "seconds' ORDER BY id LIMIT 100";
 
 }  // namespace
 
@@ -138,13 +101,14 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
   try {
     db::Transaction tx = co_await db::Session(pool_, schema.str()).begin();
     co_await tx.query(kLockSchema, schema);
-    co_await tx.execute_script("CREATE SCHEMA " + tx.quote_identifier(schema.str()));
-    co_await migrations::MigrationRunner::apply_all(tx, plan_);
-    if (copy_from) co_await copy_rows(tx, *copy_from, schema);
-    co_await tx.query(
-        "UPDATE public.tenants SET state = 'active', migrations_digest = $2, updated_at = now() WHERE id = "
-        "$1",
-        id, plan_.digest());
+    const std::string create_schema = "CREATE SCHEMA " + tx.quote_identifier(schema.str());
+    co_await tx.execute_script(create_schema);
+    // A clone copies the source's whole schema, its migration history included.
+    if (copy_from)
+      co_await detail::copy_schema(tx, *copy_from, schema);
+    else
+      co_await migrations::MigrationRunner::apply_all(tx, plan_);
+    co_await activate(tx, id, plan_.digest());
     if (on_activate) {
       try {
         co_await on_activate(tx, id);
@@ -214,12 +178,12 @@ Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema,
     co_await tx.execute_script("ALTER SCHEMA " + tx.quote_identifier(name) + " RENAME TO " +
                                tx.quote_identifier(schema.str()));
     co_await tx.query("DELETE FROM tenant_spares WHERE schema_name = $1", name);
-    co_await tx.query(
-        "UPDATE tenants SET state = 'active', migrations_digest = $2, updated_at = now() WHERE id = $1", id,
-        plan_.digest());
+    co_await activate(tx, id, plan_.digest());
     renamed = true;
   } catch (const db::Error&) {
     // e.g. a schema of that name exists: the full path reports it properly
+  } catch (const ProvisioningError&) {
+    // the reservation is gone: the full path fails the same way, with the reason
   }
   if (!renamed) co_return false;
   // Outside the try: the hook's errors are the caller's, not a reason to fall back to the full path.
@@ -262,9 +226,10 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
 }
 
 Task<Tenant> TenantProvisioner::clone(const SchemaName& source, const SchemaName& target,
-                                      std::optional<std::string> name) {
+                                      std::optional<std::string> name, const ActivationHook& on_activate) {
   const Tenant src = co_await TenantCatalog(pool_).get(source);
-  if (src.state == TenantState::kProvisioning || src.state == TenantState::kFailed)
+  if (src.state == TenantState::kProvisioning || src.state == TenantState::kFailed ||
+      src.state == TenantState::kDropping)
     throw TenantConflict("tenant '" + source.str() + "' is " + std::string(to_string(src.state)) +
                          " and cannot be cloned");
   auto digest =
@@ -275,16 +240,16 @@ Task<Tenant> TenantProvisioner::clone(const SchemaName& source, const SchemaName
   // A named request: GCC 12 mishandles braced temporaries inside co_await expressions.
   const NewTenant request{target, name.value_or(src.name + " (copy)"), {}, src.plan};
   const TenantId id = co_await reserve(request);
-  const ActivationHook none;
-  co_return co_await finish(id, target, source, none);
+  co_return co_await finish(id, target, source, on_activate);
 }
 
-Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& to) {
+Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& to,
+                                     const TransactionHook& on_rename) {
   db::Transaction tx = co_await db::Session(pool_).begin();
   auto rows = co_await tx.query("SELECT id, state FROM tenants WHERE schema_name = $1 FOR UPDATE", from);
   if (rows.empty()) throw TenantNotFound("no tenant '" + from.str() + "'");
-  if (rows.one().get<std::string_view>(1) == "provisioning")
-    throw TenantConflict("tenant '" + from.str() + "' is being provisioned");
+  if (const auto state = rows.one().get<std::string_view>(1); state == "provisioning" || state == "dropping")
+    throw TenantConflict("tenant '" + from.str() + "' is " + std::string(state));
   if (!(co_await tx.query("SELECT 1 FROM tenants WHERE schema_name = $1", to)).empty())
     throw TenantConflict("tenant '" + to.str() + "' already exists");
   if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", to)).empty())
@@ -295,17 +260,85 @@ Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& t
                              tx.quote_identifier(to.str()));
   co_await tx.query("UPDATE tenants SET schema_name = $2, updated_at = now() WHERE id = $1",
                     rows.one().get<TenantId>(0), to);
+  if (on_rename) co_await on_rename(tx);
   co_await tx.commit();
 }
 
-Task<void> TenantProvisioner::drop(const SchemaName& schema) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
-  auto rows = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
+Task<TenantState> TenantProvisioner::take_out_of_service(const SchemaName& schema) {
+  const db::Session public_db(pool_);
+  db::Transaction tx = co_await public_db.begin();
+  auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
   if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
-  co_await tx.query(kLockSchema, schema);
-  co_await tx.execute_script("DROP SCHEMA IF EXISTS " + tx.quote_identifier(schema.str()) + " CASCADE");
-  co_await tx.query("DELETE FROM tenants WHERE id = $1", rows.one().get<TenantId>(0));
+  const TenantState before = parse_tenant_state(rows.one().get<std::string_view>(0));
+  if (before == TenantState::kProvisioning)
+    throw TenantConflict("tenant '" + schema.str() + "' is being provisioned");
+  // The catalog trigger's NOTIFY goes out at commit: every server stops routing the tenant.
+  co_await tx.query("UPDATE tenants SET state = 'dropping', updated_at = now() WHERE schema_name = $1",
+                    schema);
   co_await tx.commit();
+  co_return before;
+}
+
+Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHook& on_drop,
+                                   std::chrono::milliseconds drain) {
+  const TenantState before = co_await take_out_of_service(schema);
+  const db::Session public_db(pool_);
+  // Servers reload their catalog within milliseconds of the NOTIFY; the pause lets requests that resolved
+  // the tenant just before finish, instead of meeting half-dropped tables.
+  boost::asio::steady_timer pause(pool_.io());
+  pause.expires_after(drain);
+  co_await pause.async_wait(boost::asio::use_awaitable);
+  std::exception_ptr failure;
+  try {
+    db::Transaction tx = co_await public_db.begin();
+    auto rows = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
+    if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
+    co_await tx.query(kLockSchema, schema);
+    const std::string drop_schema = "DROP SCHEMA IF EXISTS " + tx.quote_identifier(schema.str()) + " CASCADE";
+    co_await tx.execute_script(drop_schema);
+    co_await tx.query("DELETE FROM tenants WHERE id = $1", rows.one().get<TenantId>(0));
+    if (on_drop) co_await on_drop(tx);
+    co_await tx.commit();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (!failure) co_return;
+  // Nothing was dropped: back in service as it was (unless a crashed earlier drop had left it dropping).
+  const std::string state(to_string(before));
+  co_await public_db.query(
+      "UPDATE tenants SET state = $2, updated_at = now() WHERE schema_name = $1 AND state = 'dropping'",
+      schema, state);
+  std::rethrow_exception(failure);
+}
+
+Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const SchemaName& schema) {
+  const db::Session public_db(pool_);
+  db::Transaction tx = co_await public_db.begin();
+  auto row = co_await tx.query(
+      "SELECT 1 FROM tenants WHERE id = $1 AND state = 'provisioning' FOR UPDATE SKIP LOCKED", id);
+  if (row.empty()) co_return false;
+  // Held by the attempt's transaction until it ends: taken, the attempt is over.
+  if (!(co_await tx.query(kTryLockSchema, schema)).one().get<bool>(0)) co_return false;
+  // A schema by that name is no attempt's (it would have committed the row active): not ours to judge.
+  if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema)).empty()) co_return false;
+  co_await tx.query("DELETE FROM tenants WHERE id = $1", id);
+  co_await tx.commit();
+  co_return true;
+}
+
+Task<std::vector<SchemaName>> TenantProvisioner::recover_abandoned() {
+  const db::Session public_db(pool_);
+  auto candidates = co_await public_db.query(kAbandonedCandidates);
+  std::vector<SchemaName> removed;
+  for (auto row : candidates) {
+    const auto id = row.get<TenantId>(0);
+    auto schema = row.get<SchemaName>(1);
+    if (!co_await remove_if_abandoned(id, schema)) continue;
+    spdlog::warn("removed tenant '{}': its provisioning was abandoned (the process creating it died)",
+                 schema.str());
+    removed.push_back(std::move(schema));
+  }
+  co_return removed;
 }
 
 }  // namespace tenantry::tenancy

@@ -46,6 +46,7 @@ Resolution TenantResolver::finish(Resolution r, const Tenant* t, std::string_vie
       break;
     case TenantState::kArchived:
     case TenantState::kFailed:
+    case TenantState::kDropping:  // going away: as if already gone
       r.kind = Resolution::Kind::kNotFound;
       break;
   }

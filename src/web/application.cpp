@@ -102,6 +102,20 @@ std::size_t tenant_cap(const Config::Database& db) {
   return std::min(db.pool_size, std::max<std::size_t>(2, db.pool_size / 2));
 }
 
+/// A tenant whose schema is behind the code's migrations (or whose migration failed): its own requests wait
+/// for `tenantry migrate`, the instance stays ready for the others.
+http::Response tenant_migrating() {
+  return http::to_response(http::Problem{
+      .type = "tenant-migrating",
+      .title = "Tenant migrating",
+      .status = 503,
+      .detail = "This store is being upgraded; retry shortly.",  // no schema: see tenant-suspended
+      .retry_after = 5});
+}
+
+/// How many tenants /readyz names at most (the count is always complete).
+constexpr std::int64_t kReadyzTenantList = 20;
+
 http::Response metrics_unauthorized() {
   auto response = problem(401, "not-authenticated", "Not authenticated",
                           "Send 'Authorization: Bearer <server.metrics_token>'.");
@@ -250,9 +264,11 @@ struct Application::Impl {
   Task<http::Response> handle_ops(http::Request& request);
   void start_ops_server();
   Task<void> keep_spares(boost::asio::io_context& io, db::Pool& pool);
-  Task<http::Response> readiness(db::Pool& pool);
+  Task<void> recover_provisioning(boost::asio::io_context& io, db::Pool& pool);
+  /// `list_tenants`: name the tenants that are behind (not on a tenant's host: it must not learn the others).
+  Task<http::Response> readiness(db::Pool& pool, bool list_tenants);
   /// /readyz on the main listener: readiness() on the control pool, from whichever thread asks.
-  Task<http::Response> control_plane_readiness();
+  Task<http::Response> control_plane_readiness(bool list_tenants);
 };
 
 Task<http::Response> Application::Impl::handle(http::Request& request) {
@@ -275,7 +291,11 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
   }
   if (request.path == "/readyz") {
     route_label = "/readyz";
-    co_return co_await control_plane_readiness();
+    const Resolution where =
+        live_resolver.load(std::memory_order_acquire)
+            ->resolve(request.authority, request.header("X-Tenant"), request.path, request.remote_address);
+    const bool list_tenants = where.kind == Resolution::Kind::kPublic;
+    co_return co_await control_plane_readiness(list_tenants);
   }
 
   // The authority, not the Host header: an absolute-form target names its own (RFC 9112 §3.2.2).
@@ -294,6 +314,12 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
       if (r.path_prefix > 0) {
         request.path.erase(0, r.path_prefix);
         if (request.path.empty()) request.path = "/";
+      }
+      // One string comparison: the digest travels with the catalog, no query.
+      if (r.tenant->migrations_digest != tenant_plan.digest()) {
+        auto response = tenant_migrating();
+        response.log_tenant = r.tenant->schema.str();
+        co_return response;
       }
       auto response = co_await route(routes.tenant_routes, request, r.tenant, route_label);
       response.log_tenant = r.tenant->schema.str();
@@ -435,6 +461,24 @@ Task<void> Application::Impl::keep_spares(boost::asio::io_context& io, db::Pool&
   }
 }
 
+// A killed `tenant create` leaves a `provisioning` row that would answer 503 "being created" forever: found
+// and removed within seconds (a query every 2 s, cheap when there is nothing to do).
+Task<void> Application::Impl::recover_provisioning(boost::asio::io_context& io, db::Pool& pool) {
+  boost::asio::steady_timer pause(io);
+  tenancy::TenantProvisioner provisioner(pool, tenant_plan);
+  for (;;) {
+    std::size_t removed = 0;
+    try {
+      removed = (co_await provisioner.recover_abandoned()).size();
+    } catch (const std::exception& e) {
+      spdlog::warn("recovering abandoned tenant provisioning: {}", e.what());
+    }
+    if (removed > 0) co_await directory.load(pool);  // the NOTIFY does it too; this one is at once
+    pause.expires_after(std::chrono::seconds(2));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+}
+
 std::string Application::Impl::render_metrics() const {
   const auto snapshot = directory.snapshot();
   const auto& provisioning = tenancy::provisioning_stats();
@@ -481,7 +525,7 @@ http::Response Application::Impl::guarded_metrics(const http::Request& request) 
 // request metrics.
 Task<http::Response> Application::Impl::handle_ops(http::Request& request) {
   if (request.path == "/healthz") co_return http::Response::json(200, {{"status", "ok"}});
-  if (request.path == "/readyz") co_return co_await readiness(*ops_pool);
+  if (request.path == "/readyz") co_return co_await readiness(*ops_pool, true);
   if (request.path == "/metrics") co_return metrics_response();
   co_return http::to_response(
       http::Problem::not_found("This listener serves /metrics, /healthz and /readyz only."));
@@ -503,8 +547,10 @@ void Application::Impl::start_ops_server() {
   ops_server->start();
 }
 
-Task<http::Response> Application::Impl::readiness(db::Pool& pool) {
-  boost::json::object checks;
+// The instance's readiness: the database answers and the shared schema is current. Tenants that are behind
+// answer their own 503 tenant-migrating; they are listed here, not a reason to take the instance out.
+Task<http::Response> Application::Impl::readiness(db::Pool& pool, bool list_tenants) {
+  boost::json::object checks, migrating;
   bool ready = true;
   try {
     const db::Session session(pool);
@@ -514,26 +560,30 @@ Task<http::Response> Application::Impl::readiness(db::Pool& pool) {
       if (const auto* m = shared_plan.find(row.get<std::string_view>(0), row.get<std::string_view>(1)))
         current += m->checksum == row.get<std::string_view>(2);
     const bool shared_ok = current == shared_plan.migrations().size();
+    // The count is over every row, the list bounded: the window runs before the LIMIT.
     auto behind = co_await session.query(
-        "SELECT count(*) FROM tenants WHERE state IN ('active', 'suspended') AND migrations_digest IS "
-        "DISTINCT FROM $1",
-        tenant_plan.digest());
-    const auto tenants_behind = behind.one().get<std::int64_t>(0);
+        "SELECT schema_name, count(*) OVER () FROM tenants WHERE state = 'active' AND migrations_digest IS "
+        "DISTINCT FROM $1 ORDER BY schema_name LIMIT $2",
+        tenant_plan.digest(), kReadyzTenantList);
+    boost::json::array names;
+    for (auto row : behind) names.emplace_back(row.get<std::string_view>(0));
+    migrating["count"] = behind.empty() ? 0 : behind.one().get<std::int64_t>(1);
+    if (list_tenants) migrating["tenants"] = std::move(names);
     checks["database"] = "ok";
     checks["shared_migrations"] = shared_ok ? "current" : "pending";
-    checks["tenants_behind"] = tenants_behind;
-    ready = shared_ok && tenants_behind == 0;
+    ready = shared_ok;
   } catch (const std::exception& e) {
     checks["database"] = "unreachable";
     ready = false;
   }
-  co_return http::Response::json(ready ? 200 : 503,
-                                 {{"status", ready ? "ready" : "not ready"}, {"checks", checks}});
+  boost::json::object body{{"status", ready ? "ready" : "not ready"}, {"checks", checks}};
+  if (!migrating.empty()) body["tenants_migrating"] = std::move(migrating);
+  co_return http::Response::json(ready ? 200 : 503, std::move(body));
 }
 
-Task<http::Response> Application::Impl::control_plane_readiness() {
-  if (co_await current_thread() == 0) co_return co_await readiness(*control_pool);
-  auto task = readiness(*control_pool);
+Task<http::Response> Application::Impl::control_plane_readiness(bool list_tenants) {
+  if (co_await current_thread() == 0) co_return co_await readiness(*control_pool, list_tenants);
+  auto task = readiness(*control_pool, list_tenants);
   auto on_control_thread =
       boost::asio::co_spawn(pools[0].second->io(), std::move(task), boost::asio::use_awaitable);
   co_return co_await std::move(on_control_thread);
@@ -629,6 +679,8 @@ void Application::start() {
           boost::asio::co_spawn(io, app.directory.watch(io), boost::asio::detached);
           if (app.config.tenancy.spare_schemas > 0)
             boost::asio::co_spawn(io, app.keep_spares(io, *app.pools[0].second), boost::asio::detached);
+          boost::asio::co_spawn(io, app.recover_provisioning(io, *app.pools[0].second),
+                                boost::asio::detached);
           for (const auto& watcher : app.routes.watchers)
             boost::asio::co_spawn(io, watcher(io, *app.pools[0].second), boost::asio::detached);
         }

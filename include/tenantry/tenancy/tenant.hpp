@@ -13,8 +13,9 @@ namespace tenantry::tenancy {
 
 using TenantId = StrongId<struct TenantTag>;
 
-/// Where a tenant is in its life: only `active` tenants serve requests.
-enum class TenantState { kProvisioning, kActive, kSuspended, kArchived, kFailed };
+/// Where a tenant is in its life: only `active` tenants serve requests. `dropping` is out of service while
+/// its schema is being dropped.
+enum class TenantState { kProvisioning, kActive, kSuspended, kArchived, kFailed, kDropping };
 
 std::string_view to_string(TenantState state);
 /// Throws ValidationError for an unknown name.
@@ -37,6 +38,9 @@ struct Tenant {
   std::optional<std::string> state_reason;
   db::Timestamp created_at{}, updated_at{};
   std::vector<Domain> domains;
+  /// The digest of the migrations applied to its schema (null: never recorded); a tenant whose digest is not
+  /// the code's is behind (or its migration failed).
+  std::optional<std::string> migrations_digest;
 
   std::optional<std::string> primary_domain() const;
 };

@@ -11,6 +11,7 @@
 #include "tenantry/tenancy/errors.hpp"
 #include "tenantry/tenancy/public_hosts.hpp"
 #include "tenantry/tenancy/tenant.hpp"
+#include "tenantry/tenancy/transaction_hook.hpp"
 
 namespace tenantry::tenancy {
 
@@ -28,9 +29,11 @@ class TenantCatalog {
   /// Throws TenantNotFound.
   Task<Tenant> get(const SchemaName& schema) const;
 
-  Task<void> suspend(const SchemaName& schema, std::optional<std::string> reason = {});
-  Task<void> resume(const SchemaName& schema);
-  Task<void> archive(const SchemaName& schema);
+  /// `on_change` runs in the state change's transaction (not when the tenant is already in that state).
+  Task<void> suspend(const SchemaName& schema, std::optional<std::string> reason = {},
+                     TransactionHook on_change = {});
+  Task<void> resume(const SchemaName& schema, TransactionHook on_change = {});
+  Task<void> archive(const SchemaName& schema, TransactionHook on_change = {});
   Task<void> update(const SchemaName& schema, std::optional<std::string> name,
                     std::optional<std::string> plan);
 
@@ -43,7 +46,7 @@ class TenantCatalog {
 
  private:
   Task<void> change_state(const SchemaName& schema, TenantState to, std::vector<TenantState> from,
-                          std::optional<std::string> reason);
+                          std::optional<std::string> reason, TransactionHook on_change);
   db::Pool& pool_;
   const Config::Tenancy& tenancy_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "tenantry/tenancy/errors.hpp"
 #include "tenantry/tenancy/public_hosts.hpp"
 #include "tenantry/tenancy/tenant.hpp"
+#include "tenantry/tenancy/transaction_hook.hpp"
 
 namespace tenantry::tenancy {
 
@@ -41,7 +43,8 @@ using ActivationHook = std::function<Task<void>(db::Transaction&, TenantId)>;
 /// reserved in state `provisioning`, then one transaction creates the schema (or renames a ready-made spare
 /// into place), applies every tenant migration and marks the tenant active. On failure the transaction rolls
 /// back (no schema) and the row is removed; a row left by a crashed attempt is taken over by the next
-/// attempt.
+/// attempt, or removed by recover_abandoned(): while an attempt runs, its transaction holds the schema's
+/// advisory lock, so a `provisioning` row whose lock is free and whose schema does not exist is abandoned.
 class TenantProvisioner {
  public:
   /// `use_spares = false` always replays the migrations (the fallback path; benchmarks compare both).
@@ -56,13 +59,22 @@ class TenantProvisioner {
   /// A schema of that name that is no tenant (left over, or made by hand) is a TenantConflict, like a taken
   /// slug. An exception from `on_activate` rolls everything back and reaches the caller as it is.
   Task<Tenant> create(const NewTenant& request, const ActivationHook& on_activate = {});
-  /// A new tenant with the structure and the rows of `source`; its identity sequences continue after the
-  /// copied rows.
-  Task<Tenant> clone(const SchemaName& source, const SchemaName& target,
-                     std::optional<std::string> name = {});
-  Task<void> rename(const SchemaName& from, const SchemaName& to);
-  /// Drops the schema and the catalog row (with its domains).
-  Task<void> drop(const SchemaName& schema);
+  /// A new tenant with the whole of `source`: every table (also those no migration made), sequence (with its
+  /// value), constraint, index, default, view and row (see detail::copy_schema).
+  Task<Tenant> clone(const SchemaName& source, const SchemaName& target, std::optional<std::string> name = {},
+                     const ActivationHook& on_activate = {});
+  Task<void> rename(const SchemaName& from, const SchemaName& to, const TransactionHook& on_rename = {});
+  /// Takes the tenant out of service everywhere first (state `dropping`: every server stops routing it on the
+  /// catalog's NOTIFY and answers 404), waits `drain` for the requests already running, then drops the schema
+  /// and the catalog row (with its domains). On failure the tenant gets its state back; after a crash it
+  /// stays `dropping` (out of service) until a drop is run again.
+  Task<void> drop(const SchemaName& schema, const TransactionHook& on_drop = {},
+                  std::chrono::milliseconds drain = std::chrono::milliseconds(1000));
+
+  /// Removes the catalog rows of provisioning attempts that died (a killed `tenant create`): state
+  /// `provisioning` for more than a moment, schema lock free, no schema. Returns their slugs. Cheap when
+  /// there are none (one query): servers run it every few seconds.
+  Task<std::vector<SchemaName>> recover_abandoned();
 
   /// Keeps `count` ready-made schemas for create() (drops spares made for other migrations first); returns
   /// how many it created. Run it in the background: each spare costs a full migration replay.
@@ -75,6 +87,9 @@ class TenantProvisioner {
   Task<Tenant> finish(TenantId id, const SchemaName& schema, std::optional<SchemaName> copy_from,
                       const ActivationHook& on_activate);
   Task<void> forget_reservation(TenantId id);
+  /// Commits state `dropping`; returns the state before.
+  Task<TenantState> take_out_of_service(const SchemaName& schema);
+  Task<bool> remove_if_abandoned(TenantId id, const SchemaName& schema);
 
   db::Pool& pool_;
   const migrations::MigrationPlan& plan_;

@@ -18,7 +18,7 @@ struct Resolution {
   enum class Kind {
     kTenant,        // serve `tenant` (already checked active)
     kPublic,        // serve the public routes
-    kNotFound,      // 404 tenant-not-found (also archived and failed tenants)
+    kNotFound,      // 404 tenant-not-found (also archived, failed and dropping tenants)
     kSuspended,     // 403 tenant-suspended
     kProvisioning,  // 503 with Retry-After
   };
