@@ -73,6 +73,7 @@ void add_config_command(CLI::App& app, CliContext& ctx);
 void add_demo_command(CLI::App& app, CliContext& ctx);
 void add_serve_command(CLI::App& app, CliContext& ctx);
 void add_admin_command(CLI::App& app, CliContext& ctx);
+void add_top_command(CLI::App& app, CliContext& ctx);
 
 /// Prints rows as an aligned text table.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

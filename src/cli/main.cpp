@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::add_demo_command(app, ctx);
   cli::add_serve_command(app, ctx);
   cli::add_admin_command(app, ctx);
+  cli::add_top_command(app, ctx);
 
   try {
     app.parse(argc, argv);
