@@ -161,6 +161,19 @@ TEST_F(MetricsTest, TenantLabelsAreStickySoNoCounterEverDecreases) {
   EXPECT_EQ(after.text.find("tenant=\"third\""), std::string::npos);
 }
 
+// Labels are allocated up front (a histogram and counters per label and I/O thread): the setting is bounded.
+TEST_F(MetricsTest, TenantLabelsSettingIsBounded) {
+  const auto shown =
+      run_command("TENANTRY_SERVER_METRICS_TENANT_LABELS=1000 " TENANTRY_BINARY " config show");
+  EXPECT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("metrics_tenant_labels = 1000"), std::string::npos) << shown.output;
+  const auto refused =
+      run_command("TENANTRY_SERVER_METRICS_TENANT_LABELS=1001 " TENANTRY_BINARY " config show");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("server.metrics_tenant_labels"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("must be at most 1000"), std::string::npos) << refused.output;
+}
+
 // Every family has HELP and TYPE and valid names and labels (checked by our parser, and by promtool when it
 // is installed); process metrics, build info and the latency histograms are there.
 TEST_F(MetricsTest, ExpositionDeclaresEveryFamilyAndHasProcessAndBuildInfo) {
