@@ -224,11 +224,6 @@ std::string_view log_tenant(const Request& req) {
   return req.annotations.tenant.empty() ? std::string_view("-") : std::string_view(req.annotations.tenant);
 }
 
-/// The tenant of the access line: the response's when its producer set one, else the request's.
-std::string_view log_tenant(const Request& req, const Response& res) {
-  return res.log_tenant.empty() ? log_tenant(req) : std::string_view(res.log_tenant);
-}
-
 void assign_request_id(Request& req, std::optional<std::string_view> client_id) {
   if (client_id && wire::valid_request_id(*client_id)) {
     req.request_id.assign(*client_id);
@@ -786,9 +781,14 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
   if (path.empty()) path = "-";
   const std::string_view client =
       req.remote_address.empty() ? std::string_view("-") : std::string_view(req.remote_address);
-  const std::string_view tenant = log_tenant(req, res);
-  const std::string_view route =
-      req.annotations.route.empty() ? std::string_view("-") : std::string_view(req.annotations.route);
+  // JSON says "" for none (as it always has); text says "-", so that the fields stay apart.
+  std::string_view tenant =
+      res.log_tenant.empty() ? std::string_view(req.annotations.tenant) : res.log_tenant;
+  std::string_view route = req.annotations.route;
+  if (!options.access_log_json) {
+    if (tenant.empty()) tenant = "-";
+    if (route.empty()) route = "-";
+  }
   if (options.access_log_json) {
     // One object: with the JSON log format its members join the line's (tenantry/core/logging.hpp).
     line += R"({"message":")";
