@@ -161,6 +161,38 @@ TEST_F(MetricsTest, TenantLabelsAreStickySoNoCounterEverDecreases) {
   EXPECT_EQ(after.text.find("tenant=\"third\""), std::string::npos);
 }
 
+// Before: the pool counters summed idle connections only, so while a request held the tenant's connection
+// (here: behind a table lock) the next request's snapshot left that connection's past traffic out, and
+// tenantry_db_round_trips_total went down.
+TEST_F(MetricsTest, PoolCountersNeverDecreaseWhileAConnectionIsLeased) {
+  config.database.lock_timeout_ms = 3000;
+  token("viewer");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(get("/api/products", "viewer").status, 200);  // traffic on it
+  const auto before = scrape();
+  testing::AdminSession holder(database().name());
+  holder.exec("BEGIN");
+  holder.exec("LOCK TABLE store.products IN ACCESS EXCLUSIVE MODE");
+  const std::string viewer = bearer("viewer");
+  std::thread blocked([&] {
+    HttpClient client(port());
+    client.request("GET", "/api/products", {"Host: " + host(), viewer});
+  });
+  // Once the blocked request holds its connection, other requests of the store publish the pool's state.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (holder.exec(
+             "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'store.products'::regclass") !=
+             "1" &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get("/api/me", "viewer").status, 200);
+  const auto during = scrape();
+  holder.exec("ROLLBACK");
+  blocked.join();
+  for (const char* counter : {"tenantry_db_round_trips_total", "tenantry_db_statements_total",
+                              "tenantry_db_prepares_total", "tenantry_db_search_path_switches_total"})
+    EXPECT_GE(during.value(counter), before.value(counter)) << counter;
+}
+
 // Labels are allocated up front (a histogram and counters per label and I/O thread): the setting is bounded.
 TEST_F(MetricsTest, TenantLabelsSettingIsBounded) {
   const auto shown =

@@ -232,7 +232,16 @@ void Metrics::record(std::size_t shard, const RequestSample& sample) {
 void Metrics::publish_pool(std::size_t shard, const db::PoolStats& stats) {
   Shard& s = *shards_[shard];
   std::lock_guard lock(s.mutex);
+  // Pool::stats() sums the traffic of idle and closed connections, not of those leased at that moment, so
+  // its totals dip while a connection is out. Every snapshot is at most the true total, which only grows:
+  // the largest seen is a counter that never goes down and catches up when the connection comes back.
+  const db::PoolStats before = s.pool;
   s.pool = stats;
+  for (auto field : {&db::PoolStats::round_trips, &db::PoolStats::search_path_switches,
+                     &db::PoolStats::prepares, &db::PoolStats::statements, &db::PoolStats::connects,
+                     &db::PoolStats::affinity_hits, &db::PoolStats::affinity_spills, &db::PoolStats::timeouts,
+                     &db::PoolStats::acquired, &db::PoolStats::discarded})
+    s.pool.*field = std::max(before.*field, stats.*field);
 }
 
 std::vector<std::uint64_t> Metrics::tenant_rate(std::string_view tenant, int minutes) const {
