@@ -271,13 +271,6 @@ std::uint64_t Metrics::tenant_requests(std::string_view tenant) const {
   return total;
 }
 
-std::string Metrics::tenant_label(std::string_view tenant) const {
-  if (tenant.empty()) return "-";
-  std::lock_guard lock(labels_->mutex);
-  auto it = labels_->assigned.find(tenant);
-  return it == labels_->assigned.end() ? "_other" : it->first;
-}
-
 std::string Metrics::render(const std::string& extra) const {
   // Merged over the shards, in a stable order (std::map) so that a scrape reads the same way each time.
   std::map<std::tuple<std::string, std::string, int, std::size_t>, std::uint64_t> requests;

@@ -50,8 +50,6 @@ class Metrics {
   /// Requests of one tenant in each of the last `minutes` minutes, oldest first.
   std::vector<std::uint64_t> tenant_rate(std::string_view tenant, int minutes = 60) const;
   std::uint64_t tenant_requests(std::string_view tenant) const;
-  /// The tenant label `tenant`'s series carry: its name, "_other", or "-" for the empty name.
-  std::string tenant_label(std::string_view tenant) const;
   /// Prometheus text exposition; `extra` (already formatted families, with HELP and TYPE) is appended,
   /// then the process_* families and tenantry_build_info.
   std::string render(const std::string& extra = {}) const;
