@@ -76,6 +76,7 @@ void add_config_command(CLI::App& app, CliContext& ctx);
 void add_demo_command(CLI::App& app, CliContext& ctx);
 void add_serve_command(CLI::App& app, CliContext& ctx);
 void add_admin_command(CLI::App& app, CliContext& ctx);
+void add_top_command(CLI::App& app, CliContext& ctx);
 void add_plans_command(CLI::App& app, CliContext& ctx);
 void add_doctor_command(CLI::App& app, CliContext& ctx);
 /// `completion bash|zsh`, generated from `root`'s command tree when it runs (so it cannot drift).

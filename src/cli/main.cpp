@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   cli::add_plans_command(app, ctx);
   cli::add_doctor_command(app, ctx);
   cli::add_completion_command(app, ctx);
+  cli::add_top_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -131,7 +131,11 @@ std::vector<Setting> settings(Config& c) {
       {"server.metrics_tenant_labels",
        &c.server.metrics_tenant_labels,
        {},
-       positive(c.server.metrics_tenant_labels)},
+       [&v = c.server.metrics_tenant_labels](const Config&) {
+         // Each label has a latency histogram and cost counters per I/O thread, from the start, and its
+         // series in every scrape.
+         return std::string(v < 1 ? "must be greater than 0" : v > 1000 ? "must be at most 1000" : "");
+       }},
       {"server.metrics_listen",
        &c.server.metrics_listen,
        {},

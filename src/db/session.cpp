@@ -20,6 +20,7 @@ const char* begin_statement(IsolationLevel level) {
 
 Task<Result> Session::execute(std::string_view sql, ParamList params) const {
   Lease lease = co_await pool_->acquire(&schema_);
+  const detail::CostMeter meter(lease.connection(), cost_);
   co_return co_await lease.connection().run(sql, params, detail::Prelude{.schema = &schema_});
 }
 
@@ -28,32 +29,36 @@ Task<std::vector<Result>> Session::execute_batch(std::vector<Statement> statemen
   batch.reserve(statements.size());
   for (const auto& s : statements) batch.push_back({s.sql, &s.params});
   Lease lease = co_await pool_->acquire(&schema_);
+  const detail::CostMeter meter(lease.connection(), cost_);
   const std::span<const detail::BatchStatement> view(batch);
   co_return co_await lease.connection().run_batch(view, detail::Prelude{.schema = &schema_});
 }
 
 Task<Result> Session::execute_script(std::string_view sql) const {
   Lease lease = co_await pool_->acquire(&schema_);
+  const detail::CostMeter meter(lease.connection(), cost_);
   co_return co_await lease.connection().run_script(sql, detail::Prelude{.schema = &schema_});
 }
 
 Task<Transaction> Session::begin(IsolationLevel level) const {
   Lease lease = co_await pool_->acquire(&schema_);
-  co_return Transaction(std::move(lease), schema_, level);
+  co_return Transaction(std::move(lease), schema_, level, cost_);
 }
 
-Transaction::Transaction(Lease lease, std::string schema, IsolationLevel level)
+Transaction::Transaction(Lease lease, std::string schema, IsolationLevel level, QueryCost* cost)
     : lease_(std::move(lease)),
       schema_(std::move(schema)),
       begin_sql_(begin_statement(level)),
-      schema_before_(lease_->connection().schema()) {}
+      schema_before_(lease_->connection().schema()),
+      cost_(cost) {}
 
 Transaction::Transaction(Transaction&& other) noexcept
     : lease_(std::move(other.lease_)),
       schema_(std::move(other.schema_)),
       begin_sql_(other.begin_sql_),
       schema_before_(std::move(other.schema_before_)),
-      failed_(other.failed_) {
+      failed_(other.failed_),
+      cost_(other.cost_) {
   other.lease_.reset();
 }
 
@@ -66,6 +71,7 @@ Task<Result> Transaction::execute(std::string_view sql, ParamList params) {
   detail::Prelude prelude{.schema = &schema_, .begin = begin_sql_, .in_transaction = true};
   begin_sql_ = nullptr;  // sent with this statement, whatever its outcome
   try {
+    const detail::CostMeter meter(lease_->connection(), cost_);
     co_return co_await lease_->connection().run(sql, params, prelude);
   } catch (...) {
     failed_ = true;
@@ -78,6 +84,7 @@ Task<Result> Transaction::execute_script(std::string_view sql) {
   detail::Prelude prelude{.schema = &schema_, .begin = begin_sql_, .in_transaction = true};
   begin_sql_ = nullptr;
   try {
+    const detail::CostMeter meter(lease_->connection(), cost_);
     co_return co_await lease_->connection().run_script(sql, prelude);
   } catch (...) {
     failed_ = true;
@@ -99,6 +106,8 @@ Task<void> Transaction::commit() {
   }
   if (begin_sql_ == nullptr) {
     try {
+      // Destroyed at the end of the try block, before the handler releases the connection.
+      const detail::CostMeter meter(lease_->connection(), cost_);
       co_await lease_->connection().run("COMMIT", {}, detail::Prelude{.in_transaction = true});
     } catch (...) {
       lease_->connection().restore_schema(std::nullopt);

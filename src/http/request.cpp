@@ -133,6 +133,10 @@ void Request::clear() noexcept {
   remote_address.clear();
   request_id.clear();
   version = 11;
+  annotations.route.clear();  // clear(), not = {}: the strings keep their capacity
+  annotations.tenant.clear();
+  annotations.db_time = {};
+  annotations.db_rows = annotations.db_statements = 0;
   header_data_.clear();
   header_slots_.clear();
 }

@@ -219,6 +219,11 @@ Problem handler_timeout() {
                  .detail = "The request took too long to process."};
 }
 
+/// The tenant for log lines: "-" when the request has none (yet).
+std::string_view log_tenant(const Request& req) {
+  return req.annotations.tenant.empty() ? std::string_view("-") : std::string_view(req.annotations.tenant);
+}
+
 void assign_request_id(Request& req, std::optional<std::string_view> client_id) {
   if (client_id && wire::valid_request_id(*client_id)) {
     req.request_id.assign(*client_id);
@@ -311,8 +316,8 @@ struct Server::Impl {
   Task<void> serve(Worker& w, std::shared_ptr<Connection> c, tcp::socket socket);
   Task<Response> invoke(Request& req);
   Task<Response> invoke_with_timeout(Request& req, bool& timed_out);
-  Task<bool> respond(beast::tcp_stream& stream, std::string& head, const Request& req, const Response& res,
-                     bool keep_alive, Clock::time_point started);
+  Task<bool> respond(std::size_t thread, beast::tcp_stream& stream, std::string& head, const Request& req,
+                     const Response& res, bool keep_alive, Clock::time_point started);
   Task<void> linger(beast::tcp_stream& stream, beast::flat_buffer& buffer);
   void log_access(const Request& req, const Response& res, Clock::duration elapsed);
 
@@ -326,6 +331,7 @@ struct Server::Impl {
   const Handler handler;
   const ThreadHook on_thread_start, on_thread_stop;
   const std::shared_ptr<spdlog::logger> access;
+  ResponseObserver observer;  // set before start(), then only read
   ServerStats stats;
   std::atomic<std::uint16_t> port{0};
 
@@ -636,7 +642,7 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
         }
         assign_request_id(req, client_id);
         Response res = to_response(*problem);
-        if (co_await respond(stream, head, req, res, false, started)) linger_on_close = true;
+        if (co_await respond(w.index, stream, head, req, res, false, started)) linger_on_close = true;
         break;
       }
 
@@ -669,7 +675,7 @@ Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::so
         keep_alive = false;
       if (w.stopping) keep_alive = false;  // stop() arrived while the handler ran
 
-      if (!co_await respond(stream, head, req, res, keep_alive, started)) break;
+      if (!co_await respond(w.index, stream, head, req, res, keep_alive, started)) break;
       if (!keep_alive) {
         linger_on_close = reject.has_value() || buffer.size() != 0;
         break;
@@ -702,17 +708,19 @@ Task<Response> Server::Impl::invoke(Request& req) {
     // bug.
     const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
     if (cancelled != asio::cancellation_type::none) {
-      spdlog::debug("request {} {} {} cancelled: {}", req.request_id, req.method, req.path, failure);
+      spdlog::debug("request {} {} {} tenant={} cancelled: {}", req.request_id, req.method, req.path,
+                    log_tenant(req), failure);
     } else {
       stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, req.path, failure);
+      spdlog::error("request {} {} {} tenant={} failed: {}", req.request_id, req.method, req.path,
+                    log_tenant(req), failure);
     }
     co_return to_response(Problem::internal(req.request_id));
   }
   if (const std::string_view why = wire::check_response(res); !why.empty()) {
     stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("request {} {} {}: handler returned an invalid response ({})", req.request_id, req.method,
-                  req.path, why);
+    spdlog::error("request {} {} {} tenant={}: handler returned an invalid response ({})", req.request_id,
+                  req.method, req.path, log_tenant(req), why);
     co_return to_response(Problem::internal(req.request_id));
   }
   co_return res;
@@ -725,12 +733,15 @@ Task<Response> Server::Impl::invoke_with_timeout(Request& req, bool& timed_out) 
   auto result = co_await (invoke(req) || timer.async_wait(asio::use_awaitable));
   if (result.index() == 0) co_return std::move(std::get<0>(result));
   timed_out = true;
-  spdlog::warn("request {} {} {} cancelled after the request timeout", req.request_id, req.method, req.path);
+  spdlog::warn("request {} {} {} tenant={} cancelled after the request timeout", req.request_id, req.method,
+               req.path, log_tenant(req));
   co_return to_response(handler_timeout());
 }
 
-Task<bool> Server::Impl::respond(beast::tcp_stream& stream, std::string& head, const Request& req,
-                                 const Response& res, bool keep_alive, Clock::time_point started) {
+Task<bool> Server::Impl::respond(std::size_t thread, beast::tcp_stream& stream, std::string& head,
+                                 const Request& req, const Response& res, bool keep_alive,
+                                 Clock::time_point started) {
+  if (observer) observer(thread, req, res, Clock::now() - started);
   head.clear();
   const auto connection = !keep_alive         ? wire::ConnectionHeader::close
                           : req.version == 10 ? wire::ConnectionHeader::keep_alive
@@ -770,6 +781,14 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
   if (path.empty()) path = "-";
   const std::string_view client =
       req.remote_address.empty() ? std::string_view("-") : std::string_view(req.remote_address);
+  // JSON says "" for none (as it always has); text says "-", so that the fields stay apart.
+  std::string_view tenant =
+      res.log_tenant.empty() ? std::string_view(req.annotations.tenant) : res.log_tenant;
+  std::string_view route = req.annotations.route;
+  if (!options.access_log_json) {
+    if (tenant.empty()) tenant = "-";
+    if (route.empty()) route = "-";
+  }
   if (options.access_log_json) {
     // One object: with the JSON log format its members join the line's (tenantry/core/logging.hpp).
     line += R"({"message":")";
@@ -782,7 +801,9 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
     detail::append_json_escaped(line, path);
     fmt::format_to(std::back_inserter(line), R"(","status":{},"duration_ms":{:.3f},"tenant":")", res.status,
                    ms);
-    detail::append_json_escaped(line, res.log_tenant);
+    detail::append_json_escaped(line, tenant);
+    line += R"(","route":")";
+    detail::append_json_escaped(line, route);
     line += R"(","request_id":")";
     detail::append_json_escaped(line, req.request_id);
     line += R"(","client":")";
@@ -793,11 +814,13 @@ void Server::Impl::log_access(const Request& req, const Response& res, Clock::du
     line += ' ';
     detail::append_json_escaped(line, path);
     fmt::format_to(std::back_inserter(line), " {} {:.3f}ms tenant=", res.status, ms);
-    detail::append_json_escaped(line, res.log_tenant.empty() ? std::string_view("-") : res.log_tenant);
+    detail::append_json_escaped(line, tenant);
     line += " request_id=";
     line += req.request_id;
     line += " client=";
     detail::append_json_escaped(line, client);
+    line += " route=";
+    detail::append_json_escaped(line, route);
   }
   access->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
 }
@@ -817,6 +840,10 @@ Server::~Server() {
 
 void Server::start() {
   impl_->start();
+}
+
+void Server::observe(ResponseObserver observer) {
+  impl_->observer = std::move(observer);
 }
 
 std::uint16_t Server::local_port() const noexcept {

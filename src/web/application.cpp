@@ -1,5 +1,6 @@
 #include "tenantry/web/application.hpp"
 
+#include <fmt/format.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -246,6 +247,8 @@ struct Application::Impl {
   }
 
   Task<http::Response> handle(http::Request& request);
+  void count_response(std::size_t thread, const http::Request& request, const http::Response& response,
+                      std::chrono::steady_clock::duration elapsed) const;
   Task<http::Response> resolve_and_route(http::Request& request, std::string& route_label);
   Task<http::Response> route(const RouteTable& table, http::Request& request, const tenancy::Tenant* tenant,
                              std::string& route_label);
@@ -271,16 +274,25 @@ struct Application::Impl {
   Task<http::Response> control_plane_readiness(bool list_tenants);
 };
 
+// Counted by count_response() once the server has the response, whatever produced it: what this finds out
+// (route, tenant, database cost) travels in the request's annotations, which survive a thrown error.
 Task<http::Response> Application::Impl::handle(http::Request& request) {
-  const auto start = std::chrono::steady_clock::now();
-  const std::string method = request.method;
-  std::string route_label = "unmatched";
-  http::Response response = co_await resolve_and_route(request, route_label);
-  const std::size_t thread = co_await current_thread();
-  metrics->record(thread, route_label, method, response.status,
-                  response.log_tenant.empty() ? std::string_view("-") : std::string_view(response.log_tenant),
-                  std::chrono::steady_clock::now() - start);
-  co_return response;
+  co_return co_await resolve_and_route(request, request.annotations.route);
+}
+
+void Application::Impl::count_response(std::size_t thread, const http::Request& request,
+                                       const http::Response& response,
+                                       std::chrono::steady_clock::duration elapsed) const {
+  const auto& a = request.annotations;
+  metrics->record(thread,
+                  {.route = a.route.empty() ? std::string_view("unmatched") : std::string_view(a.route),
+                   .method = request.method,
+                   .status = response.status,
+                   .tenant = a.tenant.empty() ? std::string_view(response.log_tenant) : a.tenant,
+                   .duration = elapsed,
+                   .db_time = a.db_time,
+                   .db_rows = a.db_rows,
+                   .db_statements = a.db_statements});
 }
 
 Task<http::Response> Application::Impl::resolve_and_route(http::Request& request, std::string& route_label) {
@@ -302,6 +314,8 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
   const Resolution r =
       live_resolver.load(std::memory_order_acquire)
           ->resolve(request.authority, request.header("X-Tenant"), request.path, request.remote_address);
+  // Before anything can throw: every log line and counter of the request names its tenant.
+  if (r.tenant != nullptr) request.annotations.tenant = r.tenant->schema.str();
   switch (r.kind) {
     case Resolution::Kind::kPublic:
       // The metrics name tenants, so a tenant's host has no /metrics: there it is a path like any other.
@@ -316,21 +330,12 @@ Task<http::Response> Application::Impl::resolve_and_route(http::Request& request
         if (request.path.empty()) request.path = "/";
       }
       // One string comparison: the digest travels with the catalog, no query.
-      if (r.tenant->migrations_digest != tenant_plan.digest()) {
-        auto response = tenant_migrating();
-        response.log_tenant = r.tenant->schema.str();
-        co_return response;
-      }
-      auto response = co_await route(routes.tenant_routes, request, r.tenant, route_label);
-      response.log_tenant = r.tenant->schema.str();
-      co_return response;
+      if (r.tenant->migrations_digest != tenant_plan.digest()) co_return tenant_migrating();
+      co_return co_await route(routes.tenant_routes, request, r.tenant, route_label);
     }
-    case Resolution::Kind::kSuspended: {
+    case Resolution::Kind::kSuspended:
       // The detail names no schema: on a custom domain the schema is an internal name.
-      auto response = problem(403, "tenant-suspended", "Tenant suspended", "This store is suspended.");
-      response.log_tenant = r.tenant->schema.str();
-      co_return response;
-    }
+      co_return problem(403, "tenant-suspended", "Tenant suspended", "This store is suspended.");
     case Resolution::Kind::kProvisioning: {
       auto response = problem(503, "tenant-provisioning", "Tenant not ready",
                               "This store is being created; retry shortly.");
@@ -384,9 +389,21 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
   } publish{*this, thread};
   // The configuration as of the request's start: a reload meanwhile does not change it under the handler.
   const Config& live = *live_config.load(std::memory_order_acquire);
+  // The database cost of the request's own session, handed to the request once, however the handler ends.
+  struct RecordCost {
+    http::Request& request;
+    db::QueryCost cost;
+    ~RecordCost() {
+      request.annotations.db_time += cost.time;
+      request.annotations.db_rows += cost.rows;
+      request.annotations.db_statements += cost.statements;
+    }
+  } cost{request, {}};
   RequestContext context{
-      request, found.params, tenant,    db::Session(pool, tenant ? tenant->schema.str() : std::string()),
-      live,    pool,         directory, *metrics};
+      request,   found.params,
+      tenant,    db::Session(pool, tenant ? tenant->schema.str() : std::string(), &cost.cost),
+      live,      pool,
+      directory, *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
   std::exception_ptr missing_relation;
@@ -484,27 +501,36 @@ std::string Application::Impl::render_metrics() const {
   const auto& provisioning = tenancy::provisioning_stats();
   const auto& migrating = migrations::migration_stats();
   std::string extra;
-  auto line = [&](const char* name, const char* type, const std::string& labels, double value) {
-    extra += std::string("# TYPE ") + name + " " + type + "\n" + name + labels + " " + std::to_string(value) +
-             "\n";
+  auto line = [&](const char* name, const char* type, const char* help, const std::string& labels,
+                  double value) {
+    extra +=
+        fmt::format("# HELP {} {}\n# TYPE {} {}\n{}{} {}\n", name, help, name, type, name, labels, value);
   };
-  line("tenantry_catalog_tenants", "gauge", "", static_cast<double>(snapshot->by_schema.size()));
-  line("tenantry_catalog_reloads_total", "counter", "", static_cast<double>(directory.reloads()));
-  line("tenantry_provisioning_total", "counter", "{outcome=\"ok\"}",
+  line("tenantry_catalog_tenants", "gauge", "Tenants in this process's catalog.", "",
+       static_cast<double>(snapshot->by_schema.size()));
+  line("tenantry_catalog_reloads_total", "counter", "Catalog reloads (on NOTIFY from any process).", "",
+       static_cast<double>(directory.reloads()));
+  line("tenantry_provisioning_total", "counter", "Tenants this process created.", "{outcome=\"ok\"}",
        static_cast<double>(provisioning.created));
-  line("tenantry_provisioning_failures_total", "counter", "", static_cast<double>(provisioning.failed));
-  line("tenantry_provisioning_from_spare_total", "counter", "", static_cast<double>(provisioning.from_spare));
-  line("tenantry_provisioning_seconds_total", "counter", "", provisioning.microseconds / 1e6);
-  line("tenantry_migrations_applied_total", "counter", "", static_cast<double>(migrating.applied));
-  line("tenantry_migration_schema_runs_total", "counter", "{outcome=\"migrated\"}",
-       static_cast<double>(migrating.schemas_migrated));
-  line("tenantry_migration_schema_failures_total", "counter", "",
+  line("tenantry_provisioning_failures_total", "counter", "Tenant creations that failed.", "",
+       static_cast<double>(provisioning.failed));
+  line("tenantry_provisioning_from_spare_total", "counter", "Tenants created from a ready-made spare schema.",
+       "", static_cast<double>(provisioning.from_spare));
+  line("tenantry_provisioning_seconds_total", "counter", "Time spent creating tenants.", "",
+       provisioning.microseconds / 1e6);
+  line("tenantry_migrations_applied_total", "counter", "Migrations applied by this process.", "",
+       static_cast<double>(migrating.applied));
+  line("tenantry_migration_schema_runs_total", "counter", "Schemas this process migrated.",
+       "{outcome=\"migrated\"}", static_cast<double>(migrating.schemas_migrated));
+  line("tenantry_migration_schema_failures_total", "counter", "Schemas whose migration failed.", "",
        static_cast<double>(migrating.schemas_failed));
-  line("tenantry_migration_seconds_total", "counter", "", migrating.microseconds / 1e6);
+  line("tenantry_migration_seconds_total", "counter", "Time spent migrating schemas.", "",
+       migrating.microseconds / 1e6);
   if (server) {
-    line("tenantry_http_connections_active", "gauge", "",
+    line("tenantry_http_connections_active", "gauge", "Open client connections.", "",
          static_cast<double>(server->stats().active_connections));
-    line("tenantry_http_connections_rejected_total", "counter", "",
+    line("tenantry_http_connections_rejected_total", "counter",
+         "Connections refused because server.max_connections was reached.", "",
          static_cast<double>(server->stats().rejected_connections));
   }
   return metrics->render(extra);
@@ -692,6 +718,10 @@ void Application::start() {
         }
         app.pools[index].second->close();
       });
+  app.server->observe([&app](std::size_t thread, const http::Request& request, const http::Response& response,
+                             std::chrono::steady_clock::duration elapsed) {
+    app.count_response(thread, request, response, elapsed);
+  });
   app.server->start();
   app.start_ops_server();
   spdlog::info("serving {} tenants on http://{}:{}", app.directory.snapshot()->by_schema.size(),

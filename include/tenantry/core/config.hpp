@@ -48,7 +48,7 @@ struct Config {
     std::int64_t drain_timeout_ms = 10'000;
     bool access_log = true;
     bool tenant_affinity = true;              // each tenant's requests run on one I/O thread, with its pool
-    std::int64_t metrics_tenant_labels = 20;  // busiest tenants named in /metrics; the rest are "other"
+    std::int64_t metrics_tenant_labels = 20;  // first tenants seen named in /metrics (1-1000), then "_other"
     // /metrics names tenants, so it is never served on a tenant's host. Without a token, server.listen does
     // not serve it at all; with one, its public hosts do, to "Authorization: Bearer <token>" only.
     std::string metrics_listen;  // HOST:PORT of a listener for /metrics, /healthz, /readyz only; empty: none

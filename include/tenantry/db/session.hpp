@@ -7,6 +7,7 @@
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/params.hpp"
 #include "tenantry/db/pool.hpp"
+#include "tenantry/db/query_cost.hpp"
 #include "tenantry/db/result.hpp"
 #include "tenantry/db/transaction.hpp"
 
@@ -21,10 +22,12 @@ struct Statement {
 /// Runs statements in one schema's scope on a Pool: `co_await session.query("SELECT ... $1", id)`.
 /// The search_path is `"<schema>", public` (or `public` for the empty schema); the switch, when the
 /// connection is on another schema, is pipelined with the statement: never a separate round trip.
-/// Cheap to copy; the schema name must be valid (see tenancy::SchemaName).
+/// Cheap to copy; the schema name must be valid (see tenancy::SchemaName). With a `cost`, every statement of
+/// the session, its copies and its transactions is added to it, so it must outlive their use.
 class Session {
  public:
-  explicit Session(Pool& pool, std::string schema = {}) : pool_(&pool), schema_(std::move(schema)) {}
+  explicit Session(Pool& pool, std::string schema = {}, QueryCost* cost = nullptr)
+      : pool_(&pool), schema_(std::move(schema)), cost_(cost) {}
 
   template <typename... Args>
   Task<Result> query(std::string_view sql, const Args&... args) const {
@@ -44,6 +47,7 @@ class Session {
  private:
   Pool* pool_;
   std::string schema_;
+  QueryCost* cost_;
 };
 
 }  // namespace tenantry::db

@@ -7,6 +7,7 @@
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/params.hpp"
 #include "tenantry/db/pool.hpp"
+#include "tenantry/db/query_cost.hpp"
 #include "tenantry/db/result.hpp"
 
 namespace tenantry::db {
@@ -36,13 +37,14 @@ class Transaction {
 
  private:
   friend class Session;
-  Transaction(Lease lease, std::string schema, IsolationLevel level);
+  Transaction(Lease lease, std::string schema, IsolationLevel level, QueryCost* cost);
 
   std::optional<Lease> lease_;
   std::string schema_;
   const char* begin_sql_;  // not yet sent while non-null
   std::optional<std::string> schema_before_;
   bool failed_ = false;
+  QueryCost* cost_;  // the Session's, or null
 };
 
 }  // namespace tenantry::db

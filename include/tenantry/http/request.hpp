@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +41,20 @@ class Request {
   std::string request_id;
   /// 10 for HTTP/1.0, 11 for HTTP/1.1.
   int version = 11;
+
+  /// What the layers above the server learnt while answering, read by the server's access log and error
+  /// lines and by its response observer (ServerOptions), once the response is ready, whatever produced it:
+  /// a handler's return, a thrown error or a timeout.
+  struct Annotations {
+    /// The route template that matched (e.g. "/api/products/{id}"); empty when none did.
+    std::string route;
+    /// The tenant the request was resolved to (its schema name); empty when none.
+    std::string tenant;
+    /// Time spent in database round trips on the request's behalf, rows they returned and statements.
+    std::chrono::nanoseconds db_time{0};
+    std::uint64_t db_rows = 0, db_statements = 0;
+  };
+  Annotations annotations;
 
   /// The first header with this name (ASCII case-insensitive), if any.
   std::optional<std::string_view> header(std::string_view name) const noexcept;

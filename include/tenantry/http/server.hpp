@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,6 +29,14 @@ using Handler = std::function<Task<Response>(Request&)>;
 /// await asynchronous clean-up). A handler may thus run part of its work on another I/O thread (co_spawn onto
 /// its io_context and await it): stopping drains the connections of all threads before it stops any.
 using ThreadHook = std::function<void(boost::asio::io_context& io, std::size_t thread_index)>;
+
+/// Sees every response the server sends, whatever produced it (a handler, a thrown error, a timeout, a
+/// protocol error), on the I/O thread of its connection (`thread`), once it is ready to be written.
+/// `elapsed` runs from the request's first byte. Must be cheap and must not throw: it is on every request's
+/// path.
+using ResponseObserver =
+    std::function<void(std::size_t thread, const Request& request, const Response& response,
+                       std::chrono::steady_clock::duration elapsed)>;
 
 /// Counters for metrics; read them at any time from any thread.
 struct ServerStats {
@@ -58,6 +67,9 @@ class Server {
   /// message names the address, e.g. "cannot listen on 127.0.0.1:8080: Address already in use") or a
   /// start hook throws (the server is then stopped). Call once.
   void start();
+
+  /// Installs the observer of every response (e.g. request metrics); call before start().
+  void observe(ResponseObserver observer);
 
   /// The bound port (useful with port 0); 0 before start().
   std::uint16_t local_port() const noexcept;

@@ -29,6 +29,8 @@ struct RequestContext {
   const http::PathParams& params;
   /// The resolved tenant on tenant routes; null on public routes.
   const tenancy::Tenant* tenant;
+  /// Its statements (and those of copies and transactions of it) count as the request's database cost in
+  /// /metrics; use it, or copies of it, only while the handler runs (background work makes its own Session).
   db::Session db;
   const Config& config;
   /// This I/O thread's pool, for work outside the tenant's schema (e.g. provisioning a new tenant).

@@ -8,6 +8,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cctype>
+#include <chrono>
 #include <vector>
 
 namespace tenantry::db::detail {
@@ -79,6 +80,11 @@ void check_connection_string(const std::string& conninfo) {
   const std::string why = error ? without_quoted_pieces(error) : std::string("out of memory");
   PQfreemem(error);
   throw ConnectionError("invalid database connection string (database.url): " + why);
+}
+
+std::uint64_t elapsed_nanoseconds(std::chrono::steady_clock::time_point since) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since).count());
 }
 
 /// libpq wants C arrays of nullable C strings.
@@ -290,6 +296,7 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
     ++counters_.statements;
   }
   if (!PQpipelineSync(conn_)) fail("sending");
+  const auto sent = std::chrono::steady_clock::now();
   co_await flush();
   ++counters_.round_trips;
 
@@ -315,6 +322,7 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
     if (status == PGRES_FATAL_ERROR && !error) error = error_fields(r, conn_);
     const int what = index < role.size() ? role[index] : -1;
     if (what >= 0 && what % 2 == 0 && !ok) prepare_failed[static_cast<std::size_t>(what / 2)] = true;
+    if (status == PGRES_TUPLES_OK) counters_.rows += static_cast<std::uint64_t>(PQntuples(r));
     if (what >= 0 && what % 2 == 1 && ok)
       results[static_cast<std::size_t>(what / 2)] = Result(r);
     else
@@ -322,6 +330,7 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
     ++index;
     if (PQstatus(conn_) != CONNECTION_OK) fail("connection lost");
   }
+  counters_.busy_nanoseconds += elapsed_nanoseconds(sent);
 
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (prepare_failed[i]) statements_.forget(statement_schema, batch[i].sql, false);
@@ -339,17 +348,20 @@ Task<Result> Connection::run_script(std::string_view sql, const Prelude& prelude
   if (PQexitPipelineMode(conn_) != 1) fail("cannot leave pipeline mode");
   std::string text(sql);
   if (!PQsendQuery(conn_, text.c_str())) fail("sending");
+  const auto sent = std::chrono::steady_clock::now();
   co_await flush();
   ++counters_.round_trips;
   std::optional<ServerError::Fields> error;
   Result last;
   while (PGresult* r = co_await next_result()) {
     if (PQresultStatus(r) == PGRES_FATAL_ERROR && !error) error = error_fields(r, conn_);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) counters_.rows += static_cast<std::uint64_t>(PQntuples(r));
     if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
       last = Result(r);
     else
       PQclear(r);
   }
+  counters_.busy_nanoseconds += elapsed_nanoseconds(sent);
   if (PQstatus(conn_) != CONNECTION_OK) fail("connection lost");
   if (PQenterPipelineMode(conn_) != 1) fail("cannot re-enter pipeline mode");
   if (error) {

@@ -16,6 +16,7 @@
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/connect_options.hpp"
 #include "tenantry/db/params.hpp"
+#include "tenantry/db/query_cost.hpp"
 #include "tenantry/db/result.hpp"
 
 struct pg_conn;
@@ -44,6 +45,9 @@ struct ConnectionCounters {
   std::uint64_t search_path_switches = 0;
   std::uint64_t prepares = 0;
   std::uint64_t statements = 0;
+  /// Time from sending a round trip to reading its last result, and the rows of the results.
+  std::uint64_t busy_nanoseconds = 0;
+  std::uint64_t rows = 0;
 };
 
 /// One libpq connection in non-blocking pipeline mode, driven by an Asio descriptor.
@@ -118,6 +122,29 @@ class Connection {
   std::uint64_t uses_ = 0;
   std::size_t slot_ = 0;
   ConnectionCounters counters_;
+};
+
+/// Adds what a connection did while it lived (the counters' difference) to a QueryCost, if any: two reads
+/// of counters, so that accounting costs no clock call nor lookup per statement beyond the connection's own.
+/// Must not outlive the connection.
+class CostMeter {
+ public:
+  CostMeter(const Connection& connection, QueryCost* cost) noexcept
+      : connection_(connection), cost_(cost), before_(connection.counters()) {}
+  ~CostMeter() {
+    if (cost_ == nullptr) return;
+    const ConnectionCounters& now = connection_.counters();
+    cost_->time += std::chrono::nanoseconds(now.busy_nanoseconds - before_.busy_nanoseconds);
+    cost_->rows += now.rows - before_.rows;
+    cost_->statements += now.statements - before_.statements;
+  }
+  CostMeter(const CostMeter&) = delete;
+  CostMeter& operator=(const CostMeter&) = delete;
+
+ private:
+  const Connection& connection_;
+  QueryCost* cost_;
+  ConnectionCounters before_;
 };
 
 }  // namespace tenantry::db::detail
