@@ -108,6 +108,12 @@ TEST_F(BulkheadTest, ALockStormOnOneTenantLeavesTheOthersTheirConnections) {
   EXPECT_LT(since(storm_start), 7s);
   holder.exec("ROLLBACK");
   EXPECT_EQ(get("/api/products", "viewer").status, 200);
+  // The queueing shows in /metrics.
+  const std::string text = metrics().body;
+  const std::string name = "\ntenantry_db_tenant_cap_waits_total ";
+  const auto at = text.find(name);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_GT(std::stod(text.substr(at + name.size())), 0);
 }
 
 TEST_F(BulkheadTest, TheCapIsValidatedAgainstThePoolSize) {

@@ -320,6 +320,7 @@ struct Server::Impl {
                      const Response& res, bool keep_alive, Clock::time_point started);
   Task<void> linger(beast::tcp_stream& stream, beast::flat_buffer& buffer);
   void log_access(const Request& req, const Response& res, Clock::duration elapsed);
+  void log_request_event(spdlog::level::level_enum level, const Request& req, std::string_view what) const;
 
   void begin_stop(Worker& w, bool graceful);
   void force(Worker& w, bool drain_expired);
@@ -708,19 +709,16 @@ Task<Response> Server::Impl::invoke(Request& req) {
     // bug.
     const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
     if (cancelled != asio::cancellation_type::none) {
-      spdlog::debug("request {} {} {} tenant={} cancelled: {}", req.request_id, req.method, req.path,
-                    log_tenant(req), failure);
+      log_request_event(spdlog::level::debug, req, "cancelled: " + failure);
     } else {
       stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("request {} {} {} tenant={} failed: {}", req.request_id, req.method, req.path,
-                    log_tenant(req), failure);
+      log_request_event(spdlog::level::err, req, "failed: " + failure);
     }
     co_return to_response(Problem::internal(req.request_id));
   }
   if (const std::string_view why = wire::check_response(res); !why.empty()) {
     stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("request {} {} {} tenant={}: handler returned an invalid response ({})", req.request_id,
-                  req.method, req.path, log_tenant(req), why);
+    log_request_event(spdlog::level::err, req, fmt::format("handler returned an invalid response ({})", why));
     co_return to_response(Problem::internal(req.request_id));
   }
   co_return res;
@@ -733,8 +731,7 @@ Task<Response> Server::Impl::invoke_with_timeout(Request& req, bool& timed_out) 
   auto result = co_await (invoke(req) || timer.async_wait(asio::use_awaitable));
   if (result.index() == 0) co_return std::move(std::get<0>(result));
   timed_out = true;
-  spdlog::warn("request {} {} {} tenant={} cancelled after the request timeout", req.request_id, req.method,
-               req.path, log_tenant(req));
+  log_request_event(spdlog::level::warn, req, "cancelled after the request timeout");
   co_return to_response(handler_timeout());
 }
 
@@ -768,6 +765,30 @@ Task<void> Server::Impl::linger(beast::tcp_stream& stream, beast::flat_buffer& b
     if (read_ec) break;
     total += n;
   }
+}
+
+/// A request's error line. With the JSON log format its request id, tenant, method and path are members of
+/// the line, as on the access line, so that a log query finds them without parsing the message.
+void Server::Impl::log_request_event(spdlog::level::level_enum level, const Request& req,
+                                     std::string_view what) const {
+  const std::string text = fmt::format("request {} {} {} tenant={} {}", req.request_id, req.method, req.path,
+                                       log_tenant(req), what);
+  if (!options.access_log_json) {
+    spdlog::log(level, "{}", text);
+    return;
+  }
+  std::string line = R"({"message":")";
+  detail::append_json_escaped(line, text);
+  line += R"(","request_id":")";
+  detail::append_json_escaped(line, req.request_id);
+  line += R"(","tenant":")";
+  detail::append_json_escaped(line, req.annotations.tenant);
+  line += R"(","method":")";
+  detail::append_json_escaped(line, req.method);
+  line += R"(","path":")";
+  detail::append_json_escaped(line, req.path);
+  line += "\"}";
+  access_logger()->log(level, spdlog::string_view_t(line.data(), line.size()));
 }
 
 void Server::Impl::log_access(const Request& req, const Response& res, Clock::duration elapsed) {

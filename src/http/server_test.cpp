@@ -864,5 +864,29 @@ TEST_F(ServerTest, AccessLogLinesAsJson) {
   EXPECT_EQ(line.find("secret"), std::string::npos);
 }
 
+TEST_F(ServerTest, RequestErrorLinesAsJsonCarryTheRequestIdAndTenant) {
+  auto out = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out);
+  sink->set_pattern("%v");
+  spdlog::drop("access");
+  spdlog::register_logger(std::make_shared<spdlog::logger>("access", sink));
+  ServerOptions o;
+  o.access_log = false;  // only the error line
+  o.access_log_json = true;
+  start(o);
+  EXPECT_EQ(round_trip(get("/throw", "X-Request-Id: log-test-2\r\n")).status, 500);
+  server_->stop();
+  spdlog::drop("access");
+  const std::string line = out->str();
+  ASSERT_FALSE(line.empty());
+  const json::value entry = json::parse(line.substr(0, line.find('\n')));
+  EXPECT_EQ(entry.at("request_id"), "log-test-2");
+  EXPECT_EQ(entry.at("method"), "GET");
+  EXPECT_EQ(entry.at("path"), "/throw");
+  EXPECT_EQ(entry.at("tenant"), "");
+  EXPECT_NE(std::string_view(entry.at("message").as_string()).find("failed: connection to db-7"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace tenantry::http

@@ -480,13 +480,26 @@ Task<void> Application::Impl::keep_spares(boost::asio::io_context& io, db::Pool&
 
 // A killed `tenant create` leaves a `provisioning` row that would answer 503 "being created" forever: found
 // and removed within seconds (a query every 2 s, cheap when there is nothing to do).
+namespace {
+
+bool any_provisioning(const tenancy::CatalogSnapshot& catalog) {
+  return std::any_of(catalog.by_schema.begin(), catalog.by_schema.end(), [](const auto& entry) {
+    return entry.second->state == tenancy::TenantState::kProvisioning;
+  });
+}
+
+}  // namespace
+
 Task<void> Application::Impl::recover_provisioning(boost::asio::io_context& io, db::Pool& pool) {
   boost::asio::steady_timer pause(io);
   tenancy::TenantProvisioner provisioner(pool, tenant_plan);
   for (;;) {
     std::size_t removed = 0;
     try {
-      removed = (co_await provisioner.recover_abandoned()).size();
+      // The catalog in memory shows every reservation (its commit notifies): no query while there is none,
+      // so that an idle or busy server sends nothing to the catalog tables.
+      if (any_provisioning(*directory.snapshot()))
+        removed = (co_await provisioner.recover_abandoned()).size();
     } catch (const std::exception& e) {
       spdlog::warn("recovering abandoned tenant provisioning: {}", e.what());
     }

@@ -240,7 +240,8 @@ void Metrics::publish_pool(std::size_t shard, const db::PoolStats& stats) {
   for (auto field : {&db::PoolStats::round_trips, &db::PoolStats::search_path_switches,
                      &db::PoolStats::prepares, &db::PoolStats::statements, &db::PoolStats::connects,
                      &db::PoolStats::affinity_hits, &db::PoolStats::affinity_spills, &db::PoolStats::timeouts,
-                     &db::PoolStats::acquired, &db::PoolStats::discarded})
+                     &db::PoolStats::acquired, &db::PoolStats::discarded, &db::PoolStats::tenant_cap_waits,
+                     &db::PoolStats::connect_failures, &db::PoolStats::connect_fallbacks})
     s.pool.*field = std::max(before.*field, stats.*field);
 }
 
@@ -350,6 +351,9 @@ std::string Metrics::render(const std::string& extra) const {
     sum.affinity_hits += p.affinity_hits;
     sum.affinity_spills += p.affinity_spills;
     sum.timeouts += p.timeouts;
+    sum.tenant_cap_waits += p.tenant_cap_waits;
+    sum.connect_failures += p.connect_failures;
+    sum.connect_fallbacks += p.connect_fallbacks;
   }
   const std::tuple<const char*, std::uint64_t, const char*> counters[] = {
       {"tenantry_db_round_trips_total", sum.round_trips,
@@ -364,7 +368,13 @@ std::string Metrics::render(const std::string& extra) const {
       {"tenantry_db_affinity_spills_total", sum.affinity_spills,
        "Acquisitions that took another connection after database.affinity_wait_ms."},
       {"tenantry_db_acquire_timeouts_total", sum.timeouts,
-       "Acquisitions that gave up after database.acquire_timeout_ms (503 database-busy)."}};
+       "Acquisitions that gave up after database.acquire_timeout_ms (503 database-busy)."},
+      {"tenantry_db_tenant_cap_waits_total", sum.tenant_cap_waits,
+       "Acquisitions that waited because their tenant held database.max_connections_per_tenant connections."},
+      {"tenantry_db_connect_failures_total", sum.connect_failures,
+       "Connections the request pools failed to open (e.g. at PostgreSQL's max_connections)."},
+      {"tenantry_db_connect_fallbacks_total", sum.connect_fallbacks,
+       "Acquisitions served by an already open connection after a connection failed to open."}};
   for (const auto& [name, value, help] : counters) {
     out.family(name, "counter", help);
     out.sample(name, "", value);

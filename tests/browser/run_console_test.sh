@@ -8,11 +8,12 @@ shots=$2
 conninfo=${TENANTRY_TEST_DATABASE_URL:-$(cat "$TENANTRY_TEST_CLUSTER_DIR/conninfo")}
 db="browser_$$_$RANDOM"
 log=$(mktemp)
+mail_dir=$(mktemp -d)
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   psql "$conninfo dbname=postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -f "$log"
+  rm -rf "$log" "$mail_dir"
 }
 trap cleanup EXIT
 
@@ -20,7 +21,7 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
   (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
 fi
 psql "$conninfo dbname=postgres" -qc "CREATE DATABASE $db" >/dev/null
-export TENANTRY_DATABASE_URL="$conninfo dbname=$db"
+export TENANTRY_DATABASE_URL="$conninfo dbname=$db" TENANTRY_MAIL_FILE_DIR="$mail_dir"
 "$tenantry" migrate >/dev/null
 export ADMIN_EMAIL=admin@console.test ADMIN_PASSWORD=console-password-1
 echo "$ADMIN_PASSWORD" | "$tenantry" admin create-user "$ADMIN_EMAIL" --password-stdin >/dev/null
@@ -37,3 +38,5 @@ for _ in $(seq 1 100); do
 done
 [ -n "$port" ] || { echo "the server did not start"; cat "$log"; exit 1; }
 BASE_URL="http://127.0.0.1:$port" SCREENSHOTS="$shots" node "$here/console.test.mjs"
+# The owner named in the console's creation form was invited by mail.
+grep -lq '^To: owner@console.test' "$mail_dir"/*.eml || { echo "no owner invitation was mailed"; exit 1; }

@@ -131,7 +131,9 @@ function newTenantPage() {
       field('slug', 'Slug (schema name)', h('input', { id: 'f-slug', name: 'slug', placeholder: 'e.g. downtown_repairs' })),
       field('name', 'Store name', h('input', { id: 'f-name', name: 'name', placeholder: 'Downtown Repairs' })),
       field('plan', 'Plan', h('select', { id: 'f-plan', name: 'plan' }, ['free', 'pro', 'enterprise'].map((p) => h('option', { value: p }, p)))),
-      field('domains', 'Domains (comma-separated, optional)', h('input', { id: 'f-domains', name: 'domains', placeholder: 'shop.example.com' }))),
+      field('domains', 'Domains (comma-separated, optional)', h('input', { id: 'f-domains', name: 'domains', placeholder: 'shop.example.com' })),
+      // A verified account becomes owner at once; anyone else gets an invitation by mail.
+      field('owner', 'Owner e-mail (optional)', h('input', { id: 'f-owner', name: 'owner', type: 'email', placeholder: 'owner@example.com' }))),
     h('div', { class: 'toolbar' }, h('button', { class: 'primary', type: 'submit' }, 'Create tenant'),
       h('button', { type: 'button', onclick: () => { location.hash = '#/tenants'; } }, 'Cancel')));
   form.addEventListener('submit', async (event) => {
@@ -139,9 +141,11 @@ function newTenantPage() {
     const body = { slug: form.slug.value, name: form.name.value, plan: form.plan.value };
     const domains = form.domains.value.split(',').map((d) => d.trim()).filter(Boolean);
     if (domains.length) body.domains = domains;
+    if (form.owner.value.trim()) body.owner = form.owner.value.trim();
     try {
       const t = await api('POST', '/tenants', body);
-      toast(`Tenant ${t.slug} created`);
+      const owner = t.owner ? (t.owner.status === 'member' ? `; owner ${t.owner.email}` : `; ${t.owner.email} invited as owner`) : '';
+      toast(`Tenant ${t.slug} created${owner}`);
       location.hash = '#/tenants?q=' + encodeURIComponent(t.slug);
     } catch (e) { fieldErrors(form, e.problem || { detail: e.message }); }
   });
