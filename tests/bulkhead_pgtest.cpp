@@ -12,7 +12,6 @@
 #include "apps/routes.hpp"
 #include "tenant_test_case.hpp"
 #include "tenantry/db/embedded_cluster.hpp"
-#include "tenantry/migrations/migration_plan.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
 
 namespace tenantry {
@@ -20,17 +19,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using testing::HttpClient;
 using testing::HttpResponse;
 using testing::json;
+using testing::send_on_own_connection;
+using testing::shared_plan;
 using testing::str;
-
-/// One request on a connection of its own, so that requests from several threads run concurrently.
-HttpResponse send_on_own_connection(std::uint16_t port, const std::string& method, const std::string& target,
-                                    std::vector<std::string> headers, const std::string& body = "") {
-  HttpClient client(port);
-  return client.request(method, target, std::move(headers), body);
-}
+using testing::tenant_plan;
 
 std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
@@ -174,15 +168,6 @@ TEST_F(BulkheadTest, ASaturatedPoolDelaysNeitherASuspensionNorReadiness) {
   EXPECT_GE(other_waited, 1s) << "the pool was not saturated";
   holder.exec("ROLLBACK");
   for (auto& call : calls) call.get();
-}
-
-const migrations::MigrationPlan& shared_plan() {
-  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kShared);
-  return plan;
-}
-const migrations::MigrationPlan& tenant_plan() {
-  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kTenant);
-  return plan;
 }
 
 /// The server runs as a role of its own with a CONNECTION LIMIT (as PostgreSQL's max_connections would):

@@ -1,80 +1,26 @@
 // Configuration that must not weaken security, through the real `tenantry` binary: plans from the file,
 // secrets masked wherever a setting is printed, the header resolver's trusted networks, public hosts that no
 // tenant may claim as its domain.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <optional>
 
 #include "http_client.hpp"
+#include "serve_process.hpp"
 #include "tenantry/db/session.hpp"
 #include "test_database.hpp"
-
-extern char** environ;
 
 namespace tenantry {
 namespace {
 
+using testing::CommandOutcome;
 using testing::HttpClient;
+using testing::ServeProcess;
 /// Variables to set; nullopt removes one.
-using Env = std::map<std::string, std::optional<std::string>>;
-
-struct Outcome {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-/// The environment of this process with `overrides` applied, for execve (no shell: values keep their quotes
-/// and spaces exactly).
-std::vector<std::string> environment(const Env& overrides) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    if (!overrides.count(entry.substr(0, entry.find('=')))) out.push_back(entry);
-  }
-  for (const auto& [name, value] : overrides)
-    if (value) out.push_back(name + "=" + *value);
-  return out;
-}
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-/// Starts the binary in `dir` with stdout and stderr on the returned pipe.
-pid_t spawn(const std::vector<std::string>& args, const Env& env, const std::string& dir, int& output) {
-  std::vector<std::string> argv{TENANTRY_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<std::string> envp = environment(env);
-  auto argv_pointers = pointers(argv), envp_pointers = pointers(envp);
-  int out[2];
-  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
-    ::dup2(out[1], 1);
-    ::dup2(out[1], 2);
-    ::close(out[0]);
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    ::execve(TENANTRY_BINARY, argv_pointers.data(), envp_pointers.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  output = out[0];
-  return pid;
-}
+using Env = testing::Environment;
 
 class ConfigSecurityTest : public testing::PgTest {
  protected:
@@ -85,18 +31,19 @@ class ConfigSecurityTest : public testing::PgTest {
   }
   ~ConfigSecurityTest() override { std::filesystem::remove_all(dir_); }
 
+  /// `tenantry args...` in this test's directory against this test's database, `env` added to the
+  /// environment (no shell: values keep their quotes and spaces exactly).
+  ServeProcess::Options options(const std::vector<std::string>& args, const Env& env) const {
+    return {.binary = TENANTRY_BINARY,
+            .conninfo = database_.conninfo(),
+            .listen = {},
+            .args = args,
+            .env = env,
+            .dir = dir_};
+  }
   /// Runs `tenantry args...` against this test's database, `env` added to the environment.
-  Outcome tenantry(const std::vector<std::string>& args, Env env = {}) {
-    env.try_emplace("TENANTRY_DATABASE_URL", database_.conninfo());
-    int output = -1;
-    const pid_t pid = spawn(args, env, dir_, output);
-    std::string text;
-    char buffer[4096];
-    for (ssize_t n; (n = ::read(output, buffer, sizeof buffer)) > 0;) text.append(buffer, n);
-    ::close(output);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+  CommandOutcome tenantry(const std::vector<std::string>& args, const Env& env = {}) {
+    return run_to_completion(options(args, env));
   }
   /// Writes a configuration file in this test's directory and returns its path.
   std::string file(const std::string& toml) {
@@ -159,29 +106,9 @@ TEST_F(ConfigSecurityTest, APlanLimitFromTheFileHoldsOverHttp) {
   const Env env{{"TENANTRY_LISTEN", "127.0.0.1:0"},
                 {"TENANTRY_TENANCY_SPARE_SCHEMAS", "0"},
                 {"TENANTRY_DATABASE_URL", database_.conninfo()}};
-  int output = -1;
-  const pid_t pid = spawn({"--config", path, "serve", "--migrate"}, env, dir_, output);
-  struct Stop {
-    pid_t pid;
-    int fd;
-    ~Stop() {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-      ::close(fd);
-    }
-  } stop{pid, output};
-  std::string log;
-  std::uint16_t port = 0;
-  char buffer[4096];
-  while (port == 0) {
-    const auto n = ::read(output, buffer, sizeof buffer);
-    ASSERT_GT(n, 0) << log;
-    log.append(buffer, static_cast<std::size_t>(n));
-    const auto at = log.find("tenants on http://127.0.0.1:");
-    const auto end = at == std::string::npos ? at : log.find('\n', at);
-    if (end != std::string::npos)
-      port = static_cast<std::uint16_t>(std::stoi(log.substr(at + 28, end - at - 28)));
-  }
+  ServeProcess serve(options({"--config", path, "serve", "--migrate"}, env));
+  const std::uint16_t port = serve.port();
+  ASSERT_NE(port, 0) << serve.log();
   HttpClient client(port);
   const std::string signup =
       boost::json::serialize(boost::json::object{{"name", "Tiny"},
@@ -201,6 +128,7 @@ TEST_F(ConfigSecurityTest, APlanLimitFromTheFileHoldsOverHttp) {
                                R"({"sku": "A2", "name": "Plug", "price_cents": 100})");
   EXPECT_EQ(second.status, 403) << second.body;
   EXPECT_TRUE(has(second.body, "plan-limit-reached")) << second.body;
+  serve.stop();
 }
 
 // Every password or secret, whatever its form, is masked by `config show`; the rest of the value stays.

@@ -1,15 +1,15 @@
 // The tenant lifecycle as clients see it: readiness with a tenant behind its migrations, and a tenant dropped
 // (by the CLI, another process) while it is under load.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "eventually.hpp"
+#include "serve_process.hpp"
 #include "tenant_test_case.hpp"
 
 namespace tenantry::testing {
@@ -19,25 +19,14 @@ using namespace std::chrono_literals;
 
 class LifecycleHttpTest : public TenantTestCase {
  protected:
-  /// Runs the `tenantry` binary on this test's database; its exit code (output into `output`).
-  int tenantry(const std::string& args, std::string* output = nullptr) {
-    const std::string command =
-        "TENANTRY_DATABASE_URL=\"" + database().conninfo() + "\" " TENANTRY_BINARY " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string text;
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-    const int status = ::pclose(pipe);
-    if (output) *output = text;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return condition();
+  /// Runs `tenantry <args>` on this test's database; its exit code (its output into `output`).
+  int tenantry(std::vector<std::string> args, std::string* output = nullptr) {
+    const auto outcome = run_to_completion({.binary = TENANTRY_BINARY,
+                                            .conninfo = database().conninfo(),
+                                            .listen = {},
+                                            .args = std::move(args)});
+    if (output) *output = outcome.output;
+    return outcome.exit_code;
   }
 };
 
@@ -70,7 +59,7 @@ TEST_F(LifecycleHttpTest, ATenantBehindIsItsOwn503AndReadinessStays200) {
   EXPECT_FALSE(json(on_tenant)["tenants_migrating"].as_object().contains("tenants")) << on_tenant.body;
 
   std::string output;
-  EXPECT_EQ(tenantry("migrate", &output), 0) << output;
+  EXPECT_EQ(tenantry({"migrate"}, &output), 0) << output;
   EXPECT_TRUE(eventually([&] { return get("/api/products", "owner", kOtherStore).status == 200; }, 5s));
   EXPECT_EQ(
       str(json(request("GET", "/readyz", {"Host: localhost"}))["tenants_migrating"].as_object()["count"]),
@@ -115,7 +104,7 @@ TEST_F(LifecycleHttpTest, DroppingATenantUnderLoadGivesNo500) {
   std::this_thread::sleep_for(200ms);
   std::string output;
   int dropped = -1;
-  std::thread drop([&] { dropped = tenantry("tenant drop other --yes", &output); });
+  std::thread drop([&] { dropped = tenantry({"tenant", "drop", "other", "--yes"}, &output); });
   // Out of service everywhere before its schema goes: the first 404 comes while the schema still exists.
   EXPECT_TRUE(
       eventually([&] { return get("/api/products?limit=1", "owner", kOtherStore).status == 404; }, 5s));

@@ -1,19 +1,16 @@
 // The tenant lifecycle under faults, through the real binary: a signup or a `tenant create` killed mid-way,
 // a clone of a schema with tables no migration made, and the audit entries of CLI actions.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <functional>
 #include <thread>
 
+#include "eventually.hpp"
 #include "http_client.hpp"
+#include "serve_process.hpp"
 #include "test_database.hpp"
 
 namespace tenantry {
@@ -21,92 +18,23 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::AdminSession;
+using testing::CommandOutcome;
+using testing::eventually;
 using testing::HttpClient;
 using testing::HttpResponse;
+using testing::run_to_completion;
+using testing::ServeProcess;
 
-/// The `tenantry` binary as a child process (standard output and error in a pipe, read on finish()).
-class Child {
- public:
-  Child(const std::string& conninfo, std::vector<std::string> args, const std::string& input = "/dev/null") {
-    int out[2];
-    if (::pipe(out) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      ::dup2(out[1], 2);
-      const int in = ::open(input.c_str(), O_RDONLY);
-      ::dup2(in, 0);
-      ::setenv("TENANTRY_DATABASE_URL", conninfo.c_str(), 1);
-      ::setenv("TENANTRY_SERVER_LISTEN", "127.0.0.1:0", 1);
-      ::setenv("TENANTRY_MAIL_FILE_DIR", (::testing::TempDir() + "lifecycle-mail").c_str(), 1);
-      std::vector<char*> argv{const_cast<char*>(TENANTRY_BINARY)};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(TENANTRY_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    fd_ = out[0];
-  }
-  ~Child() {
-    if (!exited_) kill_now();
-    ::close(fd_);
-  }
-  /// Reads output until it holds `text` (or the child ends); true when found.
-  bool read_until(const std::string& text) {
-    while (output.find(text) == std::string::npos)
-      if (!read_some()) return false;
-    return true;
-  }
-  /// kill -9, as a crash or an OOM kill would.
-  void kill_now() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    exited_ = true;
-  }
-  /// Its exit code, after reading all its output.
-  int finish() {
-    while (read_some()) {
-    }
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    exited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  /// For `serve`: the port it names in its "serving ..." line.
-  std::uint16_t port() {
-    if (!read_until("serving ")) return 0;
-    const auto at = output.find("http://127.0.0.1:", output.find("serving "));
-    if (at == std::string::npos || !read_until("\n")) return 0;
-    return static_cast<std::uint16_t>(std::stoi(output.substr(at + 17)));
-  }
-
-  std::string output;
-
- private:
-  bool read_some() {
-    // Bounded: a test waiting for a line that never comes fails instead of hanging.
-    pollfd ready{fd_, POLLIN, 0};
-    if (::poll(&ready, 1, 10000) <= 0) return false;
-    char buffer[4096];
-    const auto n = ::read(fd_, buffer, sizeof buffer);
-    if (n <= 0) return false;
-    output.append(buffer, static_cast<std::size_t>(n));
-    return true;
-  }
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  bool exited_ = false;
-};
-
-/// True once `condition` holds, checking every 50 ms until `timeout`.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
+/// `tenantry <args>` on `conninfo` as a child process, standard output and error in its log, standard input
+/// from `input`.
+ServeProcess::Options command(const std::string& conninfo, std::vector<std::string> args,
+                              const std::string& input = "/dev/null") {
+  return {.binary = TENANTRY_BINARY,
+          .conninfo = conninfo,
+          .args = std::move(args),
+          .env = {{"TENANTRY_MAIL_FILE_DIR", ::testing::TempDir() + "lifecycle-mail"}},
+          .capture_stdout = true,
+          .stdin_file = input};
 }
 
 // The code under test waits on this advisory lock, held by the test, at the step it must be killed in.
@@ -114,14 +42,8 @@ constexpr const char* kGateKey = "424242";
 
 class LifecycleTest : public ::testing::Test {
  protected:
-  struct Outcome {
-    int exit_code;
-    std::string output;
-  };
-  Outcome tenantry(std::vector<std::string> args) {
-    Child child(database_.conninfo(), std::move(args));
-    const int code = child.finish();
-    return {code, child.output};
+  CommandOutcome tenantry(std::vector<std::string> args) {
+    return run_to_completion(command(database_.conninfo(), std::move(args)));
   }
   /// SQL on the test's database (first column of the first row, or "").
   std::string sql(const std::string& statement) { return session_.exec(statement); }
@@ -157,9 +79,9 @@ TEST_F(LifecycleTest, KilledSignupLeavesNothingAndTheSlugSignsUpAgain) {
   const std::string body =
       R"({"name": "Killed", "slug": "killed", "email": "killed@example.test", "password": "a-long-password-1"})";
   {
-    Child server(database_.conninfo(), {"serve"});
+    ServeProcess server(command(database_.conninfo(), {"serve"}));
     const std::uint16_t port = server.port();
-    ASSERT_NE(port, 0) << server.output;
+    ASSERT_NE(port, 0) << server.log();
     std::thread signup([&] {
       HttpClient client(port);
       try {
@@ -170,15 +92,15 @@ TEST_F(LifecycleTest, KilledSignupLeavesNothingAndTheSlugSignsUpAgain) {
     });
     ASSERT_TRUE(eventually([&] { return someone_at_gate(); }, 10s));
     EXPECT_EQ(sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'killed'"), "0");  // not committed yet
-    server.kill_now();
+    server.kill();
     signup.join();
   }
   gatekeeper_.exec(std::string("SELECT pg_advisory_unlock(") + kGateKey + ")");
   remove_gate("memberships");
   // The killed attempt's reservation is recovered by the next server within seconds.
-  Child server(database_.conninfo(), {"serve"});
+  ServeProcess server(command(database_.conninfo(), {"serve"}));
   const std::uint16_t port = server.port();
-  ASSERT_NE(port, 0) << server.output;
+  ASSERT_NE(port, 0) << server.log();
   EXPECT_TRUE(eventually(
       [&] { return sql("SELECT count(*) FROM tenants WHERE schema_name = 'killed'") == "0"; }, 10s))
       << sql("SELECT state FROM tenants WHERE schema_name = 'killed'");
@@ -206,32 +128,32 @@ TEST_F(LifecycleTest, KilledSignupLeavesNothingAndTheSlugSignsUpAgain) {
 // then the domain is unknown (404) and the slug can be created again.
 TEST_F(LifecycleTest, KilledTenantCreateIsRecoveredWithinSeconds) {
   ASSERT_EQ(tenantry({"migrate"}).exit_code, 0);
-  Child server(database_.conninfo(), {"serve"});
+  ServeProcess server(command(database_.conninfo(), {"serve"}));
   const std::uint16_t port = server.port();
-  ASSERT_NE(port, 0) << server.output;
+  ASSERT_NE(port, 0) << server.log();
   HttpClient client(port);
   EXPECT_EQ(client.get("/api/", "halfmade.example").status, 404);
 
   gate("tenants", "BEFORE UPDATE", "NEW.schema_name = 'halfmade' AND NEW.state = 'active'");
   gatekeeper_.exec(std::string("SELECT pg_advisory_lock(") + kGateKey + ")");
   {
-    Child create(database_.conninfo(),
-                 {"tenant", "create", "halfmade", "--name", "Half made", "--domain", "halfmade.example"});
-    ASSERT_TRUE(eventually([&] { return someone_at_gate(); }, 10s)) << create.output;
+    ServeProcess create(command(database_.conninfo(), {"tenant", "create", "halfmade", "--name", "Half made",
+                                                       "--domain", "halfmade.example"}));
+    ASSERT_TRUE(eventually([&] { return someone_at_gate(); }, 10s)) << create.log();
     EXPECT_TRUE(eventually([&] { return client.get("/api/", "halfmade.example").status == 503; }, 5s));
-    create.kill_now();
+    create.kill();
   }
   // Its backend goes on to the end of the statement it is in, then finds its client gone and rolls back.
   gatekeeper_.exec(std::string("SELECT pg_advisory_unlock(") + kGateKey + ")");
   remove_gate("tenants");
   const auto killed_at = std::chrono::steady_clock::now();
   EXPECT_TRUE(eventually([&] { return client.get("/api/", "halfmade.example").status == 404; }, 10s))
-      << server.output;
+      << server.log();
   EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 10s);
   EXPECT_EQ(sql("SELECT count(*) FROM tenants WHERE schema_name = 'halfmade'"), "0");
   EXPECT_EQ(sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'halfmade'"), "0");
-  EXPECT_TRUE(server.read_until("removed tenant 'halfmade': its provisioning was abandoned"))
-      << server.output;
+  EXPECT_FALSE(server.wait_for("removed tenant 'halfmade': its provisioning was abandoned", 10s).empty())
+      << server.log();
 
   auto again =
       tenantry({"tenant", "create", "halfmade", "--name", "Half made", "--domain", "halfmade.example"});
@@ -375,9 +297,9 @@ TEST_F(LifecycleTest, MigrateAndCreateUserAreAudited) {
     std::fputs("a-long-admin-password\n", f);
     std::fclose(f);
   }
-  Child admin(database_.conninfo(), {"admin", "create-user", "ops@example.test", "--password-stdin"},
-              password_file);
-  EXPECT_EQ(admin.finish(), 0) << admin.output;
+  ServeProcess admin(command(
+      database_.conninfo(), {"admin", "create-user", "ops@example.test", "--password-stdin"}, password_file));
+  EXPECT_EQ(admin.wait(), 0) << admin.log();
   EXPECT_EQ(sql("SELECT detail->>'email' FROM audit_log WHERE action = 'admin.create-user'"),
             "ops@example.test");
   EXPECT_EQ(

@@ -1,5 +1,4 @@
 // GET /api/openapi.json documents every route of its table, on the public host and on tenant hosts.
-#include "apps/registry.hpp"
 #include "apps/routes.hpp"
 #include "tenant_test_case.hpp"
 #include "tenantry/web/openapi.hpp"
@@ -17,8 +16,7 @@ TEST(OpenApiPath, DropsParameterTypes) {
 }
 
 TEST_F(OpenApiTest, EveryRouteOfBothTablesIsDocumented) {
-  const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kTenant);
-  const web::Routes declared = apps::all_routes(config, plan);
+  const web::Routes declared = apps::all_routes(config, testing::tenant_plan());
   const std::pair<const web::RouteTable*, std::string> tables[] = {{&declared.public_routes, "localhost"},
                                                                    {&declared.tenant_routes, host()}};
   for (const auto& [table, hostname] : tables) {

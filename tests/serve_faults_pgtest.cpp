@@ -6,7 +6,6 @@
 #include <libpq-fe.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,13 +13,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "http_client.hpp"
+#include "serve_process.hpp"
 #include "tenantry/db/embedded_cluster.hpp"
 #include "test_database.hpp"
 
@@ -29,120 +28,24 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using testing::HttpClient;
 using testing::HttpResponse;
+using testing::send_on_own_connection;
+using testing::ServeProcess;
 
-/// `tenantry [--config FILE] serve --migrate --demo` as a child process; its standard error is collected
-/// by a thread while it runs, so that a test can wait for a line.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& conninfo, std::vector<std::pair<std::string, std::string>> env,
-               const std::string& config_file = {}) {
-    int err[2];
-    if (::pipe(err) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(err[1], 2);
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::setenv("TENANTRY_DATABASE_URL", conninfo.c_str(), 1);
-      ::setenv("TENANTRY_SERVER_LISTEN", "127.0.0.1:0", 1);
-      for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
-      std::vector<std::string> args{TENANTRY_BINARY};
-      if (!config_file.empty()) args.insert(args.end(), {"--config", config_file});
-      args.insert(args.end(), {"serve", "--migrate", "--demo"});
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(TENANTRY_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(err[1]);
-    reader_ = std::thread([this, fd = err[0]] {
-      char buffer[4096];
-      for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
-        std::lock_guard lock(mutex_);
-        log_.append(buffer, static_cast<std::size_t>(n));
-      }
-      ::close(fd);
-    });
-    const std::string line = wait_for("http://127.0.0.1:", 60s);
-    if (!line.empty())
-      port = static_cast<std::uint16_t>(std::stoi(line.substr(line.find("127.0.0.1:") + 10)));
-  }
-  ~ServeProcess() {
-    if (exit_status < 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-  }
-
-  /// The first line holding `text` (waiting up to `timeout` for it), or "".
-  std::string wait_for(const std::string& text, std::chrono::milliseconds timeout, std::size_t from = 0) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      {
-        std::lock_guard lock(mutex_);
-        if (const auto at = log_.find(text, from); at != std::string::npos) {
-          const auto end = log_.find('\n', at);
-          if (end != std::string::npos) {
-            const auto begin = log_.rfind('\n', at);
-            return log_.substr(begin == std::string::npos ? 0 : begin + 1,
-                               end - (begin == std::string::npos ? 0 : begin + 1));
-          }
-        }
-      }
-      if (Clock::now() > deadline || !alive()) return "";
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  std::string log() {
-    std::lock_guard lock(mutex_);
-    return log_;
-  }
-  bool alive() { return exit_status < 0 && ::waitpid(pid_, &status_, WNOHANG) == 0; }
-  void signal(int number) { ::kill(pid_, number); }
-  /// SIGTERM, then its exit status (-1 if it did not exit within `timeout`: then it is killed).
-  int stop(std::chrono::milliseconds timeout = 10s) {
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + timeout;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        return exit_status = -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    reader_.join();
-    return exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  std::uint16_t port = 0;
-  int exit_status = -1;
-
- private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  std::thread reader_;
-  std::mutex mutex_;
-  std::string log_;
-};
+/// `tenantry [--config FILE] serve --migrate --demo` on `conninfo` with `env` set, as a child process.
+ServeProcess::Options serve_options(const std::string& conninfo, testing::Environment env,
+                                    const std::string& config_file = {}) {
+  std::vector<std::string> args;
+  if (!config_file.empty()) args = {"--config", config_file};
+  args.insert(args.end(), {"serve", "--migrate", "--demo"});
+  return {.binary = TENANTRY_BINARY, .conninfo = conninfo, .args = std::move(args), .env = std::move(env)};
+}
 
 /// How many lines of `text` hold `needle`.
 int lines_with(const std::string& text, const std::string& needle) {
   int count = 0;
   for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
   return count;
-}
-
-/// One request on a connection of its own (a loader must not depend on a kept-alive connection).
-HttpResponse send(std::uint16_t port, const std::string& method, const std::string& target,
-                  std::vector<std::string> headers, const std::string& body = "") {
-  HttpClient client(port);
-  return client.request(method, target, std::move(headers), body);
 }
 
 std::string problem_type(const HttpResponse& r) {
@@ -155,16 +58,17 @@ std::string problem_type(const HttpResponse& r) {
 std::string login(std::uint16_t port, const std::string& store, const std::string& email,
                   const std::string& password) {
   const boost::json::object body{{"email", email}, {"password", password}};
-  const auto r =
-      send(port, "POST", "/api/auth/login",
-           {"Host: " + store + ".localhost", "Content-Type: application/json"}, boost::json::serialize(body));
+  const auto r = send_on_own_connection(port, "POST", "/api/auth/login",
+                                        {"Host: " + store + ".localhost", "Content-Type: application/json"},
+                                        boost::json::serialize(body));
   if (r.status != 200) throw std::runtime_error("login failed: " + r.body);
   return std::string(boost::json::parse(r.body).at("token").as_string());
 }
 
-/// Marks every inherited descriptor above standard error close-on-exec, so that the processes this test
-/// starts (a PostgreSQL cluster, the server) hold none of them: a lock file held by whoever ran the tests
-/// would otherwise stay locked for as long as such a process outlives a test killed by its timeout.
+/// Marks every inherited descriptor above standard error close-on-exec, so that the PostgreSQL cluster this
+/// test starts holds none of them (ServeProcess closes them in the server on its own): a lock file held by
+/// whoever ran the tests would otherwise stay locked for as long as such a process outlives a test killed by
+/// its timeout.
 void keep_descriptors_to_ourselves() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     const int fd = std::stoi(entry.path().filename().string());
@@ -224,11 +128,11 @@ class DatabaseOutageTest : public ::testing::Test {
 };
 
 TEST_F(DatabaseOutageTest, DbRestartUnderLoadAnswers503AndRecovers) {
-  ServeProcess serve(cluster_.conninfo(),
-                     {{"TENANTRY_SERVER_THREADS", "2"}, {"TENANTRY_TENANCY_SPARE_SCHEMAS", "0"}},
-                     (dir_ / "tenantry.toml").string());
-  ASSERT_NE(serve.port, 0) << serve.log();
-  const std::string token = login(serve.port, "acme", "owner@acme.demo", "tenantry-demo");
+  ServeProcess serve(serve_options(
+      cluster_.conninfo(), {{"TENANTRY_SERVER_THREADS", "2"}, {"TENANTRY_TENANCY_SPARE_SCHEMAS", "0"}},
+      (dir_ / "tenantry.toml").string()));
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  const std::string token = login(serve.port(), "acme", "owner@acme.demo", "tenantry-demo");
   const std::vector<std::string> headers{"Host: acme.localhost", "Authorization: Bearer " + token,
                                          "Content-Type: application/json"};
 
@@ -241,9 +145,9 @@ TEST_F(DatabaseOutageTest, DbRestartUnderLoadAnswers503AndRecovers) {
         const std::string sku = "L" + std::to_string(l) + "-" + std::to_string(i);
         const boost::json::object product{{"sku", sku}, {"name", "Load " + sku}, {"price_cents", 100}};
         try {
-          auto r = i % 2 == 0
-                       ? send(serve.port, "POST", "/api/products", headers, boost::json::serialize(product))
-                       : send(serve.port, "GET", "/api/products?limit=1", headers);
+          auto r = i % 2 == 0 ? send_on_own_connection(serve.port(), "POST", "/api/products", headers,
+                                                       boost::json::serialize(product))
+                              : send_on_own_connection(serve.port(), "GET", "/api/products?limit=1", headers);
           if (r.status == 201) records[l].created.push_back(sku);
           records[l].answers.emplace_back(Clock::now(), std::move(r));
         } catch (const std::exception&) {
@@ -317,13 +221,13 @@ class ConfigReloadTest : public ::testing::Test {
   std::filesystem::path file() const { return dir_ / "tenantry.toml"; }
   /// GET /api/ on the public host with X-Tenant: acme; the header counts only from a trusted network.
   static bool header_resolves(std::uint16_t port) {
-    const auto r = send(port, "GET", "/api/", {"Host: localhost", "X-Tenant: acme"});
+    const auto r = send_on_own_connection(port, "GET", "/api/", {"Host: localhost", "X-Tenant: acme"});
     return r.status == 200 && r.body.find("public schema") == std::string::npos;
   }
   static int failed_login(std::uint16_t port) {
     const std::string body = R"({"email": "owner@acme.demo", "password": "not-the-password"})";
-    return send(port, "POST", "/api/auth/login", {"Host: acme.localhost", "Content-Type: application/json"},
-                body)
+    return send_on_own_connection(port, "POST", "/api/auth/login",
+                                  {"Host: acme.localhost", "Content-Type: application/json"}, body)
         .status;
   }
 
@@ -344,11 +248,13 @@ header_trusted_networks = ["10.0.0.0/8"]
 // setting read only at start-up is named in one line; an invalid file is reported and changes nothing.
 TEST_F(ConfigReloadTest, SighupReloadsTheConfigurationWhileServing) {
   write_config(kBefore);
-  ServeProcess serve(database_.conninfo(), {}, file().string());
-  ASSERT_NE(serve.port, 0) << serve.log();
-  EXPECT_FALSE(header_resolves(serve.port));  // 127.0.0.1 is not trusted
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(failed_login(serve.port), 401);
-  EXPECT_EQ(send(serve.port, "GET", "/api/before-reload", {"Host: acme.localhost"}).status, 404);
+  ServeProcess serve(serve_options(database_.conninfo(), {}, file().string()));
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  EXPECT_FALSE(header_resolves(serve.port()));  // 127.0.0.1 is not trusted
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(failed_login(serve.port()), 401);
+  EXPECT_EQ(
+      send_on_own_connection(serve.port(), "GET", "/api/before-reload", {"Host: acme.localhost"}).status,
+      404);
   ASSERT_FALSE(serve.wait_for("/api/before-reload", 5s).empty()) << "no access-log line at info";
 
   write_config(R"([log]
@@ -363,15 +269,16 @@ max_body_bytes = 2097152
 )");
   serve.signal(SIGHUP);
   const auto start = Clock::now();
-  while (!header_resolves(serve.port) && Clock::now() - start < 5s) std::this_thread::sleep_for(20ms);
-  EXPECT_TRUE(header_resolves(serve.port)) << serve.log();
+  while (!header_resolves(serve.port()) && Clock::now() - start < 5s) std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(header_resolves(serve.port())) << serve.log();
   EXPECT_TRUE(serve.alive());
   // Three failed logins are counted this minute: the fourth is over the new limit (within five attempts,
   // in case a minute boundary restarted the count).
   bool throttled = false;
-  for (int i = 0; i < 5 && !throttled; ++i) throttled = failed_login(serve.port) == 429;
+  for (int i = 0; i < 5 && !throttled; ++i) throttled = failed_login(serve.port()) == 429;
   EXPECT_TRUE(throttled);
-  EXPECT_EQ(send(serve.port, "GET", "/api/after-reload", {"Host: acme.localhost"}).status, 404);
+  EXPECT_EQ(send_on_own_connection(serve.port(), "GET", "/api/after-reload", {"Host: acme.localhost"}).status,
+            404);
   EXPECT_FALSE(serve.wait_for("server.max_body_bytes changed; restart to apply", 5s).empty()) << serve.log();
 
   const std::size_t before_bad = serve.log().size();
@@ -379,8 +286,8 @@ max_body_bytes = 2097152
   serve.signal(SIGHUP);
   EXPECT_FALSE(serve.wait_for("configuration not reloaded", 5s, before_bad).empty()) << serve.log();
   EXPECT_TRUE(serve.alive());
-  EXPECT_TRUE(header_resolves(serve.port));  // still the configuration of the last good reload
-  EXPECT_EQ(send(serve.port, "GET", "/api/", {"Host: acme.localhost"}).status, 200);
+  EXPECT_TRUE(header_resolves(serve.port()));  // still the configuration of the last good reload
+  EXPECT_EQ(send_on_own_connection(serve.port(), "GET", "/api/", {"Host: acme.localhost"}).status, 200);
 
   EXPECT_EQ(serve.stop(), 0) << serve.log();
   const std::string log = serve.log();

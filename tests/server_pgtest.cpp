@@ -1,10 +1,6 @@
 // `tenantry serve` behaviour end to end over HTTP: tenant resolution, isolation under concurrency, catalog
 // changes from another process, shutdown.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -20,6 +16,7 @@
 #include "apps/registry.hpp"
 #include "apps/routes.hpp"
 #include "http_client.hpp"
+#include "serve_process.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
@@ -32,6 +29,7 @@ namespace {
 
 using testing::HttpClient;
 using testing::HttpResponse;
+using testing::ServeProcess;
 
 /// The I/O thread running the caller, as a token the tests compare.
 std::string thread_token() {
@@ -41,85 +39,12 @@ std::string thread_token() {
 /// Handlers of GET /slow that have started.
 std::atomic<int> g_slow_started{0};
 
-/// `tenantry serve` as a child process with its standard error in a pipe (standard output is dropped).
-class ServeProcess {
- public:
-  /// Starts it with `env` set, then reads its standard error until it names its port (or ends).
-  ServeProcess(const std::string& conninfo, std::vector<std::pair<std::string, std::string>> env,
-               std::vector<std::string> args) {
-    int err[2];
-    if (::pipe(err) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(err[1], 2);
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::setenv("TENANTRY_DATABASE_URL", conninfo.c_str(), 1);
-      ::setenv("TENANTRY_SERVER_LISTEN", "127.0.0.1:0", 1);
-      for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
-      std::vector<char*> argv{const_cast<char*>(TENANTRY_BINARY), const_cast<char*>("serve")};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(TENANTRY_BINARY, argv.data());
-      ::_exit(127);
-    }
-    ::close(err[1]);
-    fd_ = err[0];
-    while (port == 0 && read_some()) {
-      const auto at = log.find("serving ");
-      if (at == std::string::npos) continue;
-      const auto colon = log.find("http://127.0.0.1:", at);
-      if (colon != std::string::npos && log.find('\n', colon) != std::string::npos)
-        port = static_cast<std::uint16_t>(std::stoi(log.substr(colon + 17)));
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0 && exit_status < 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    ::close(fd_);
-  }
-
-  /// Waits up to `timeout` for the process to exit: its exit status, or -1 (then it is killed).
-  int wait(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        exit_status = 128 + SIGKILL;
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    while (read_some()) {
-    }
-    exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return exit_status;
-  }
-  /// SIGTERM, then wait().
-  int stop(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    ::kill(pid_, SIGTERM);
-    return wait(timeout);
-  }
-
-  std::uint16_t port = 0;
-  std::string log;  // standard error so far
-  int exit_status = -1;
-
- private:
-  bool read_some() {
-    char buffer[4096];
-    const auto n = ::read(fd_, buffer, sizeof buffer);
-    if (n <= 0) return false;
-    log.append(buffer, static_cast<std::size_t>(n));
-    return true;
-  }
-  pid_t pid_ = -1;
-  int fd_ = -1;
-};
+/// `tenantry serve <args>` on `conninfo` with `env` set, as a child process.
+testing::ServeProcess::Options serve_options(const std::string& conninfo, std::vector<std::string> args,
+                                             testing::Environment env = {}) {
+  args.insert(args.begin(), "serve");
+  return {.binary = TENANTRY_BINARY, .conninfo = conninfo, .args = std::move(args), .env = std::move(env)};
+}
 
 class TenantServerTest : public testing::PgTest {
  protected:
@@ -404,54 +329,26 @@ TEST_F(TenantServerTest, GracefulStopFinishesRequestsServedOnAnotherThread) {
 
 // The real binary: SIGTERM ends it cleanly (exit 0) after it served requests.
 TEST_F(TenantServerTest, ServeExitsCleanlyOnSigterm) {
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 2);
-    ::dup2(out[1], 1);
-    ::setenv("TENANTRY_DATABASE_URL", database_.conninfo().c_str(), 1);
-    ::setenv("TENANTRY_LISTEN", "127.0.0.1:0", 1);
-    ::execl(TENANTRY_BINARY, TENANTRY_BINARY, "serve", "--migrate", "--demo", nullptr);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string log;
-  std::uint16_t port = 0;
-  char buffer[4096];
-  while (port == 0) {
-    const auto n = ::read(out[0], buffer, sizeof buffer);
-    ASSERT_GT(n, 0) << log;
-    log.append(buffer, static_cast<std::size_t>(n));
-    if (auto at = log.find("serving "); at != std::string::npos)
-      if (auto colon = log.find("http://127.0.0.1:", at); colon != std::string::npos) {
-        auto end = log.find('\n', colon);
-        if (end != std::string::npos)
-          port = static_cast<std::uint16_t>(std::stoi(log.substr(colon + 17, end - colon - 17)));
-      }
-  }
-  HttpClient client(port);
+  ServeProcess serve(serve_options(database_.conninfo(), {"--migrate", "--demo"}));
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  HttpClient client(serve.port());
   EXPECT_EQ(client.get("/api/", "acme.localhost").status, 200);
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ::close(out[0]);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();  // exited, not killed by the signal
 }
 
 // A port another server listens on is a start-up error naming the address, not a second server sharing it.
 TEST_F(TenantServerTest, ServeRefusesAPortInUse) {
-  ServeProcess first(database_.conninfo(), {}, {"--migrate", "--demo"});
-  ASSERT_NE(first.port, 0) << first.log;
-  const std::string address = "127.0.0.1:" + std::to_string(first.port);
-  ServeProcess second(database_.conninfo(), {{"TENANTRY_SERVER_LISTEN", address}}, {});
-  EXPECT_EQ(second.port, 0) << second.log;
-  EXPECT_EQ(second.wait(std::chrono::seconds(10)), 1) << second.log;
-  EXPECT_NE(second.log.find("cannot listen on " + address + ": Address already in use"), std::string::npos)
-      << second.log;
-  EXPECT_EQ(HttpClient(first.port).get("/api/", "acme.localhost").status, 200);  // the first one is unharmed
-  EXPECT_EQ(first.stop(), 0) << first.log;
+  ServeProcess first(serve_options(database_.conninfo(), {"--migrate", "--demo"}));
+  ASSERT_NE(first.port(), 0) << first.log();
+  const std::string address = "127.0.0.1:" + std::to_string(first.port());
+  ServeProcess second(serve_options(database_.conninfo(), {}, {{"TENANTRY_SERVER_LISTEN", address}}));
+  EXPECT_EQ(second.port(), 0) << second.log();
+  EXPECT_EQ(second.wait(std::chrono::seconds(10)), 1) << second.log();
+  EXPECT_NE(second.log().find("cannot listen on " + address + ": Address already in use"), std::string::npos)
+      << second.log();
+  EXPECT_EQ(HttpClient(first.port()).get("/api/", "acme.localhost").status,
+            200);  // the first one is unharmed
+  EXPECT_EQ(first.stop(), 0) << first.log();
 }
 
 /// The non-empty lines of `text`.
@@ -468,18 +365,19 @@ const std::regex kIsoUtc(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
 
 // log.format = "json": every line on standard error, application log and access log, is one JSON object.
 TEST_F(TenantServerTest, ServeLogsOneJsonObjectPerLine) {
-  ServeProcess serve(database_.conninfo(), {{"TENANTRY_LOG_FORMAT", "json"}}, {"--migrate", "--demo"});
-  ASSERT_NE(serve.port, 0) << serve.log;
-  HttpClient client(serve.port);
+  ServeProcess serve(
+      serve_options(database_.conninfo(), {"--migrate", "--demo"}, {{"TENANTRY_LOG_FORMAT", "json"}}));
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  HttpClient client(serve.port());
   EXPECT_EQ(client.request("GET", "/api/?token=secret", {"Host: acme.localhost", "X-Request-Id: json-log-1"})
                 .status,
             200);
   EXPECT_EQ(
       client.request("GET", "/api/%22quoted%5C", {"Host: acme.localhost", "X-Request-Id: json-log-2"}).status,
       404);
-  EXPECT_EQ(serve.stop(), 0) << serve.log;
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 
-  const auto lines = lines_of(serve.log);
+  const auto lines = lines_of(serve.log());
   std::map<std::string, boost::json::object> access;  // by request id
   bool said_serving = false, said_sigterm = false;
   for (const auto& line : lines) {
@@ -497,9 +395,9 @@ TEST_F(TenantServerTest, ServeLogsOneJsonObjectPerLine) {
     said_sigterm |= message.starts_with("SIGTERM");
     if (entry.contains("request_id")) access[std::string(entry.at("request_id").as_string())] = entry;
   }
-  EXPECT_TRUE(said_serving) << serve.log;
-  EXPECT_TRUE(said_sigterm) << serve.log;
-  ASSERT_EQ(access.count("json-log-1"), 1u) << serve.log;
+  EXPECT_TRUE(said_serving) << serve.log();
+  EXPECT_TRUE(said_sigterm) << serve.log();
+  ASSERT_EQ(access.count("json-log-1"), 1u) << serve.log();
   const auto& ok = access["json-log-1"];
   EXPECT_EQ(ok.at("level"), "info");
   EXPECT_EQ(ok.at("message"), "GET /api/ 200");
@@ -509,28 +407,29 @@ TEST_F(TenantServerTest, ServeLogsOneJsonObjectPerLine) {
   EXPECT_TRUE(ok.at("duration_ms").is_number());
   EXPECT_EQ(ok.at("tenant"), "acme");
   EXPECT_EQ(ok.at("client"), "127.0.0.1");
-  EXPECT_EQ(serve.log.find("secret"), std::string::npos);
-  ASSERT_EQ(access.count("json-log-2"), 1u) << serve.log;
+  EXPECT_EQ(serve.log().find("secret"), std::string::npos);
+  ASSERT_EQ(access.count("json-log-2"), 1u) << serve.log();
   EXPECT_EQ(access["json-log-2"].at("path"), "/api/%22quoted%5C");
 }
 
 // log.format = "text" (the default): every line starts with its time, ISO 8601 UTC, then the level.
 TEST_F(TenantServerTest, ServeTextLogLinesStartWithATimestamp) {
-  ServeProcess serve(database_.conninfo(), {}, {"--migrate", "--demo"});
-  ASSERT_NE(serve.port, 0) << serve.log;
-  EXPECT_EQ(
-      HttpClient(serve.port).request("GET", "/api/", {"Host: acme.localhost", "X-Request-Id: text-1"}).status,
-      200);
-  EXPECT_EQ(serve.stop(), 0) << serve.log;
+  ServeProcess serve(serve_options(database_.conninfo(), {"--migrate", "--demo"}));
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  EXPECT_EQ(HttpClient(serve.port())
+                .request("GET", "/api/", {"Host: acme.localhost", "X-Request-Id: text-1"})
+                .status,
+            200);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
   const std::regex line_start(
       R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (trace|debug|info|warning|error|critical): .*)");
   bool access = false;
-  for (const auto& line : lines_of(serve.log)) {
+  for (const auto& line : lines_of(serve.log())) {
     EXPECT_TRUE(std::regex_match(line, line_start)) << line;
     access |= line.find("GET /api/ 200 ") != std::string::npos &&
               line.find("tenant=acme request_id=text-1 client=127.0.0.1") != std::string::npos;
   }
-  EXPECT_TRUE(access) << serve.log;
+  EXPECT_TRUE(access) << serve.log();
 }
 
 }  // namespace

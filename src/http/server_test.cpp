@@ -168,6 +168,27 @@ Task<void> sleep_for(std::chrono::milliseconds d) {
 
 using RouteHandler = std::function<Task<Response>(Request&, const PathParams&)>;
 
+/// The lines of spdlog's logger `name` (their message only) while this lives; the logger is dropped after.
+class LogCapture {
+ public:
+  explicit LogCapture(std::string name)
+      : name_(std::move(name)), sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    sink_->set_pattern("%v");
+    spdlog::drop(name_);
+    spdlog::register_logger(std::make_shared<spdlog::logger>(name_, sink_));
+  }
+  ~LogCapture() { spdlog::drop(name_); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::string name_;
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
 class ServerTest : public ::testing::Test {
  protected:
   ServerTest() {
@@ -239,6 +260,13 @@ class ServerTest : public ::testing::Test {
     ASSERT_NE(server_->local_port(), 0);
   }
 
+  /// Captures the "access" logger's lines (access and request error lines) until the test ends; before
+  /// start(), since the server takes the logger as it starts.
+  const LogCapture& capture_access_log() {
+    access_log_ = std::make_unique<LogCapture>("access");
+    return *access_log_;
+  }
+
   std::uint16_t port() const { return server_->local_port(); }
   RawResponse round_trip(std::string_view request) {
     Client c(port());
@@ -247,6 +275,7 @@ class ServerTest : public ::testing::Test {
   }
 
   Router<RouteHandler> router_;
+  std::unique_ptr<LogCapture> access_log_;  // outlives server_, which may hold its logger
   std::unique_ptr<Server> server_;
   std::atomic<bool> slow_started_{false}, slow_finished_{false};
   std::chrono::milliseconds slow_delay_{300};
@@ -841,18 +870,13 @@ TEST_F(ServerTest, HeadersAreCaseInsensitive) {
 }
 
 TEST_F(ServerTest, AccessLogLinesAsJson) {
-  auto out = std::make_shared<std::ostringstream>();
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out);
-  sink->set_pattern("%v");
-  spdlog::drop("access");
-  spdlog::register_logger(std::make_shared<spdlog::logger>("access", sink));
+  const LogCapture& log = capture_access_log();
   ServerOptions o;
   o.access_log_json = true;
   start(o);
   round_trip(get("/echo/x?token=secret", "X-Request-Id: log-test-1\r\n"));
   server_->stop();
-  spdlog::drop("access");
-  const std::string line = out->str();
+  const std::string line = log.text();
   const json::value entry = json::parse(line.substr(0, line.find('\n')));
   EXPECT_EQ(entry.at("method"), "GET");
   EXPECT_EQ(entry.at("path"), "/echo/x");
@@ -865,19 +889,14 @@ TEST_F(ServerTest, AccessLogLinesAsJson) {
 }
 
 TEST_F(ServerTest, RequestErrorLinesAsJsonCarryTheRequestIdAndTenant) {
-  auto out = std::make_shared<std::ostringstream>();
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out);
-  sink->set_pattern("%v");
-  spdlog::drop("access");
-  spdlog::register_logger(std::make_shared<spdlog::logger>("access", sink));
+  const LogCapture& log = capture_access_log();
   ServerOptions o;
   o.access_log = false;  // only the error line
   o.access_log_json = true;
   start(o);
   EXPECT_EQ(round_trip(get("/throw", "X-Request-Id: log-test-2\r\n")).status, 500);
   server_->stop();
-  spdlog::drop("access");
-  const std::string line = out->str();
+  const std::string line = log.text();
   ASSERT_FALSE(line.empty());
   const json::value entry = json::parse(line.substr(0, line.find('\n')));
   EXPECT_EQ(entry.at("request_id"), "log-test-2");

@@ -96,4 +96,10 @@ HttpResponse HttpClient::read_response() {
   return r;
 }
 
+HttpResponse send_on_own_connection(std::uint16_t port, const std::string& method, const std::string& target,
+                                    std::vector<std::string> headers, const std::string& body) {
+  HttpClient client(port);
+  return client.request(method, target, std::move(headers), body);
+}
+
 }  // namespace tenantry::testing

@@ -45,4 +45,9 @@ class HttpClient {
   std::string buffer_;
 };
 
+/// One request on a connection of its own, so that requests from several threads run concurrently (and a
+/// loader does not depend on a kept-alive connection).
+HttpResponse send_on_own_connection(std::uint16_t port, const std::string& method, const std::string& target,
+                                    std::vector<std::string> headers, const std::string& body = "");
+
 }  // namespace tenantry::testing

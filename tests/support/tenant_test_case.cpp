@@ -19,15 +19,6 @@ namespace tenantry::testing {
 
 namespace {
 
-const migrations::MigrationPlan& shared_plan() {
-  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kShared);
-  return plan;
-}
-const migrations::MigrationPlan& tenant_plan() {
-  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kTenant);
-  return plan;
-}
-
 // Bump when fill_template() changes what a template holds.
 constexpr int kTemplateVersion = 3;
 
@@ -88,6 +79,15 @@ void ensure_template(const std::string& name, const Config& config) {
 }
 
 }  // namespace
+
+const migrations::MigrationPlan& shared_plan() {
+  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kShared);
+  return plan;
+}
+const migrations::MigrationPlan& tenant_plan() {
+  static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kTenant);
+  return plan;
+}
 
 std::string TenantTestCase::email(const std::string& role, const std::string& store) {
   return role + "@" + store + ".test";

@@ -9,6 +9,7 @@
 
 #include "http_client.hpp"
 #include "tenantry/core/config.hpp"
+#include "tenantry/migrations/migration_plan.hpp"
 #include "tenantry/web/application.hpp"
 #include "test_database.hpp"
 
@@ -106,6 +107,10 @@ class TenantTestCase : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
   std::map<std::string, std::string> tokens_;
 };
+
+/// The migration plans of every installed app, built once.
+const migrations::MigrationPlan& shared_plan();
+const migrations::MigrationPlan& tenant_plan();
 
 /// The JSON body of a response (an empty object when the body is empty).
 boost::json::object json(const HttpResponse& response);
