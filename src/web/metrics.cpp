@@ -64,6 +64,56 @@ class Exposition {
   std::string& out_;
 };
 
+/// The pools' counters: summed over the I/O threads at a scrape, and kept monotonic by publish_pool().
+struct PoolCounter {
+  std::uint64_t db::PoolStats::*field;
+  const char* name;
+  const char* help;
+};
+constexpr PoolCounter kPoolCounters[] = {
+    {&db::PoolStats::round_trips, "tenantry_db_round_trips_total",
+     "Database round trips (one flush, read to its sync)."},
+    {&db::PoolStats::search_path_switches, "tenantry_db_search_path_switches_total",
+     "search_path switches sent ahead of statements (pipelined, no round trip of their own)."},
+    {&db::PoolStats::statements, "tenantry_db_statements_total", "Statements executed by the request pools."},
+    {&db::PoolStats::prepares, "tenantry_db_prepares_total",
+     "Statements prepared (per connection and tenant schema)."},
+    {&db::PoolStats::connects, "tenantry_db_connects_total",
+     "Database connections opened by the request pools."},
+    {&db::PoolStats::acquired, "tenantry_db_acquisitions_total", "Connections leased by requests."},
+    {&db::PoolStats::discarded, "tenantry_db_discarded_connections_total",
+     "Connections closed as broken or worn out (database.max_connection_uses)."},
+    {&db::PoolStats::affinity_hits, "tenantry_db_affinity_hits_total",
+     "Acquisitions served by one of the tenant's home connections."},
+    {&db::PoolStats::affinity_spills, "tenantry_db_affinity_spills_total",
+     "Acquisitions that took another connection after database.affinity_wait_ms."},
+    {&db::PoolStats::timeouts, "tenantry_db_acquire_timeouts_total",
+     "Acquisitions that gave up after database.acquire_timeout_ms (503 database-busy)."},
+    {&db::PoolStats::tenant_cap_waits, "tenantry_db_tenant_cap_waits_total",
+     "Acquisitions that waited because their tenant held database.max_connections_per_tenant connections."},
+    {&db::PoolStats::connect_failures, "tenantry_db_connect_failures_total",
+     "Connections the request pools failed to open (e.g. at PostgreSQL's max_connections)."},
+    {&db::PoolStats::connect_fallbacks, "tenantry_db_connect_fallbacks_total",
+     "Acquisitions served by an already open connection after a connection failed to open."},
+};
+
+void render_pools(Exposition& out, const std::vector<db::PoolStats>& pools) {
+  out.family("tenantry_db_pool_connections", "gauge", "Connections of each I/O thread's pool, by state.");
+  for (std::size_t i = 0; i < pools.size(); ++i) {
+    out.sample("tenantry_db_pool_connections", fmt::format("thread=\"{}\",state=\"in_use\"", i),
+               pools[i].in_use);
+    out.sample("tenantry_db_pool_connections", fmt::format("thread=\"{}\",state=\"idle\"", i), pools[i].idle);
+    out.sample("tenantry_db_pool_connections", fmt::format("thread=\"{}\",state=\"waiting\"", i),
+               pools[i].waiting);
+  }
+  for (const auto& counter : kPoolCounters) {
+    std::uint64_t sum = 0;
+    for (const auto& p : pools) sum += p.*counter.field;
+    out.family(counter.name, "counter", counter.help);
+    out.sample(counter.name, "", sum);
+  }
+}
+
 }  // namespace
 
 std::string prometheus_label(std::string_view value) {
@@ -237,12 +287,8 @@ void Metrics::publish_pool(std::size_t shard, const db::PoolStats& stats) {
   // the largest seen is a counter that never goes down and catches up when the connection comes back.
   const db::PoolStats before = s.pool;
   s.pool = stats;
-  for (auto field : {&db::PoolStats::round_trips, &db::PoolStats::search_path_switches,
-                     &db::PoolStats::prepares, &db::PoolStats::statements, &db::PoolStats::connects,
-                     &db::PoolStats::affinity_hits, &db::PoolStats::affinity_spills, &db::PoolStats::timeouts,
-                     &db::PoolStats::acquired, &db::PoolStats::discarded, &db::PoolStats::tenant_cap_waits,
-                     &db::PoolStats::connect_failures, &db::PoolStats::connect_fallbacks})
-    s.pool.*field = std::max(before.*field, stats.*field);
+  for (const auto& counter : kPoolCounters)
+    s.pool.*counter.field = std::max(before.*counter.field, stats.*counter.field);
 }
 
 std::vector<std::uint64_t> Metrics::tenant_rate(std::string_view tenant, int minutes) const {
@@ -333,52 +379,8 @@ std::string Metrics::render(const std::string& extra) const {
   for (std::size_t i = 0; i < db.size(); ++i)
     if (in_use(i)) out.sample("tenantry_db_tenant_statements_total", tenant_labels[i], db[i].statements);
 
-  out.family("tenantry_db_pool_connections", "gauge", "Connections of each I/O thread's pool, by state.");
-  for (std::size_t i = 0; i < pools.size(); ++i) {
-    out.sample("tenantry_db_pool_connections", fmt::format("thread=\"{}\",state=\"in_use\"", i),
-               pools[i].in_use);
-    out.sample("tenantry_db_pool_connections", fmt::format("thread=\"{}\",state=\"idle\"", i), pools[i].idle);
-    out.sample("tenantry_db_pool_connections", fmt::format("thread=\"{}\",state=\"waiting\"", i),
-               pools[i].waiting);
-  }
-  db::PoolStats sum;
-  for (const auto& p : pools) {
-    sum.round_trips += p.round_trips;
-    sum.search_path_switches += p.search_path_switches;
-    sum.statements += p.statements;
-    sum.prepares += p.prepares;
-    sum.connects += p.connects;
-    sum.affinity_hits += p.affinity_hits;
-    sum.affinity_spills += p.affinity_spills;
-    sum.timeouts += p.timeouts;
-    sum.tenant_cap_waits += p.tenant_cap_waits;
-    sum.connect_failures += p.connect_failures;
-    sum.connect_fallbacks += p.connect_fallbacks;
-  }
-  const std::tuple<const char*, std::uint64_t, const char*> counters[] = {
-      {"tenantry_db_round_trips_total", sum.round_trips,
-       "Database round trips (one flush, read to its sync)."},
-      {"tenantry_db_search_path_switches_total", sum.search_path_switches,
-       "search_path switches sent ahead of statements (pipelined, no round trip of their own)."},
-      {"tenantry_db_statements_total", sum.statements, "Statements executed by the request pools."},
-      {"tenantry_db_prepares_total", sum.prepares, "Statements prepared (per connection and tenant schema)."},
-      {"tenantry_db_connects_total", sum.connects, "Database connections opened by the request pools."},
-      {"tenantry_db_affinity_hits_total", sum.affinity_hits,
-       "Acquisitions served by one of the tenant's home connections."},
-      {"tenantry_db_affinity_spills_total", sum.affinity_spills,
-       "Acquisitions that took another connection after database.affinity_wait_ms."},
-      {"tenantry_db_acquire_timeouts_total", sum.timeouts,
-       "Acquisitions that gave up after database.acquire_timeout_ms (503 database-busy)."},
-      {"tenantry_db_tenant_cap_waits_total", sum.tenant_cap_waits,
-       "Acquisitions that waited because their tenant held database.max_connections_per_tenant connections."},
-      {"tenantry_db_connect_failures_total", sum.connect_failures,
-       "Connections the request pools failed to open (e.g. at PostgreSQL's max_connections)."},
-      {"tenantry_db_connect_fallbacks_total", sum.connect_fallbacks,
-       "Acquisitions served by an already open connection after a connection failed to open."}};
-  for (const auto& [name, value, help] : counters) {
-    out.family(name, "counter", help);
-    out.sample(name, "", value);
-  }
+  render_pools(out, pools);
+
   text += extra;
   append_process_metrics(text);
   return text;
