@@ -67,6 +67,12 @@ std::string fetch(const TopOptions& o) {
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status == 401)
     throw CommandError(fmt::format("GET {}: 401 (pass --token or set server.metrics_token)", o.url));
+  // Without a token the main listener serves no /metrics (it names tenants): say where they are.
+  if (status == 404)
+    throw CommandError(
+        fmt::format("GET {}: 404 (this listener serves no /metrics: point --url at "
+                    "server.metrics_listen, or set server.metrics_token and pass --token)",
+                    o.url));
   if (status != 200) throw CommandError(fmt::format("GET {}: HTTP status {}", o.url, status));
   return body;
 }
