@@ -386,6 +386,11 @@ TEST_F(MetricsTest, TopShowsTheBusiestTenantsOfARunningServer) {
   const auto refused = run_command(std::string(TENANTRY_BINARY) + " top --once --interval 0.1 --url " + url);
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_NE(refused.output.find("401"), std::string::npos) << refused.output;
+  // A listener with no /metrics at that address (as the main one without a token): the error says where.
+  const auto missing = run_command(std::string(TENANTRY_BINARY) + " top --once --interval 0.1 --url " + url +
+                                   "-nowhere --token " + kMetricsToken);
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("server.metrics_listen"), std::string::npos) << missing.output;
 }
 
 }  // namespace
