@@ -156,25 +156,24 @@ struct Application::Impl {
       if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
       metrics_token = digest(config.server.metrics_token);
     }
-    // Documented from the same tables the router matches; built on first request, then cached.
+    // Documented from the same tables the router matches.
     for (auto* table : {&routes.public_routes, &routes.tenant_routes}) {
       const bool is_public = table == &routes.public_routes;
       table->add("GET", "/api/openapi.json",
-                 [this, table, is_public](RequestContext&) -> Task<http::Response> {
-                   auto& cached = is_public ? public_openapi : tenant_openapi;
-                   if (cached.empty())
-                     cached = boost::json::serialize(
-                         openapi_document(*table, is_public ? "Tenantry public API" : "Tenantry tenant API"));
+                 [this, is_public](RequestContext&) -> Task<http::Response> {
                    http::Response response;
                    response.content_type = "application/json";
-                   response.body = cached;
+                   response.body = is_public ? public_openapi : tenant_openapi;
                    co_return response;
                  },
                  {.summary = "This API's OpenAPI 3.1 document", .tags = {"meta"}});
     }
+    // Built once, here, with every route (this one included) in its table: requests on any I/O thread only
+    // read them, where a lazily filled cache would be written by two threads at once.
+    public_openapi = boost::json::serialize(openapi_document(routes.public_routes, "Tenantry public API"));
+    tenant_openapi = boost::json::serialize(openapi_document(routes.tenant_routes, "Tenantry tenant API"));
   }
-  std::string public_openapi,
-      tenant_openapi;  // the documents, generated once (per I/O thread race is benign)
+  std::string public_openapi, tenant_openapi;  // the documents, built by the constructor
 
   Config config;
   db::ConnectOptions connect;
