@@ -56,48 +56,18 @@ class ServerError : public Error {
   Fields fields_;
 };
 
-// SQLSTATE classes and the codes application code commonly handles. See appendix A of the PostgreSQL manual.
-#define TENANTRY_DB_ERROR(Name, Base) \
-  class Name : public Base {          \
-   public:                            \
-    using Base::Base;                 \
+// SQLSTATE classes and the codes application code commonly handles, declared from the one table that also
+// maps codes to them (detail/sqlstates.def), so that a class cannot be filed under the wrong parent.
+#define TENANTRY_SQLSTATE(Name, Base, Code) \
+  class Name : public Base {                \
+   public:                                  \
+    using Base::Base;                       \
   };
-TENANTRY_DB_ERROR(ConnectionException, ServerError)           // 08
-TENANTRY_DB_ERROR(FeatureNotSupported, ServerError)           // 0A
-TENANTRY_DB_ERROR(DataException, ServerError)                 // 22
-TENANTRY_DB_ERROR(IntegrityConstraintViolation, ServerError)  // 23
-TENANTRY_DB_ERROR(NotNullViolation, IntegrityConstraintViolation)
-TENANTRY_DB_ERROR(ForeignKeyViolation, IntegrityConstraintViolation)
-TENANTRY_DB_ERROR(UniqueViolation, IntegrityConstraintViolation)
-TENANTRY_DB_ERROR(CheckViolation, IntegrityConstraintViolation)
-TENANTRY_DB_ERROR(ExclusionViolation, IntegrityConstraintViolation)
-TENANTRY_DB_ERROR(InvalidTransactionState, ServerError)  // 25
-TENANTRY_DB_ERROR(TransactionRollback, ServerError)      // 40
-TENANTRY_DB_ERROR(SerializationFailure, TransactionRollback)
-TENANTRY_DB_ERROR(DeadlockDetected, TransactionRollback)
-TENANTRY_DB_ERROR(SyntaxErrorOrAccessRuleViolation, ServerError)  // 42
-TENANTRY_DB_ERROR(SyntaxError, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(InsufficientPrivilege, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(UndefinedColumn, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(UndefinedTable, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(UndefinedFunction, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(DuplicateObject, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(DuplicateSchema, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(DuplicateTable, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(InvalidSchemaName, SyntaxErrorOrAccessRuleViolation)
-TENANTRY_DB_ERROR(ObjectNotInPrerequisiteState, ServerError)       // 55
-TENANTRY_DB_ERROR(LockNotAvailable, ObjectNotInPrerequisiteState)  // 55P03, e.g. lock_timeout
-TENANTRY_DB_ERROR(InsufficientResources, ServerError)              // 53
-TENANTRY_DB_ERROR(TooManyConnections, InsufficientResources)       // 53300
-TENANTRY_DB_ERROR(OperatorIntervention, ServerError)               // 57
-TENANTRY_DB_ERROR(QueryCanceled, OperatorIntervention)             // 57014, e.g. statement_timeout
-TENANTRY_DB_ERROR(AdminShutdown, OperatorIntervention)             // 57P01, the server is stopping
-TENANTRY_DB_ERROR(CrashShutdown, OperatorIntervention)             // 57P02, another backend crashed
-TENANTRY_DB_ERROR(CannotConnectNow, OperatorIntervention)          // 57P03, starting up or shutting down
-TENANTRY_DB_ERROR(RaisedException, ServerError)                    // P0001, RAISE EXCEPTION in PL/pgSQL
-#undef TENANTRY_DB_ERROR
+#include "tenantry/db/detail/sqlstates.def"
+#undef TENANTRY_SQLSTATE
 
-/// Throws the most specific ServerError subclass for `fields.sqlstate`.
+/// Throws the most specific ServerError subclass for `fields.sqlstate`: the class of the code itself, else
+/// the class of its SQLSTATE class (its first two characters), else ServerError.
 [[noreturn]] void throw_server_error(ServerError::Fields fields);
 
 /// Whether `error` says the database is out of reach rather than that the statement failed: a lost or
