@@ -8,40 +8,31 @@ namespace tenantry::http {
 
 namespace json = boost::json;
 
-namespace {
-Problem make(int status, const char* slug, const char* title, std::string detail) {
-  Problem p;
-  p.type = slug;
-  p.title = title;
-  p.status = status;
-  p.detail = std::move(detail);
-  return p;
-}
-}  // namespace
+namespace types = problem_types;
 
 Problem Problem::bad_request(std::string detail) {
-  return make(400, "bad-request", "Bad Request", std::move(detail));
+  return make_problem(types::kBadRequest, std::move(detail));
 }
 Problem Problem::not_found(std::string detail) {
-  return make(404, "not-found", "Not Found", std::move(detail));
+  return make_problem(types::kNotFound, std::move(detail));
 }
 Problem Problem::method_not_allowed(std::string detail) {
-  return make(405, "method-not-allowed", "Method Not Allowed", std::move(detail));
+  return make_problem(types::kMethodNotAllowed, std::move(detail));
 }
 Problem Problem::conflict(std::string detail) {
-  return make(409, "conflict", "Conflict", std::move(detail));
+  return make_problem(types::kConflict, std::move(detail));
 }
 Problem Problem::validation(std::vector<FieldError> errors, std::string detail) {
-  Problem p = make(422, "validation-failed", "Validation Failed",
+  Problem p =
+      make_problem(types::kValidationFailed,
                    detail.empty() ? std::string("The request has invalid fields.") : std::move(detail));
   p.errors = std::move(errors);
   return p;
 }
 Problem Problem::internal(std::string_view request_id) {
-  Problem p = make(500, "internal-error", "Internal Server Error",
-                   "An unexpected error occurred. Quote the request id when reporting it.");
-  p.extra["request_id"] = request_id;
-  return p;
+  return make_problem(types::kInternalError,
+                      "An unexpected error occurred. Quote the request id when reporting it.",
+                      {{"request_id", request_id}});
 }
 
 json::object to_json(const Problem& problem) {
@@ -77,5 +68,28 @@ ProblemError::ProblemError(Problem problem) : problem_(std::move(problem)) {
   what_ = std::to_string(problem_.status) + " " + problem_.title;
   if (!problem_.detail.empty()) what_ += ": " + problem_.detail;
 }
+
+namespace {
+Problem invalid_input(std::vector<FieldError> errors) {
+  std::string detail = errors.size() == 1 ? errors[0].field + ": " + errors[0].message
+                                          : std::to_string(errors.size()) + " fields are invalid.";
+  Problem p = make_problem(types::kInvalidInput, std::move(detail));
+  p.errors = std::move(errors);
+  return p;
+}
+
+Problem too_many_requests(std::string detail, int retry_after) {
+  Problem p = make_problem(types::kTooManyRequests, std::move(detail));
+  p.retry_after = retry_after;
+  return p;
+}
+}  // namespace
+
+Invalid::Invalid(std::vector<FieldError> errors) : ProblemError(invalid_input(std::move(errors))) {}
+Invalid::Invalid(std::string field, std::string message)
+    : Invalid(std::vector<FieldError>{{std::move(field), std::move(message)}}) {}
+
+TooManyRequests::TooManyRequests(std::string detail, int retry_after_seconds)
+    : ProblemError(too_many_requests(std::move(detail), retry_after_seconds)) {}
 
 }  // namespace tenantry::http
