@@ -418,6 +418,9 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     failure = http::Problem::not_found(e.what());
   } catch (const tenancy::TenantConflict& e) {
     failure = http::Problem::conflict(e.what());
+  } catch (const db::IntegrityConstraintViolation& e) {
+    failure = constraint_problem(e, routes.constraint_problems);  // the apps' constraint → problem tables
+    if (!failure) throw;
   } catch (const db::PoolTimeout& e) {
     failure = http::Problem{
         .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "tenantry/core/config.hpp"
@@ -11,6 +12,7 @@
 #include "tenantry/http/response.hpp"
 #include "tenantry/http/router.hpp"
 #include "tenantry/tenancy/tenant.hpp"
+#include "tenantry/web/constraint_problems.hpp"
 #include "tenantry/web/metrics.hpp"
 
 namespace boost::asio {
@@ -52,6 +54,11 @@ struct Routes {
   RouteTable tenant_routes;
   /// Run once before the server accepts requests (e.g. load keys into memory).
   std::vector<std::function<Task<void>(db::Pool&)>> on_start;
+  /// How violations of the apps' constraints answer (see ConstraintProblem), from every app's table.
+  std::vector<ConstraintProblem> constraint_problems;
+  void add_constraint_problems(std::span<const ConstraintProblem> table) {
+    constraint_problems.insert(constraint_problems.end(), table.begin(), table.end());
+  }
   /// Run on I/O thread 0 while the server runs (e.g. LISTEN for changes); they end with the server.
   std::vector<std::function<Task<void>(boost::asio::io_context&, db::Pool&)>> watchers;
 };
