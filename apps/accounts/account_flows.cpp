@@ -1,5 +1,7 @@
 #include "apps/accounts/account_flows.hpp"
 
+#include "apps/accounts/account_problems.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -54,7 +56,7 @@ http::Response token_response(int status, const IssuedToken& token, boost::json:
 }
 
 void invalid_credentials() {
-  web::fail(401, "invalid-credentials", "Invalid credentials", "The e-mail or password is wrong.");
+  throw http::Unauthorized(kInvalidCredentials, "The e-mail or password is wrong.");
 }
 
 std::string link_url(const Config& config, std::string_view path, std::string_view token) {

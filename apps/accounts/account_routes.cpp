@@ -3,10 +3,10 @@
 #include <boost/json.hpp>
 
 #include "apps/accounts/account_flows.hpp"
+#include "apps/accounts/account_problems.hpp"
 #include "apps/accounts/accounts_app.hpp"
 #include "apps/accounts/plans.hpp"
 #include "apps/admin/audit_log.hpp"
-#include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
 #include "tenantry/tenancy/tenant_directory.hpp"
@@ -44,10 +44,17 @@ StoreRequest read_store_request(const RequestContext& ctx) {
   return {*name, tenancy::SchemaName(*slug), *email, *password};
 }
 
+constexpr std::string_view kAccountExistsDetail =
+    "An account with this e-mail exists: log in and create the store from your account "
+    "(POST /api/stores with its e-mail and password).";
+
+// An e-mail taken by a signup racing this one is users_email.
+constexpr web::ConstraintProblem kConstraintProblems[] = {
+    web::answer_as("users_email", kAccountExists, kAccountExistsDetail),
+};
+
 [[noreturn]] void account_exists() {
-  web::fail(409, "account-exists", "Account exists",
-            "An account with this e-mail exists: log in and create the store from your account "
-            "(POST /api/stores with its e-mail and password).");
+  throw http::Conflict(kAccountExists, std::string(kAccountExistsDetail));
 }
 
 /// Creates the store; `on_activate` adds its owner in the same transaction. A taken slug or a leftover schema
@@ -59,20 +66,13 @@ Task<tenancy::Tenant> open_store(RequestContext& ctx, const Accounts& accounts, 
             "SELECT 1 FROM tenants WHERE schema_name = $1 AND state NOT IN ('provisioning', 'failed')",
             store.slug))
            .empty())
-    web::fail(409, "slug-taken", "Slug taken", "The store slug '" + store.slug.str() + "' is taken.");
+    throw http::Conflict(kSlugTaken, "The store slug '" + store.slug.str() + "' is taken.");
   tenancy::NewTenant request{store.slug, store.name, {}, "free"};
   request.domains.push_back(tenancy::default_domain(store.slug, ctx.config.tenancy.base_domain));
   tenancy::TenantProvisioner provisioner(ctx.pool, accounts.tenant_plan, ctx.config.tenancy);
-  std::optional<tenancy::Tenant> tenant;
-  bool raced = false;
-  try {
-    tenant = co_await provisioner.create(request, on_activate);
-  } catch (const db::UniqueViolation&) {
-    raced = true;
-  }
-  if (raced) account_exists();
+  tenancy::Tenant tenant = co_await provisioner.create(request, on_activate);
   co_await ctx.tenants.load(ctx.pool);  // served by this process at once
-  co_return std::move(*tenant);
+  co_return tenant;
 }
 
 Task<Response> store_created(RequestContext& ctx, const Accounts& accounts, const tenancy::Tenant& tenant,
@@ -146,8 +146,7 @@ Task<Response> new_store(RequestContext& ctx, const Accounts& accounts) {
 std::string link_token(const RequestContext& ctx) {
   if (ctx.request.method == "GET") {
     auto token = ctx.request.query_param("token");
-    if (!token || token->empty())
-      throw http::ProblemError(web::validation_problem({{"token", "This parameter is required."}}));
+    if (!token || token->empty()) throw http::Invalid("token", "This parameter is required.");
     return *token;
   }
   JsonInput in(ctx.request);
@@ -207,7 +206,7 @@ Task<Response> confirm_password_reset(RequestContext& ctx, const Accounts& accou
       "UPDATE users SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now()), "
       "updated_at = now() WHERE id = $1 AND email = $3 RETURNING id",
       link.user_id, hash, link.email);
-  if (changed.empty()) web::fail(400, "invalid-link", "Invalid link", "The account's e-mail has changed.");
+  if (changed.empty()) throw http::BadRequest(kInvalidLink, "The account's e-mail has changed.");
   co_await tx.query(
       "UPDATE auth_links SET used_at = now() WHERE user_id = $1 AND purpose = 'reset-password' AND used_at "
       "IS "
@@ -248,8 +247,7 @@ Task<std::int64_t> invitee_account(RequestContext& ctx, const Accounts& accounts
     co_return id;
   }
   if (static_cast<std::int64_t>(password.size()) < kMinPassword)
-    throw http::ProblemError(web::validation_problem(
-        {{"password", "Must be at least " + std::to_string(kMinPassword) + " characters."}}));
+    throw http::Invalid("password", "Must be at least " + std::to_string(kMinPassword) + " characters.");
   const std::string hash = co_await accounts.auth->hash_password(password);
   co_return co_await insert_user(tx, email, hash, display_name, true);
 }
@@ -274,8 +272,7 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
   if (!(co_await tx.query("SELECT 1 FROM memberships WHERE tenant_id = $1 AND user_id = $2", tenant.id,
                           user_id))
            .empty())
-    web::fail(409, "already-a-member", "Already a member",
-              link.email + " is already a member of this store.");
+    throw http::Conflict(kAlreadyAMember, link.email + " is already a member of this store.");
   auto count = co_await tx.query("SELECT count(*) FROM memberships WHERE tenant_id = $1", tenant.id);
   check_plan_limit(ctx.config, tenant, PlanLimit::kMembers, count.one().get<std::int64_t>(0));
   co_await tx.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, $3)", user_id,
@@ -291,7 +288,12 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
 
 }  // namespace
 
+std::span<const web::ConstraintProblem> constraint_problems() {
+  return kConstraintProblems;
+}
+
 void register_account_routes(web::Routes& routes, const std::shared_ptr<const Accounts>& accounts) {
+  routes.add_constraint_problems(constraint_problems());
   auto& r = routes.public_routes;
   r.add("POST", "/api/signup", [accounts](RequestContext& ctx) { return signup(ctx, *accounts); },
         {.summary = "Create a store and its owner's account", .tags = {"accounts"}});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 
 #include "apps/accounts/auth_service.hpp"
 #include "tenantry/mail/mailer.hpp"
@@ -12,6 +13,9 @@ namespace tenantry::apps::accounts {
 
 /// Global users and their memberships (shared app, in public).
 const migrations::App& app();
+
+/// How violations of this app's constraints answer (see web::ConstraintProblem).
+std::span<const web::ConstraintProblem> constraint_problems();
 
 /// Public: signup, stores, e-mail verification, password reset, invitations; tenant: login, logout, me,
 /// members and invitations.

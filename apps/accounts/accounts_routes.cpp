@@ -1,6 +1,7 @@
 #include <boost/json.hpp>
 
 #include "apps/accounts/account_flows.hpp"
+#include "apps/accounts/account_problems.hpp"
 #include "apps/accounts/accounts_app.hpp"
 #include "apps/accounts/plans.hpp"
 #include "tenantry/db/errors.hpp"
@@ -37,7 +38,7 @@ Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
   const bool valid = co_await accounts.auth->verify_password(std::move(hash), *password);
   if (!known || !valid || rows.one().get<bool>("is_disabled")) invalid_credentials();
   auto role = rows.one().get<std::optional<std::string>>("role");
-  if (!role) web::fail(403, "not-a-member", "Not a member", "This account is not a member of this store.");
+  if (!role) throw http::Forbidden(kNotAMember, "This account is not a member of this store.");
   co_return token_response(
       200, accounts.auth->issue(rows.one().get<std::int64_t>("id"), ctx.tenant->id.value, *parse_role(*role)),
       {{"user", user_json(rows.one())}, {"role", *role}});
@@ -48,8 +49,7 @@ Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
   const std::string sql =
       std::string("SELECT ") + kUserColumns + " FROM public.users u WHERE u.id = $1 AND NOT u.is_disabled";
   auto rows = co_await ctx.db.query(sql, who.user_id);
-  if (rows.empty())
-    web::fail(401, "not-authenticated", "Not authenticated", "This account no longer exists.");
+  if (rows.empty()) throw http::Unauthorized("This account no longer exists.");
   auto tenant = tenancy::to_json(*ctx.tenant);
   tenant.erase("settings");
   auto user = user_json(rows.one());
@@ -65,8 +65,7 @@ Task<Response> resend_verification(RequestContext& ctx, const Accounts& accounts
   const Principal who = accounts.auth->authenticate(ctx);
   auto rows = co_await ctx.db.query(
       "SELECT email, email_verified_at IS NOT NULL FROM public.users WHERE id = $1", who.user_id);
-  if (rows.empty())
-    web::fail(401, "not-authenticated", "Not authenticated", "This account no longer exists.");
+  if (rows.empty()) throw http::Unauthorized("This account no longer exists.");
   const std::string email = rows.one().get<std::string>(0);
   if (rows.one().get<bool>(1)) co_return Response::json(200, {{"email", email}, {"email_verified", true}});
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, email);
@@ -96,7 +95,7 @@ Task<std::string> locked_role(db::Transaction& tx, std::int64_t tenant_id, std::
   co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", tenant_id);
   auto current = co_await tx.query(
       "SELECT role FROM public.memberships WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id);
-  if (current.empty()) web::fail(404, "not-found", "Not found", "No such member.");
+  if (current.empty()) throw http::NotFound("No such member.");
   co_return current.one().get<std::string>(0);
 }
 
@@ -107,7 +106,7 @@ Task<void> keep_an_owner(db::Transaction& tx, std::int64_t tenant_id, std::int64
       "'owner'",
       tenant_id, user_id);
   if (owners.one().get<std::int64_t>(0) == 0)
-    web::fail(409, "last-owner", "Last owner", "A store must keep at least one owner.");
+    throw http::Conflict(kLastOwner, "A store must keep at least one owner.");
 }
 
 /// Mails an invitation; nobody joins until the holder of the address accepts it. The answer is the same
@@ -119,8 +118,7 @@ Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
   auto email = in.email("email", {.required = true});
   auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
   in.finish();
-  if (*role == "owner" && who.role != Role::kOwner)
-    web::fail(403, "permission-denied", "Permission denied", "Only an owner can invite owners.");
+  if (*role == "owner" && who.role != Role::kOwner) throw http::Forbidden("Only an owner can invite owners.");
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, *email);
   co_await throttle(ctx.db, rules);
   db::Transaction tx = co_await ctx.db.begin();
@@ -130,7 +128,7 @@ Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
                           "WHERE m.tenant_id = $1 AND u.email = $2",
                           ctx.tenant->id, *email))
            .empty())
-    web::fail(409, "already-a-member", "Already a member", *email + " is already a member of this store.");
+    throw http::Conflict(kAlreadyAMember, *email + " is already a member of this store.");
   auto count =
       co_await tx.query("SELECT count(*) FROM public.memberships WHERE tenant_id = $1", ctx.tenant->id);
   check_plan_limit(ctx.config, *ctx.tenant, PlanLimit::kMembers, count.one().get<std::int64_t>(0));
@@ -155,12 +153,13 @@ Task<Response> list_invitations(RequestContext& ctx, const Accounts& accounts) {
   const std::string where =
       " FROM public.auth_links WHERE purpose = 'invitation' AND tenant_id = $1 AND used_at IS NULL AND "
       "expires_at > now()";
-  auto count = co_await ctx.db.query("SELECT count(*)" + where, ctx.tenant->id);
-  auto rows = co_await ctx.db.query(
+  const std::string count_sql = "SELECT count(*)" + where;
+  const std::string rows_sql =
       "SELECT id, email, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" +
-          where + " ORDER BY id LIMIT $2 OFFSET $3",
-      ctx.tenant->id, page.limit, page.offset);
+      where + " ORDER BY id LIMIT $2 OFFSET $3";
+  auto count = co_await ctx.db.query(count_sql, ctx.tenant->id);
+  auto rows = co_await ctx.db.query(rows_sql, ctx.tenant->id, page.limit, page.offset);
   boost::json::array results;
   for (auto row : rows)
     results.push_back({{"id", row.get<std::int64_t>(0)},
@@ -218,10 +217,10 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
           const auto page = web::Page::from(ctx.request);
           auto count = co_await ctx.db.query("SELECT count(*) FROM public.memberships WHERE tenant_id = $1",
                                              ctx.tenant->id);
-          auto rows = co_await ctx.db.query(
+          static const std::string sql =
               std::string(kMemberColumns) +
-                  "WHERE m.tenant_id = $1 ORDER BY m.created_at, u.id LIMIT $2 OFFSET $3",
-              ctx.tenant->id, page.limit, page.offset);
+              "WHERE m.tenant_id = $1 ORDER BY m.created_at, u.id LIMIT $2 OFFSET $3";
+          auto rows = co_await ctx.db.query(sql, ctx.tenant->id, page.limit, page.offset);
           boost::json::array results;
           for (auto row : rows) results.push_back(member_json(row));
           co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
@@ -239,8 +238,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
               "UPDATE public.auth_links SET used_at = now() WHERE id = $1 AND tenant_id = $2 AND purpose = "
               "'invitation' AND used_at IS NULL AND expires_at > now() RETURNING id",
               *ctx.params.get_int("id"), ctx.tenant->id);
-          if (revoked.empty())
-            web::fail(404, "not-found", "Not found", "No pending invitation with this id.");
+          if (revoked.empty()) throw http::NotFound("No pending invitation with this id.");
           co_return Response::empty(204);
         },
         {.summary = "Withdraw an invitation", .tags = {"members"}});
@@ -255,15 +253,14 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
           db::Transaction tx = co_await ctx.db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
           if ((before == "owner" || *role == "owner") && who.role != Role::kOwner)
-            web::fail(403, "permission-denied", "Permission denied",
-                      "Only an owner can grant or take the owner role.");
+            throw http::Forbidden("Only an owner can grant or take the owner role.");
           if (before == "owner" && *role != "owner")
             co_await keep_an_owner(tx, ctx.tenant->id.value, user_id);
           co_await tx.query("UPDATE public.memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2",
                             ctx.tenant->id, user_id, *role);
-          auto row =
-              co_await tx.query(std::string(kMemberColumns) + "WHERE m.tenant_id = $1 AND m.user_id = $2",
-                                ctx.tenant->id, user_id);
+          static const std::string sql =
+              std::string(kMemberColumns) + "WHERE m.tenant_id = $1 AND m.user_id = $2";
+          auto row = co_await tx.query(sql, ctx.tenant->id, user_id);
           co_await tx.commit();
           // Tokens carry the role: the member logs in again to get the new one (memberships_revoke_tokens).
           if (before != *role) auth->forget_member_tokens(user_id, ctx.tenant->id.value);
@@ -277,8 +274,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
           db::Transaction tx = co_await ctx.db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
           if (before == "owner") {
-            if (who.role != Role::kOwner)
-              web::fail(403, "permission-denied", "Permission denied", "Only an owner can remove an owner.");
+            if (who.role != Role::kOwner) throw http::Forbidden("Only an owner can remove an owner.");
             co_await keep_an_owner(tx, ctx.tenant->id.value, user_id);
           }
           co_await tx.query("DELETE FROM public.memberships WHERE tenant_id = $1 AND user_id = $2",

@@ -1,5 +1,7 @@
 #include "apps/accounts/mail_links.hpp"
 
+#include "apps/accounts/account_problems.hpp"
+
 #include <sodium.h>
 
 #include <array>
@@ -31,8 +33,7 @@ std::string nonce_hash(std::string_view nonce) {
 }
 
 [[noreturn]] void invalid_link() {
-  web::fail(400, "invalid-link", "Invalid link",
-            "This link is invalid, expired or already used; ask for a new one.");
+  throw http::BadRequest(kInvalidLink, "This link is invalid, expired or already used; ask for a new one.");
 }
 
 /// The token's parts, once its HMAC is checked.

@@ -1,5 +1,7 @@
 #include "apps/accounts/plans.hpp"
 
+#include "apps/accounts/account_problems.hpp"
+
 #include "tenantry/web/json_input.hpp"
 
 namespace tenantry::apps::accounts {
@@ -8,20 +10,14 @@ void check_plan_limit(const Config& config, const tenancy::Tenant& tenant, PlanL
                       std::int64_t current) {
   auto plan = config.plans.find(tenant.plan);
   if (plan == config.plans.end())
-    web::fail(403, "plan-limit-reached", "Plan limit reached",
-              "The plan '" + tenant.plan + "' is not configured.");
+    throw http::Forbidden(kPlanLimitReached, "The plan '" + tenant.plan + "' is not configured.");
   const auto& max = limit == PlanLimit::kProducts ? plan->second.max_products : plan->second.max_members;
   if (max && current >= *max) {
     const char* name = limit == PlanLimit::kProducts ? "max_products" : "max_members";
-    http::Problem p{.type = "plan-limit-reached",
-                    .title = "Plan limit reached",
-                    .status = 403,
-                    .detail = "The " + tenant.plan + " plan allows " + std::to_string(*max) + " " +
-                              (limit == PlanLimit::kProducts ? "products" : "members") + "."};
-    p.extra["limit"] = name;
-    p.extra["max"] = *max;
-    p.extra["plan"] = tenant.plan;
-    throw http::ProblemError(std::move(p));
+    throw http::Forbidden(kPlanLimitReached,
+                          "The " + tenant.plan + " plan allows " + std::to_string(*max) + " " +
+                              (limit == PlanLimit::kProducts ? "products" : "members") + ".",
+                          {{"limit", name}, {"max", *max}, {"plan", tenant.plan}});
   }
 }
 

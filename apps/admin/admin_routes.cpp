@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "apps/accounts/account_flows.hpp"
+#include "apps/accounts/account_problems.hpp"
 #include "apps/admin/admin_app.hpp"
 #include "apps/admin/audit.hpp"
 #include "apps/admin/tenant_owner.hpp"
@@ -29,6 +30,8 @@ using accounts::Principal;
 using http::Response;
 using web::JsonInput;
 using web::RequestContext;
+
+constexpr http::ProblemType<403> kNotAPlatformAdmin{"not-a-platform-admin", "Not a platform admin"};
 
 /// A fleet migration started from the API, and its progress while it runs.
 struct FleetRun {
@@ -90,8 +93,7 @@ struct AdminState {
 
 tenancy::SchemaName slug_of(const RequestContext& ctx) {
   const std::string slug(ctx.params.get("slug").value_or(""));
-  if (!tenancy::SchemaName::why_invalid(slug).empty())
-    web::fail(404, "not-found", "Not found", "No tenant '" + slug + "'.");
+  if (!tenancy::SchemaName::why_invalid(slug).empty()) throw http::NotFound("No tenant '" + slug + "'.");
   return tenancy::SchemaName(slug);
 }
 
@@ -102,8 +104,7 @@ Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& dom
       "SELECT 1 FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1 AND t.schema_name = "
       "$2",
       domain, schema);
-  if (owner.empty())
-    web::fail(404, "not-found", "Not found", "No domain '" + domain.str() + "' on this tenant.");
+  if (owner.empty()) throw http::NotFound("No domain '" + domain.str() + "' on this tenant.");
 }
 
 Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const tenancy::SchemaName& schema) {
@@ -184,7 +185,7 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Princ
       else
         request.domains.emplace_back(normal);
     }
-    if (!errors.empty()) throw http::ProblemError(web::validation_problem(std::move(errors)));
+    if (!errors.empty()) throw http::Invalid(std::move(errors));
   }
   if (request.domains.empty())
     request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
@@ -274,11 +275,9 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
               "SELECT id, password_hash, is_platform_admin, is_disabled FROM users WHERE email = $1", *email);
           std::string hash = rows.empty() ? std::string() : rows.one().get<std::string>(1);
           const bool valid = co_await state->auth->verify_password(std::move(hash), *password);
-          if (rows.empty() || !valid || rows.one().get<bool>(3))
-            web::fail(401, "invalid-credentials", "Invalid credentials", "The e-mail or password is wrong.");
+          if (rows.empty() || !valid || rows.one().get<bool>(3)) accounts::invalid_credentials();
           if (!rows.one().get<bool>(2))
-            web::fail(403, "not-a-platform-admin", "Not a platform admin",
-                      "This account cannot administer the platform.");
+            throw http::Forbidden(kNotAPlatformAdmin, "This account cannot administer the platform.");
           const auto token = state->auth->issue(rows.one().get<std::int64_t>(0), 0, accounts::Role::kOwner);
           co_return Response::json(200, {{"token", token.token},
                                          {"token_type", "Bearer"},
@@ -526,7 +525,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
             auto it = state->runs.find(*ctx.params.get_int("id"));
             if (it != state->runs.end()) run = it->second;
           }
-          if (!run) web::fail(404, "not-found", "Not found", "No such migration run.");
+          if (!run) throw http::NotFound("No such migration run.");
           co_return Response::json(200, run->to_json());
         },
         {.summary = "Progress and per-tenant results of a migration run", .tags = {"admin"}});

@@ -16,6 +16,8 @@ using http::Response;
 using web::JsonInput;
 using web::RequestContext;
 
+constexpr http::ProblemType<409> kCannotDemoteSelf{"cannot-demote-self", "Cannot lock yourself out"};
+
 constexpr const char* kUserColumns =
     "SELECT id, email, display_name, is_disabled, is_platform_admin, email_verified_at IS NOT NULL, "
     "(SELECT count(*) FROM memberships m WHERE m.user_id = users.id) FROM users ";
@@ -44,14 +46,14 @@ Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64
                            const std::optional<bool>& disabled, const std::optional<bool>& platform_admin,
                            accounts::AuthService& auth) {
   if (id == who.user_id && (disabled.value_or(false) || !platform_admin.value_or(true)))
-    web::fail(409, "cannot-demote-self", "Cannot lock yourself out",
-              "Another platform admin must disable you or take your platform-admin right.");
+    throw http::Conflict(kCannotDemoteSelf,
+                         "Another platform admin must disable you or take your platform-admin right.");
   const db::Session public_db(ctx.pool);
   auto changed = co_await public_db.query(
       "UPDATE users SET is_disabled = coalesce($2, is_disabled), is_platform_admin = coalesce($3, "
       "is_platform_admin), updated_at = now() WHERE id = $1 RETURNING id",
       id, disabled, platform_admin);
-  if (changed.empty()) web::fail(404, "not-found", "Not found", "No user with this id.");
+  if (changed.empty()) throw http::NotFound("No user with this id.");
   // Refused here at once; other processes follow on the trigger's NOTIFY.
   if (disabled.value_or(false)) auth.forget_member_tokens(id, std::nullopt);
   if (!platform_admin.value_or(true)) auth.forget_member_tokens(id, 0);

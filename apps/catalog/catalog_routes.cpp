@@ -1,9 +1,7 @@
 #include <boost/json.hpp>
-#include <exception>
 
 #include "apps/accounts/plans.hpp"
 #include "apps/catalog/catalog_app.hpp"
-#include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/web/json_input.hpp"
 #include "tenantry/web/list_query.hpp"
@@ -77,12 +75,18 @@ ProductFields read_product(const http::Request& request, Write write) {
   return p;
 }
 
-[[noreturn]] void product_not_found(std::int64_t id) {
-  web::fail(404, "not-found", "Not found", "No product with id " + std::to_string(id) + ".");
+constexpr http::ProblemType<409> kDuplicateSku{"duplicate-sku", "Duplicate SKU"};
+
+constexpr web::ConstraintProblem kConstraintProblems[] = {
+    web::answer_as("products_sku_key", kDuplicateSku, "A product with SKU '{value}' exists in this store."),
+};
+
+[[noreturn]] void product_not_found(ProductId id) {
+  throw http::NotFound("No product with id " + id.to_string() + ".");
 }
 
-[[noreturn]] void duplicate_sku(const std::string& sku) {
-  web::fail(409, "duplicate-sku", "Duplicate SKU", "A product with SKU '" + sku + "' exists in this store.");
+ProductId product_id(const RequestContext& ctx) {
+  return ProductId{*ctx.params.get_int("id")};
 }
 
 Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
@@ -119,14 +123,8 @@ Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
                    "WHERE $7::bigint IS NULL OR (SELECT count(*) FROM products) < $7 RETURNING ") +
            kColumns,
        db::ParamList(p.sku, p.name, p.description, p.category, p.price_cents, p.stock, max)});
-  std::vector<db::Result> results;
-  bool duplicate = false;
-  try {
-    results = co_await ctx.db.execute_batch(std::move(batch));
-  } catch (const db::UniqueViolation&) {
-    duplicate = true;
-  }
-  if (duplicate) duplicate_sku(p.sku.value_or(""));
+  // A taken SKU is products_sku_key: answered from kConstraintProblems.
+  const std::vector<db::Result> results = co_await ctx.db.execute_batch(std::move(batch));
   if (results.back().empty())  // the count was at the limit
     accounts::check_plan_limit(ctx.config, *ctx.tenant, accounts::PlanLimit::kProducts, *max);
   co_return Response::json(201, product_json(results.back().one()));
@@ -135,7 +133,7 @@ Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
 // The hot path: one statement, no transaction.
 Task<Response> get_product(RequestContext& ctx, const AuthService& auth) {
   auth.require(ctx, Role::kViewer);
-  const auto id = *ctx.params.get_int("id");
+  const ProductId id = product_id(ctx);
   auto rows = co_await ctx.db.query(kSelectById, id);
   if (rows.empty()) product_not_found(id);
   co_return Response::json(200, product_json(rows.one()));
@@ -144,34 +142,29 @@ Task<Response> get_product(RequestContext& ctx, const AuthService& auth) {
 /// PUT (every field given) and PATCH (the fields given). updated_at moves only when a value changes.
 Task<Response> update_product(RequestContext& ctx, const AuthService& auth, Write write) {
   auth.require(ctx, Role::kStaff);
-  const auto id = *ctx.params.get_int("id");
+  const ProductId id = product_id(ctx);
   const ProductFields p = read_product(ctx.request, write);
-  std::optional<Response> response;
-  bool duplicate = false;
-  try {
-    auto rows = co_await ctx.db.query(
-        std::string("UPDATE products SET sku = COALESCE($2::text, sku), name = COALESCE($3::text, name), "
-                    "description = COALESCE($4::text, description), category = COALESCE($5::text, category), "
-                    "price_cents = COALESCE($6::bigint, price_cents), stock = COALESCE($7::bigint, stock), "
-                    "updated_at = CASE WHEN (COALESCE($2::text, sku), COALESCE($3::text, name), "
-                    "COALESCE($4::text, description), COALESCE($5::text, category), "
-                    "COALESCE($6::bigint, price_cents), COALESCE($7::bigint, stock)) IS DISTINCT FROM "
-                    "(sku, name, description, category, price_cents, stock) THEN now() ELSE updated_at END "
-                    "WHERE id = $1 RETURNING ") +
-            kColumns,
-        id, p.sku, p.name, p.description, p.category, p.price_cents, p.stock);
-    if (rows.empty()) product_not_found(id);
-    response = Response::json(200, product_json(rows.one()));
-  } catch (const db::UniqueViolation&) {
-    duplicate = true;
-  }
-  if (duplicate) duplicate_sku(p.sku.value_or(""));
-  co_return std::move(*response);
+  static const std::string sql =
+      std::string(
+          "UPDATE products SET sku = COALESCE($2::text, sku), name = COALESCE($3::text, name), "
+          "description = COALESCE($4::text, description), category = COALESCE($5::text, category), "
+          "price_cents = COALESCE($6::bigint, price_cents), stock = COALESCE($7::bigint, stock), "
+          "updated_at = CASE WHEN (COALESCE($2::text, sku), COALESCE($3::text, name), "
+          "COALESCE($4::text, description), COALESCE($5::text, category), "
+          "COALESCE($6::bigint, price_cents), COALESCE($7::bigint, stock)) IS DISTINCT FROM "
+          "(sku, name, description, category, price_cents, stock) THEN now() ELSE updated_at END "
+          "WHERE id = $1 RETURNING ") +
+      kColumns;
+  // A taken SKU is products_sku_key: answered from kConstraintProblems.
+  auto rows =
+      co_await ctx.db.query(sql, id, p.sku, p.name, p.description, p.category, p.price_cents, p.stock);
+  if (rows.empty()) product_not_found(id);
+  co_return Response::json(200, product_json(rows.one()));
 }
 
 Task<Response> delete_product(RequestContext& ctx, const AuthService& auth) {
   auth.require(ctx, Role::kStaff);
-  const auto id = *ctx.params.get_int("id");
+  const ProductId id = product_id(ctx);
   // Tickets that name the product keep their history: their product_id becomes NULL (ON DELETE SET NULL).
   auto result = co_await ctx.db.query("DELETE FROM products WHERE id = $1", id);
   if (result.affected_rows() == 0) product_not_found(id);
@@ -180,7 +173,12 @@ Task<Response> delete_product(RequestContext& ctx, const AuthService& auth) {
 
 }  // namespace
 
+std::span<const web::ConstraintProblem> constraint_problems() {
+  return kConstraintProblems;
+}
+
 void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
+  routes.add_constraint_problems(constraint_problems());
   auto& t = routes.tenant_routes;
   t.add("GET", "/api/products", [auth](RequestContext& ctx) { return list_products(ctx, *auth); },
         {.summary = "List products (filters q, category, min_price, max_price, in_stock; ordering; pages)",

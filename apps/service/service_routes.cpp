@@ -1,9 +1,7 @@
 #include <array>
 #include <boost/json.hpp>
-#include <exception>
 
 #include "apps/service/service_app.hpp"
-#include "tenantry/db/errors.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/web/json_input.hpp"
 #include "tenantry/web/list_query.hpp"
@@ -114,8 +112,19 @@ boost::json::object event_json(const db::Row& row) {
           {"created_at", db::format_timestamp(row.get<db::Timestamp>(7))}};
 }
 
-[[noreturn]] void ticket_not_found(std::int64_t id) {
-  web::fail(404, "not-found", "Not found", "No ticket with id " + std::to_string(id) + ".");
+constexpr http::ProblemType<409> kInvalidTransition{"invalid-transition", "Invalid transition"};
+
+constexpr web::ConstraintProblem kConstraintProblems[] = {
+    // A product deleted between check_references and the write.
+    web::invalid_field("tickets_product_id_fkey", "product_id", "No product with this id in this store."),
+};
+
+[[noreturn]] void ticket_not_found(TicketId id) {
+  throw http::NotFound("No ticket with id " + id.to_string() + ".");
+}
+
+TicketId ticket_id(const RequestContext& ctx) {
+  return TicketId{*ctx.params.get_int("id")};
 }
 
 /// A ticket's writable fields as sent. The set_ flags tell an explicit null (unset it) from an absent field.
@@ -158,28 +167,20 @@ Task<void> check_references(RequestContext& ctx, JsonInput& in, const TicketFiel
 
 /// 409 naming both statuses.
 [[noreturn]] void invalid_transition(const std::string& from, const std::string& to) {
-  http::Problem p{.type = "invalid-transition",
-                  .title = "Invalid transition",
-                  .status = 409,
-                  .detail = "A ticket cannot go from " + from + " to " + to + "."};
-  p.extra["from"] = from;
-  p.extra["to"] = to;
-  throw http::ProblemError(std::move(p));
-}
-
-/// A product deleted between check_references and the write.
-[[noreturn]] void product_gone() {
-  throw http::ProblemError(
-      web::validation_problem({{"product_id", "No product with this id in this store."}}));
+  throw http::Conflict(kInvalidTransition, "A ticket cannot go from " + from + " to " + to + ".",
+                       {{"from", from}, {"to", to}});
 }
 
 /// One ticket with its events, oldest first; 404 when there is no such ticket.
-Task<boost::json::object> ticket_detail(const db::Session& db, std::int64_t id) {
-  auto rows = co_await db.query(std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE id = $1", id);
+Task<boost::json::object> ticket_detail(const db::Session& db, TicketId id) {
+  static const std::string ticket_sql =
+      std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE id = $1";
+  static const std::string events_sql =
+      std::string("SELECT ") + kEventColumns + " FROM ticket_events WHERE ticket_id = $1 ORDER BY id";
+  auto rows = co_await db.query(ticket_sql, id);
   if (rows.empty()) ticket_not_found(id);
   boost::json::object ticket = ticket_json(rows.one());
-  auto events = co_await db.query(
-      std::string("SELECT ") + kEventColumns + " FROM ticket_events WHERE ticket_id = $1 ORDER BY id", id);
+  auto events = co_await db.query(events_sql, id);
   boost::json::array list;
   for (auto event : events) list.push_back(event_json(event));
   ticket["events"] = std::move(list);
@@ -210,27 +211,22 @@ Task<Response> create_ticket(RequestContext& ctx, const AuthService& auth) {
   const TicketFields f = read_ticket(in, true);
   co_await check_references(ctx, in, f);
   in.finish();
-  std::int64_t id = 0;
-  bool gone = false;
-  try {
-    // The ticket and its 'created' event in one statement, hence atomically without a transaction.
-    auto rows = co_await ctx.db.query(
-        "WITH t AS (INSERT INTO tickets (customer_name, customer_email, device, product_id, problem, "
-        "assigned_to) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, status), e AS (INSERT INTO ticket_events "
-        "(ticket_id, kind, to_status, user_id) SELECT id, 'created', status, $7 FROM t) SELECT id FROM t",
-        f.customer_name, f.customer_email, f.device, f.product_id, f.problem, f.assigned_to, who.user_id);
-    id = rows.one().get<std::int64_t>(0);
-  } catch (const db::ForeignKeyViolation&) {
-    gone = true;
-  }
-  if (gone) product_gone();
+  // The ticket and its 'created' event in one statement, hence atomically without a transaction. A product
+  // deleted since check_references is tickets_product_id_fkey: answered from kConstraintProblems.
+  auto rows = co_await ctx.db.query(
+      "WITH t AS (INSERT INTO tickets (customer_name, customer_email, device, product_id, problem, "
+      "assigned_to) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, status), e AS (INSERT INTO ticket_events "
+      "(ticket_id, kind, to_status, user_id) SELECT id, 'created', status, $7 FROM t) SELECT id FROM t",
+      f.customer_name, f.customer_email, f.device, f.product_id, f.problem, f.assigned_to, who.user_id);
+  const TicketId id{rows.one().get<std::int64_t>(0)};
   auto body = co_await ticket_detail(ctx.db, id);
   co_return Response::json(201, body);
 }
 
 Task<Response> get_ticket(RequestContext& ctx, const AuthService& auth) {
   auth.require(ctx, Role::kViewer);
-  auto body = co_await ticket_detail(ctx.db, *ctx.params.get_int("id"));
+  const TicketId id = ticket_id(ctx);
+  auto body = co_await ticket_detail(ctx.db, id);
   co_return Response::json(200, body);
 }
 
@@ -238,49 +234,45 @@ Task<Response> get_ticket(RequestContext& ctx, const AuthService& auth) {
 /// 'assigned' event; updated_at moves only when a value changes.
 Task<Response> update_ticket(RequestContext& ctx, const AuthService& auth) {
   const Principal who = auth.require(ctx, Role::kStaff);
-  const auto id = *ctx.params.get_int("id");
+  const TicketId id = ticket_id(ctx);
   JsonInput in(ctx.request);
   const TicketFields f = read_ticket(in, false);
   co_await check_references(ctx, in, f);
   in.finish();
+  // A product deleted since check_references is tickets_product_id_fkey: answered from kConstraintProblems
+  // (an abandoned transaction is rolled back at once by the pool).
   db::Transaction tx = co_await ctx.db.begin();
-  bool product_deleted = false;  // an abandoned transaction is rolled back at once by the pool
-  try {
-    auto current = co_await tx.query("SELECT assigned_to FROM tickets WHERE id = $1 FOR UPDATE", id);
-    if (current.empty()) ticket_not_found(id);
-    const auto assignee_before = current.one().get<std::optional<std::int64_t>>(0);
-    // $6 and $8 say whether product_id and assigned_to were sent (a null unsets them).
+  auto current = co_await tx.query("SELECT assigned_to FROM tickets WHERE id = $1 FOR UPDATE", id);
+  if (current.empty()) ticket_not_found(id);
+  const auto assignee_before = current.one().get<std::optional<std::int64_t>>(0);
+  // $6 and $8 say whether product_id and assigned_to were sent (a null unsets them).
+  co_await tx.query(
+      "UPDATE tickets SET customer_name = COALESCE($2::text, customer_name), "
+      "customer_email = COALESCE($3::text, customer_email), device = COALESCE($4::text, device), "
+      "problem = COALESCE($5::text, problem), "
+      "product_id = CASE WHEN $6::boolean THEN $7::bigint ELSE product_id END, "
+      "assigned_to = CASE WHEN $8::boolean THEN $9::bigint ELSE assigned_to END, "
+      "updated_at = CASE WHEN (COALESCE($2::text, customer_name), COALESCE($3::text, customer_email), "
+      "COALESCE($4::text, device), COALESCE($5::text, problem), "
+      "CASE WHEN $6::boolean THEN $7::bigint ELSE product_id END, "
+      "CASE WHEN $8::boolean THEN $9::bigint ELSE assigned_to END) "
+      "IS DISTINCT FROM (customer_name, customer_email, device, problem, product_id, assigned_to) "
+      "THEN now() ELSE updated_at END "
+      "WHERE id = $1",
+      id, f.customer_name, f.customer_email, f.device, f.problem, f.set_product, f.product_id, f.set_assignee,
+      f.assigned_to);
+  if (f.set_assignee && f.assigned_to != assignee_before)
     co_await tx.query(
-        "UPDATE tickets SET customer_name = COALESCE($2::text, customer_name), "
-        "customer_email = COALESCE($3::text, customer_email), device = COALESCE($4::text, device), "
-        "problem = COALESCE($5::text, problem), "
-        "product_id = CASE WHEN $6::boolean THEN $7::bigint ELSE product_id END, "
-        "assigned_to = CASE WHEN $8::boolean THEN $9::bigint ELSE assigned_to END, "
-        "updated_at = CASE WHEN (COALESCE($2::text, customer_name), COALESCE($3::text, customer_email), "
-        "COALESCE($4::text, device), COALESCE($5::text, problem), "
-        "CASE WHEN $6::boolean THEN $7::bigint ELSE product_id END, "
-        "CASE WHEN $8::boolean THEN $9::bigint ELSE assigned_to END) "
-        "IS DISTINCT FROM (customer_name, customer_email, device, problem, product_id, assigned_to) "
-        "THEN now() ELSE updated_at END "
-        "WHERE id = $1",
-        id, f.customer_name, f.customer_email, f.device, f.problem, f.set_product, f.product_id,
-        f.set_assignee, f.assigned_to);
-    if (f.set_assignee && f.assigned_to != assignee_before)
-      co_await tx.query(
-          "INSERT INTO ticket_events (ticket_id, kind, assigned_to, user_id) VALUES ($1, 'assigned', $2, $3)",
-          id, f.assigned_to, who.user_id);
-    co_await tx.commit();
-  } catch (const db::ForeignKeyViolation&) {
-    product_deleted = true;
-  }
-  if (product_deleted) product_gone();
+        "INSERT INTO ticket_events (ticket_id, kind, assigned_to, user_id) VALUES ($1, 'assigned', $2, $3)",
+        id, f.assigned_to, who.user_id);
+  co_await tx.commit();
   auto body = co_await ticket_detail(ctx.db, id);
   co_return Response::json(200, body);
 }
 
 Task<Response> transition_ticket(RequestContext& ctx, const AuthService& auth) {
   const Principal who = auth.require(ctx, Role::kStaff);
-  const auto id = *ctx.params.get_int("id");
+  const TicketId id = ticket_id(ctx);
   JsonInput in(ctx.request);
   in.only({"to", "note"});
   auto to = in.choice("to", kStatuses, {.required = true});
@@ -307,24 +299,29 @@ Task<Response> transition_ticket(RequestContext& ctx, const AuthService& auth) {
 
 Task<Response> add_note(RequestContext& ctx, const AuthService& auth) {
   const Principal who = auth.require(ctx, Role::kStaff);
-  const auto id = *ctx.params.get_int("id");
+  const TicketId id = ticket_id(ctx);
   JsonInput in(ctx.request);
   in.only({"text"});
   auto text = in.string("text", {.required = true, .min = 1, .max = 5000});
   in.finish();
   // Notes are allowed on closed tickets too (e.g. a warranty call after delivery).
-  auto rows =
-      co_await ctx.db.query(std::string("INSERT INTO ticket_events (ticket_id, kind, note, user_id) SELECT "
-                                        "id, 'note', $2, $3 FROM tickets WHERE id = $1 RETURNING ") +
-                                kEventColumns,
-                            id, *text, who.user_id);
+  static const std::string sql = std::string(
+                                     "INSERT INTO ticket_events (ticket_id, kind, note, user_id) SELECT "
+                                     "id, 'note', $2, $3 FROM tickets WHERE id = $1 RETURNING ") +
+                                 kEventColumns;
+  auto rows = co_await ctx.db.query(sql, id, *text, who.user_id);
   if (rows.empty()) ticket_not_found(id);
   co_return Response::json(201, event_json(rows.one()));
 }
 
 }  // namespace
 
+std::span<const web::ConstraintProblem> constraint_problems() {
+  return kConstraintProblems;
+}
+
 void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
+  routes.add_constraint_problems(constraint_problems());
   auto& t = routes.tenant_routes;
   t.add("GET", "/api/tickets", [auth](RequestContext& ctx) { return list_tickets(ctx, *auth); },
         {.summary = "List tickets (filters status, open, assigned_to, product_id, q; ordering; pages)",

@@ -1,5 +1,7 @@
 #include "tenantry/core/config.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -68,9 +70,7 @@ std::vector<Setting> settings(Config& c) {
     return [&v, allowed](const Config&) {
       for (const auto& a : allowed)
         if (v == a) return std::string();
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return "must be one of: " + list;
+      return fmt::format("must be one of: {}", fmt::join(allowed, ", "));
     };
   };
   // A count or duration that must be above zero.

@@ -1,19 +1,18 @@
 #include "tenantry/web/json_input.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <algorithm>
 #include <boost/json/parse.hpp>
 
 namespace tenantry::web {
 
-http::Problem validation_problem(std::vector<http::FieldError> errors) {
-  http::Problem p;
-  p.status = 400;
-  p.type = "validation-error";
-  p.title = "Invalid input";
-  p.detail = errors.size() == 1 ? errors[0].field + ": " + errors[0].message
-                                : std::to_string(errors.size()) + " fields are invalid.";
-  p.errors = std::move(errors);
-  return p;
+namespace {
+constexpr http::ProblemType<400> kInvalidJson{"invalid-json", "Invalid JSON"};
+}  // namespace
+
+std::string must_be_one_of(const std::vector<std::string_view>& allowed) {
+  return fmt::format("Must be one of: {}.", fmt::join(allowed, ", "));
 }
 
 void fail(int status, std::string type, std::string title, std::string detail) {
@@ -28,7 +27,7 @@ void fail(int status, std::string type, std::string title, std::string detail) {
 JsonInput::JsonInput(const http::Request& request) {
   boost::system::error_code ec;
   auto value = boost::json::parse(request.body, ec);
-  if (ec || !value.is_object()) fail(400, "invalid-json", "Invalid JSON", "The body must be a JSON object.");
+  if (ec || !value.is_object()) throw http::BadRequest(kInvalidJson, "The body must be a JSON object.");
   object_ = std::move(value.as_object());
 }
 
@@ -129,9 +128,7 @@ std::optional<std::string> JsonInput::choice(std::string_view field,
   if (!s) return s;
   for (auto a : allowed)
     if (*s == a) return s;
-  std::string list;
-  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  error(std::string(field), "Must be one of: " + list + ".");
+  error(std::string(field), must_be_one_of(allowed));
   return std::nullopt;
 }
 
@@ -174,7 +171,7 @@ void JsonInput::only(const std::vector<std::string_view>& known) {
 }
 
 void JsonInput::finish() const {
-  if (!errors_.empty()) throw http::ProblemError(validation_problem(errors_));
+  if (!errors_.empty()) throw http::Invalid(errors_);
 }
 
 }  // namespace tenantry::web

@@ -1,7 +1,5 @@
 #include "tenantry/web/list_query.hpp"
 
-#include <charconv>
-
 #include "tenantry/web/json_input.hpp"
 
 namespace tenantry::web {
@@ -15,38 +13,32 @@ ListQuery::ListQuery(const http::Request& request) : request_(request) {
   }
 }
 
+// The parameters are read as query_integer() and query_boolean() read them; their errors are collected.
 std::optional<std::int64_t> ListQuery::integer(std::string_view name) {
-  auto text = request_.query_param(name);
-  if (!text) return std::nullopt;
-  std::int64_t v = 0;
-  const char* end = text->data() + text->size();
-  auto [p, ec] = std::from_chars(text->data(), end, v);
-  if (text->empty() || ec != std::errc{} || p != end) {
-    errors_.push_back({std::string(name), "Must be an integer."});
+  try {
+    return query_integer(request_, name);
+  } catch (const http::ProblemError& e) {
+    errors_.insert(errors_.end(), e.problem().errors.begin(), e.problem().errors.end());
     return std::nullopt;
   }
-  return v;
 }
 
 std::optional<bool> ListQuery::boolean(std::string_view name) {
-  auto text = request_.query_param(name);
-  if (!text) return std::nullopt;
-  if (*text == "true" || *text == "1") return true;
-  if (*text == "false" || *text == "0") return false;
-  errors_.push_back({std::string(name), "Must be true or false."});
-  return std::nullopt;
+  try {
+    return query_boolean(request_, name);
+  } catch (const http::ProblemError& e) {
+    errors_.insert(errors_.end(), e.problem().errors.begin(), e.problem().errors.end());
+    return std::nullopt;
+  }
 }
 
 std::optional<std::string> ListQuery::choice(std::string_view name,
                                              const std::vector<std::string_view>& allowed) {
   auto text = request_.query_param(name);
   if (!text) return std::nullopt;
-  std::string list;
-  for (auto a : allowed) {
+  for (auto a : allowed)
     if (*text == a) return text;
-    list += (list.empty() ? "" : ", ") + std::string(a);
-  }
-  errors_.push_back({std::string(name), "Must be one of: " + list + "."});
+  errors_.push_back({std::string(name), must_be_one_of(allowed)});
   return std::nullopt;
 }
 
@@ -94,7 +86,7 @@ void ListQuery::order(const std::vector<OrderingField>& allowed, std::string_vie
 }
 
 void ListQuery::finish() const {
-  if (!errors_.empty()) throw http::ProblemError(web::validation_problem(errors_));
+  if (!errors_.empty()) throw http::Invalid(errors_);
 }
 
 std::string ListQuery::order_page_sql() const {

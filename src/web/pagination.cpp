@@ -45,7 +45,7 @@ std::optional<std::int64_t> query_integer(const http::Request& request, std::str
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
   if (ec != std::errc{} || p != text->data() + text->size() || text->empty())
-    throw http::ProblemError(validation_problem({{std::string(name), "Must be an integer."}}));
+    throw http::Invalid(std::string(name), "Must be an integer.");
   return v;
 }
 
@@ -54,19 +54,18 @@ std::optional<bool> query_boolean(const http::Request& request, std::string_view
   if (!text) return std::nullopt;
   if (*text == "true" || *text == "1") return true;
   if (*text == "false" || *text == "0") return false;
-  throw http::ProblemError(validation_problem({{std::string(name), "Must be true or false."}}));
+  throw http::Invalid(std::string(name), "Must be true or false.");
 }
 
 Page Page::from(const http::Request& request, std::int64_t default_limit, std::int64_t max_limit) {
   Page page{default_limit, 0};
   if (auto limit = query_integer(request, "limit")) {
     if (*limit < 1 || *limit > max_limit)
-      throw http::ProblemError(
-          validation_problem({{"limit", "Must be between 1 and " + std::to_string(max_limit) + "."}}));
+      throw http::Invalid("limit", "Must be between 1 and " + std::to_string(max_limit) + ".");
     page.limit = *limit;
   }
   if (auto offset = query_integer(request, "offset")) {
-    if (*offset < 0) throw http::ProblemError(validation_problem({{"offset", "May not be negative."}}));
+    if (*offset < 0) throw http::Invalid("offset", "May not be negative.");
     page.offset = *offset;
   }
   return page;

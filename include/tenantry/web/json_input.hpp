@@ -66,10 +66,12 @@ class JsonInput {
 /// Every lookup and throttle of an account keys on this value.
 std::optional<std::string> normalize_email(std::string_view text);
 
-/// A 400 problem listing field errors.
-http::Problem validation_problem(std::vector<http::FieldError> errors);
+/// The field error of a value outside `allowed`: "Must be one of: a, b, c."
+std::string must_be_one_of(const std::vector<std::string_view>& allowed);
 
-/// Throws ProblemError with `status`, a problem `type` slug and a detail.
+/// Throws ProblemError with `status`, a problem `type` slug and a detail. Superseded by the problem classes
+/// of tenantry/http/problem.hpp (http::NotFound, http::Conflict, ...); kept only for
+/// apps/accounts/auth_service.cpp until it moves to src/auth/, where it throws those instead.
 [[noreturn]] void fail(int status, std::string type, std::string title, std::string detail = {});
 
 }  // namespace tenantry::web
