@@ -17,6 +17,23 @@ Task<http::Response> audited(web::RequestContext& ctx, const accounts::Principal
                              const boost::json::object& detail,
                              const std::function<Task<http::Response>()>& work);
 
+/// What an audited request records (the tenant schema acted on, empty for none, and details) and the work.
+struct AuditedWork {
+  std::string tenant;
+  boost::json::object detail;
+  std::function<Task<http::Response>()> work;
+};
+
+/// Reads an audited request once the caller is known to be a platform admin: what fails here (e.g. a
+/// malformed body) is answered without an audit entry. The work it returns must capture by value.
+using AuditedPrepare =
+    std::function<Task<AuditedWork>(web::RequestContext& ctx, const accounts::Principal& who)>;
+
+/// Adds an audited platform-admin route: the skeleton of every admin change (authorize a platform admin,
+/// prepare, then run the work through audited() under `action`).
+void audited_route(web::RouteTable& routes, std::shared_ptr<accounts::AuthService> auth, std::string method,
+                   std::string_view path, std::string action, AuditedPrepare prepare, http::RouteInfo info);
+
 /// The platform's users under /admin/api/users: list, disable, enable, grant or take platform-admin rights.
 void register_user_routes(web::RouteTable& routes, std::shared_ptr<accounts::AuthService> auth);
 

@@ -34,9 +34,10 @@ Task<Response> list_users(RequestContext& ctx) {
   const auto q = ctx.request.query_param("q");
   const std::string where = " WHERE ($1::text IS NULL OR email ILIKE '%' || $1 || '%')";
   const db::Session public_db(ctx.pool);
-  auto count = co_await public_db.query("SELECT count(*) FROM users" + where, q);
-  auto rows = co_await public_db.query(std::string(kUserColumns) + where + " ORDER BY id LIMIT $2 OFFSET $3",
-                                       q, page.limit, page.offset);
+  const std::string count_sql = "SELECT count(*) FROM users" + where;
+  const std::string rows_sql = std::string(kUserColumns) + where + " ORDER BY id LIMIT $2 OFFSET $3";
+  auto count = co_await public_db.query(count_sql, q);
+  auto rows = co_await public_db.query(rows_sql, q, page.limit, page.offset);
   boost::json::array results;
   for (auto row : rows) results.push_back(user_json(row));
   co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
@@ -57,7 +58,8 @@ Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64
   // Refused here at once; other processes follow on the trigger's NOTIFY.
   if (disabled.value_or(false)) auth.forget_member_tokens(id, std::nullopt);
   if (!platform_admin.value_or(true)) auth.forget_member_tokens(id, 0);
-  auto row = co_await public_db.query(std::string(kUserColumns) + "WHERE id = $1", id);
+  static const std::string user_sql = std::string(kUserColumns) + "WHERE id = $1";
+  auto row = co_await public_db.query(user_sql, id);
   co_return Response::json(200, user_json(row.one()));
 }
 
@@ -70,26 +72,24 @@ void register_user_routes(web::RouteTable& r, std::shared_ptr<accounts::AuthServ
           co_return co_await list_users(ctx);
         },
         {.summary = "List users (q, limit, offset)", .tags = {"admin"}});
-  r.add("PATCH", "/admin/api/users/{id:int}",
-        [auth](RequestContext& ctx) -> Task<Response> {
-          const Principal who = auth->require_platform_admin(ctx);
-          const auto id = *ctx.params.get_int("id");
-          JsonInput in(ctx.request);
-          in.only({"disabled", "platform_admin"});
-          const auto disabled = in.boolean("disabled");
-          const auto platform_admin = in.boolean("platform_admin");
-          in.finish();
-          const boost::json::object detail{
-              {"user_id", id},
-              {"disabled", disabled ? boost::json::value(*disabled) : nullptr},
-              {"platform_admin", platform_admin ? boost::json::value(*platform_admin) : nullptr}};
-          const std::string action = "user.update", no_tenant;
-          const std::function<Task<Response>()> work = [&]() -> Task<Response> {
-            co_return co_await change_user(ctx, who, id, disabled, platform_admin, *auth);
-          };
-          co_return co_await audited(ctx, who, action, no_tenant, detail, work);
-        },
-        {.summary = "Disable or enable a user, grant or take platform-admin rights", .tags = {"admin"}});
+  audited_route(
+      r, auth, "PATCH", "/admin/api/users/{id:int}", "user.update",
+      [auth](RequestContext& ctx, const Principal& who) -> Task<AuditedWork> {
+        const auto id = *ctx.params.get_int("id");
+        JsonInput in(ctx.request);
+        in.only({"disabled", "platform_admin"});
+        const auto disabled = in.boolean("disabled");
+        const auto platform_admin = in.boolean("platform_admin");
+        in.finish();
+        boost::json::object detail{
+            {"user_id", id},
+            {"disabled", disabled ? boost::json::value(*disabled) : nullptr},
+            {"platform_admin", platform_admin ? boost::json::value(*platform_admin) : nullptr}};
+        co_return AuditedWork{{}, std::move(detail), [&ctx, who, id, disabled, platform_admin, auth]() {
+                                return change_user(ctx, who, id, disabled, platform_admin, *auth);
+                              }};
+      },
+      {.summary = "Disable or enable a user, grant or take platform-admin rights", .tags = {"admin"}});
 }
 
 }  // namespace tenantry::apps::admin

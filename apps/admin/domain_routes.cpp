@@ -1,0 +1,75 @@
+// /admin/api/tenants/{slug}/domains: add, remove and make primary the domains of a tenant (audited).
+#include <boost/json.hpp>
+
+#include "apps/admin/admin_state.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/tenancy/tenant_catalog.hpp"
+#include "tenantry/web/json_input.hpp"
+
+namespace tenantry::apps::admin {
+
+namespace {
+
+using web::JsonInput;
+using web::RequestContext;
+
+/// 404 unless `domain` belongs to the tenant `schema`.
+Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& domain,
+                             const tenancy::SchemaName& schema) {
+  const db::Session public_db(ctx.pool);
+  auto owner = co_await public_db.query(
+      "SELECT 1 FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1 AND t.schema_name = "
+      "$2",
+      domain, schema);
+  if (owner.empty()) throw http::NotFound("No domain '" + domain.str() + "' on this tenant.");
+}
+
+Task<void> add_domain(RequestContext& ctx, const tenancy::SchemaName& schema, const boost::json::object&) {
+  JsonInput in(ctx.request);
+  in.only({"domain", "primary"});
+  auto domain = in.string("domain", {.required = true, .min = 1});
+  auto primary = in.boolean("primary");
+  if (domain)
+    if (auto why = tenancy::DomainName::why_invalid(tenancy::DomainName::normalise(*domain)); !why.empty())
+      in.error("domain", "Invalid domain: " + why + ".");
+  in.finish();
+  tenancy::TenantCatalog catalog(ctx.pool, ctx.config.tenancy);
+  const tenancy::DomainName name(*domain);
+  co_await catalog.add_domain(schema, name, primary.value_or(false));
+}
+
+tenancy::DomainName domain_of(const RequestContext& ctx) {
+  return tenancy::DomainName(ctx.params.get("domain").value_or(""));
+}
+
+/// A change of the {domain} of the tenant: remove it, make it primary.
+using DomainChange = Task<void> (tenancy::TenantCatalog::*)(const tenancy::DomainName&);
+
+TenantChange domain_change(DomainChange change) {
+  return [change](RequestContext& ctx, const tenancy::SchemaName& schema,
+                  const boost::json::object&) -> Task<void> {
+    const tenancy::DomainName domain = domain_of(ctx);
+    co_await require_domain_of(ctx, domain, schema);
+    tenancy::TenantCatalog catalog(ctx.pool);
+    co_await (catalog.*change)(domain);
+  };
+}
+
+boost::json::object named_domain(RequestContext& ctx) {
+  return {{"domain", domain_of(ctx).str()}};
+}
+
+}  // namespace
+
+void register_domain_routes(web::RouteTable& r, const std::shared_ptr<AdminState>& state) {
+  tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/domains", "domain.add", add_domain,
+                      {.summary = "Add a domain", .tags = {"admin"}});
+  tenant_change_route(r, state, "DELETE", "/admin/api/tenants/{slug}/domains/{domain}", "domain.remove",
+                      domain_change(&tenancy::TenantCatalog::remove_domain),
+                      {.summary = "Remove a domain", .tags = {"admin"}}, named_domain);
+  tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/domains/{domain}/primary",
+                      "domain.set_primary", domain_change(&tenancy::TenantCatalog::set_primary),
+                      {.summary = "Make a domain the tenant's primary", .tags = {"admin"}}, named_domain);
+}
+
+}  // namespace tenantry::apps::admin

@@ -1,0 +1,270 @@
+// /admin/api/tenants: list, create, show, change, suspend, resume, archive and drop tenants. Every change is
+// written to the audit log.
+#include <boost/json.hpp>
+
+#include "apps/admin/admin_state.hpp"
+#include "apps/admin/tenant_owner.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/migrations/migration_runner.hpp"
+#include "tenantry/tenancy/tenant_catalog.hpp"
+#include "tenantry/tenancy/tenant_directory.hpp"
+#include "tenantry/tenancy/tenant_json.hpp"
+#include "tenantry/tenancy/tenant_provisioner.hpp"
+#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/pagination.hpp"
+
+namespace tenantry::apps::admin {
+
+using accounts::Principal;
+using http::Response;
+using web::JsonInput;
+using web::RequestContext;
+
+tenancy::SchemaName slug_of(const RequestContext& ctx) {
+  const std::string slug(ctx.params.get("slug").value_or(""));
+  if (!tenancy::SchemaName::why_invalid(slug).empty()) throw http::NotFound("No tenant '" + slug + "'.");
+  return tenancy::SchemaName(slug);
+}
+
+Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const tenancy::SchemaName& schema) {
+  const tenancy::TenantCatalog catalog(ctx.pool);
+  const tenancy::Tenant tenant = co_await catalog.get(schema);
+  const db::Session public_db(ctx.pool);
+  auto members = co_await public_db.query("SELECT count(*) FROM memberships WHERE tenant_id = $1", tenant.id);
+  auto size = co_await public_db.query(
+      "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')",
+      schema);
+  migrations::MigrationRunner runner(ctx.pool, state.apps);
+  const std::optional<tenancy::SchemaName> only = schema;
+  auto status = co_await runner.status(only);
+  boost::json::array applied, pending, problems;
+  for (const auto& a : status.at(0).applied)
+    applied.push_back({{"migration", a.app + "/" + a.name}, {"applied_at", a.applied_at}});
+  for (const auto& p : status.at(0).pending) pending.push_back(boost::json::value(p));
+  for (const auto& p : status.at(0).problems) problems.push_back(boost::json::value(p));
+  boost::json::array rate;
+  for (auto n : ctx.metrics.tenant_rate(schema.str(), 60)) rate.push_back(n);
+  auto body = tenancy::to_json(tenant);
+  body["member_count"] = members.one().get<std::int64_t>(0);
+  body["schema_size_bytes"] = size.one().get<std::int64_t>(0);
+  body["migrations"] = {
+      {"applied", std::move(applied)}, {"pending", std::move(pending)}, {"problems", std::move(problems)}};
+  body["requests"] = {{"total", ctx.metrics.tenant_requests(schema.str())},
+                      {"per_minute_last_hour", std::move(rate)}};
+  co_return Response::json(200, body);
+}
+
+void tenant_change_route(web::RouteTable& routes, const std::shared_ptr<AdminState>& state,
+                         std::string method, std::string_view path, std::string action, TenantChange change,
+                         http::RouteInfo info, DescribeChange describe) {
+  AuditedPrepare prepare = [state, change = std::move(change), describe = std::move(describe)](
+                               RequestContext& ctx, const Principal&) -> Task<AuditedWork> {
+    const tenancy::SchemaName schema = slug_of(ctx);
+    boost::json::object detail = describe ? describe(ctx) : boost::json::object();
+    std::function<Task<Response>()> work = [&ctx, state, change, schema, detail]() -> Task<Response> {
+      co_await change(ctx, schema, detail);
+      co_await ctx.tenants.load(ctx.pool);
+      co_return co_await tenant_detail(ctx, *state, schema);
+    };
+    co_return AuditedWork{schema.str(), std::move(detail), std::move(work)};
+  };
+  audited_route(routes, state->auth, std::move(method), path, std::move(action), std::move(prepare),
+                std::move(info));
+}
+
+namespace {
+
+Task<Response> list_tenants(RequestContext& ctx) {
+  const auto page = web::Page::from(ctx.request);
+  const auto q = ctx.request.query_param("q");
+  const auto state = ctx.request.query_param("state");
+  const auto plan = ctx.request.query_param("plan");
+  const std::string where =
+      " WHERE ($1::text IS NULL OR t.schema_name ILIKE '%' || $1 || '%' OR t.name ILIKE '%' || $1 || '%' OR "
+      "EXISTS (SELECT 1 FROM domains d WHERE d.tenant_id = t.id AND d.domain ILIKE '%' || $1 || '%')) "
+      "AND ($2::text IS NULL OR t.state = $2) AND ($3::text IS NULL OR t.plan = $3)";
+  const std::string count_sql = "SELECT count(*) FROM tenants t" + where;
+  const std::string ids_sql =
+      "SELECT t.schema_name FROM tenants t" + where + " ORDER BY t.id LIMIT $4 OFFSET $5";
+  const db::Session public_db(ctx.pool);
+  auto count = co_await public_db.query(count_sql, q, state, plan);
+  auto ids = co_await public_db.query(ids_sql, q, state, plan, page.limit, page.offset);
+  const tenancy::TenantCatalog catalog(ctx.pool);
+  boost::json::array results;
+  for (auto row : ids) {
+    const tenancy::SchemaName schema(row.get<std::string_view>(0));
+    auto tenant = co_await catalog.find(schema);
+    if (tenant) results.push_back(tenancy::to_json(*tenant));
+  }
+  co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
+}
+
+/// The "domains" of a creation, each normalised and checked; 400 listing the invalid ones.
+std::vector<tenancy::DomainName> requested_domains(const http::Request& request) {
+  std::vector<tenancy::DomainName> domains;
+  const auto body = boost::json::parse(request.body).as_object();
+  const auto* list = body.if_contains("domains");
+  if (list == nullptr || !list->is_array()) return domains;
+  std::vector<http::FieldError> errors;
+  for (const auto& d : list->as_array()) {
+    const std::string text = d.is_string() ? std::string(d.as_string()) : std::string();
+    const std::string normal = tenancy::DomainName::normalise(text);
+    if (auto why = tenancy::DomainName::why_invalid(normal); !why.empty())
+      errors.push_back({"domains", "'" + text + "': " + why + "."});
+    else
+      domains.emplace_back(normal);
+  }
+  if (!errors.empty()) throw http::Invalid(std::move(errors));
+  return domains;
+}
+
+Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Principal& who) {
+  JsonInput in(ctx.request);
+  in.only({"slug", "name", "plan", "domains", "owner"});
+  auto slug = in.string("slug", {.required = true, .min = 1});
+  auto name = in.string("name", {.required = true, .min = 1, .max = 200, .single_line = true});
+  auto plan = in.string("plan", {.min = 1});
+  auto owner_email = in.email("owner", {});
+  if (slug)
+    if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
+      in.error("slug", "Invalid slug: " + why + ".");
+  if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
+  in.finish();
+  tenancy::NewTenant request{tenancy::SchemaName(*slug), *name, requested_domains(ctx.request),
+                             plan.value_or("free")};
+  if (request.domains.empty())
+    request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
+  tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan, ctx.config.tenancy);
+  // The owner (a verified account, or else an invitation) commits with the tenant or not at all.
+  std::optional<TenantOwner> owner;
+  tenancy::ActivationHook add_owner;
+  if (owner_email) {
+    owner.emplace(state.accounts, ctx.config, *owner_email, who.user_id);
+    add_owner = owner->hook(request.name);
+  }
+  const tenancy::Tenant tenant = co_await provisioner.create(request, add_owner);
+  if (owner) owner->deliver();
+  co_await ctx.tenants.load(ctx.pool);
+  auto created = tenancy::to_json(tenant);
+  if (owner) created["owner"] = owner->to_json();
+  co_return Response::json(201, created);
+}
+
+/// The "slug" of a creation body as sent, for the audit entry (validated by create_tenant).
+std::string slug_sent(const http::Request& request) {
+  boost::system::error_code ec;
+  auto body = boost::json::parse(request.body, ec);
+  if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
+    return std::string(body.at("slug").as_string());
+  return {};
+}
+
+Task<AuditedWork> prepare_creation(RequestContext& ctx, const std::shared_ptr<AdminState>& state,
+                                   const Principal& who) {
+  // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
+  const std::vector<accounts::ThrottleRule> rules{
+      {"create:admin:" + std::to_string(who.user_id), ctx.config.auth.admin_tenant_creations_per_minute}};
+  co_await accounts::throttle(ctx.db, rules);
+  co_return AuditedWork{
+      slug_sent(ctx.request), {}, [&ctx, state, who]() { return create_tenant(ctx, *state, who); }};
+}
+
+Task<void> update_tenant(RequestContext& ctx, const tenancy::SchemaName& schema, const boost::json::object&) {
+  JsonInput in(ctx.request);
+  in.only({"name", "plan"});
+  auto name = in.string("name", {.min = 1, .max = 200, .single_line = true});
+  auto plan = in.string("plan", {.min = 1});
+  if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
+  in.finish();
+  tenancy::TenantCatalog catalog(ctx.pool);
+  co_await catalog.update(schema, name, plan);
+}
+
+/// The optional {"reason"} of a suspension, as the audit entry records it.
+boost::json::object suspension(RequestContext& ctx) {
+  boost::json::object detail;
+  if (ctx.request.body.empty()) return detail;
+  JsonInput in(ctx.request);
+  in.only({"reason"});
+  auto reason = in.string("reason", {.max = 500});
+  in.finish();
+  if (reason) detail["reason"] = *reason;
+  return detail;
+}
+
+Task<void> suspend_tenant(RequestContext& ctx, const tenancy::SchemaName& schema,
+                          const boost::json::object& detail) {
+  std::optional<std::string> reason;
+  if (const auto* r = detail.if_contains("reason")) reason = std::string(r->as_string());
+  tenancy::TenantCatalog catalog(ctx.pool);
+  co_await catalog.suspend(schema, reason);
+}
+
+Task<Response> drop_tenant(RequestContext& ctx, const AdminState& state, const tenancy::SchemaName& schema) {
+  JsonInput in(ctx.request);
+  auto confirm = in.string("confirm", {.required = true});
+  if (confirm && *confirm != schema.str())
+    in.error("confirm", "Type the tenant's slug ('" + schema.str() + "') to confirm the drop.");
+  in.finish();
+  tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan);
+  co_await provisioner.drop(schema);
+  co_await ctx.tenants.load(ctx.pool);
+  co_return Response::empty(204);
+}
+
+/// resume and archive: a state change of the catalog with no input.
+using StateChange = Task<void> (tenancy::TenantCatalog::*)(const tenancy::SchemaName&,
+                                                           tenancy::TransactionHook);
+
+TenantChange catalog_change(StateChange change) {
+  return [change](RequestContext& ctx, const tenancy::SchemaName& schema,
+                  const boost::json::object&) -> Task<void> {
+    tenancy::TenantCatalog catalog(ctx.pool);
+    const tenancy::TransactionHook no_hook;  // audited() writes the entry
+    co_await (catalog.*change)(schema, no_hook);
+  };
+}
+
+}  // namespace
+
+void register_tenant_routes(web::RouteTable& r, const std::shared_ptr<AdminState>& state) {
+  r.add("GET", "/admin/api/tenants",
+        [state](RequestContext& ctx) -> Task<Response> {
+          state->auth->require_platform_admin(ctx);
+          co_return co_await list_tenants(ctx);
+        },
+        {.summary = "List tenants (q, state, plan, limit, offset)", .tags = {"admin"}});
+  audited_route(
+      r, state->auth, "POST", "/admin/api/tenants", "tenant.create",
+      [state](RequestContext& ctx, const Principal& who) { return prepare_creation(ctx, state, who); },
+      {.summary = "Create (provision) a tenant", .tags = {"admin"}});
+  r.add(
+      "GET", "/admin/api/tenants/{slug}",
+      [state](RequestContext& ctx) -> Task<Response> {
+        state->auth->require_platform_admin(ctx);
+        const auto schema = slug_of(ctx);
+        co_return co_await tenant_detail(ctx, *state, schema);
+      },
+      {.summary = "A tenant with domains, members, size, migrations and request counts", .tags = {"admin"}});
+  tenant_change_route(r, state, "PATCH", "/admin/api/tenants/{slug}", "tenant.update", update_tenant,
+                      {.summary = "Change a tenant's name or plan", .tags = {"admin"}});
+  tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/resume", "tenant.resume",
+                      catalog_change(&tenancy::TenantCatalog::resume),
+                      {.summary = "tenant.resume", .tags = {"admin"}});
+  tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/archive", "tenant.archive",
+                      catalog_change(&tenancy::TenantCatalog::archive),
+                      {.summary = "tenant.archive", .tags = {"admin"}});
+  tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/suspend", "tenant.suspend", suspend_tenant,
+                      {.summary = "Suspend a tenant (its API answers 403)", .tags = {"admin"}}, suspension);
+  audited_route(
+      r, state->auth, "DELETE", "/admin/api/tenants/{slug}", "tenant.drop",
+      [state](RequestContext& ctx, const Principal&) -> Task<AuditedWork> {
+        const tenancy::SchemaName schema = slug_of(ctx);
+        co_return AuditedWork{
+            schema.str(), {}, [&ctx, state, schema]() { return drop_tenant(ctx, *state, schema); }};
+      },
+      {.summary = "Drop a tenant and all its data (body: {\"confirm\": \"<slug>\"})", .tags = {"admin"}});
+}
+
+}  // namespace tenantry::apps::admin
