@@ -6,14 +6,12 @@
 #include <set>
 
 #include "tenantry/core/concurrency.hpp"
+#include "tenantry/db/schema_lock.hpp"
 #include "tenantry/db/session.hpp"
 
 namespace tenantry::migrations {
 
 namespace {
-
-// Advisory lock class of "migrating this schema"; the second key is hashtext(schema).
-constexpr int kLockClass = 0x54454e54;  // 'TENT'
 
 // The shared history has its own name so that a tenant session (search_path "<tenant>", public) can never
 // fall through to the shared history when its own is missing.
@@ -157,7 +155,8 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
       if (vanished) break;
       if (is_applied(before.applied, m)) continue;
       db::Transaction tx = co_await session.begin();
-      co_await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", kLockClass, outcome.schema);
+      co_await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", db::kSchemaLockClass,
+                        outcome.schema);
       if (tenant) {
         auto entered = co_await tx.query(enter_schema, schema, only_schema);
         if (entered.empty()) {

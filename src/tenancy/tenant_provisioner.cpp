@@ -14,6 +14,7 @@
 #include "tenancy/detail/domain_rows.hpp"
 #include "tenancy/detail/schema_copy.hpp"
 #include "tenantry/db/errors.hpp"
+#include "tenantry/db/schema_lock.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
@@ -23,8 +24,9 @@ namespace tenantry::tenancy {
 namespace {
 
 // Same lock as the migration runner's: nobody migrates a schema while it is being built, renamed or dropped.
-constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(1413828180, hashtext($1))";
-constexpr const char* kTryLockSchema = "SELECT pg_try_advisory_xact_lock(1413828180, hashtext($1))";
+// $1 is db::kSchemaLockClass, $2 the schema.
+constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock($1::int, hashtext($2))";
+constexpr const char* kTryLockSchema = "SELECT pg_try_advisory_xact_lock($1::int, hashtext($2))";
 
 /// Marks a reserved tenant active, in the transaction that built its schema. No row: the reservation was
 /// removed meanwhile (recover_abandoned() took it for dead), and the schema must go with the transaction.
@@ -59,7 +61,7 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
     if (state != TenantState::kProvisioning && state != TenantState::kFailed)
       throw TenantConflict("tenant '" + request.schema.str() + "' already exists");
     // Left by an attempt that failed or crashed, unless that attempt is still running.
-    if (!(co_await tx.query(kTryLockSchema, request.schema)).one().get<bool>(0))
+    if (!(co_await tx.query(kTryLockSchema, db::kSchemaLockClass, request.schema)).one().get<bool>(0))
       throw TenantConflict("tenant '" + request.schema.str() + "' is being provisioned by another process");
     id = existing.one().get<TenantId>(0);
     co_await tx.query(
@@ -100,7 +102,7 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
   std::exception_ptr hook_failure;
   try {
     db::Transaction tx = co_await db::Session(pool_, schema.str()).begin();
-    co_await tx.query(kLockSchema, schema);
+    co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
     const std::string create_schema = "CREATE SCHEMA " + tx.quote_identifier(schema.str());
     co_await tx.execute_script(create_schema);
     // A clone copies the source's whole schema, its migration history included.
@@ -174,7 +176,7 @@ Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema,
         plan_.digest());
     if (spare.empty()) co_return false;
     const std::string name = spare.one().get<std::string>(0);
-    co_await tx.query(kLockSchema, schema);
+    co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
     co_await tx.execute_script("ALTER SCHEMA " + tx.quote_identifier(name) + " RENAME TO " +
                                tx.quote_identifier(schema.str()));
     co_await tx.query("DELETE FROM tenant_spares WHERE schema_name = $1", name);
@@ -254,8 +256,8 @@ Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& t
     throw TenantConflict("tenant '" + to.str() + "' already exists");
   if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", to)).empty())
     throw TenantConflict("a schema named '" + to.str() + "' already exists in the database");
-  co_await tx.query(kLockSchema, from);
-  co_await tx.query(kLockSchema, to);
+  co_await tx.query(kLockSchema, db::kSchemaLockClass, from);
+  co_await tx.query(kLockSchema, db::kSchemaLockClass, to);
   co_await tx.execute_script("ALTER SCHEMA " + tx.quote_identifier(from.str()) + " RENAME TO " +
                              tx.quote_identifier(to.str()));
   co_await tx.query("UPDATE tenants SET schema_name = $2, updated_at = now() WHERE id = $1",
@@ -293,7 +295,7 @@ Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHo
     db::Transaction tx = co_await public_db.begin();
     auto rows = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
     if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
-    co_await tx.query(kLockSchema, schema);
+    co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
     const std::string drop_schema = "DROP SCHEMA IF EXISTS " + tx.quote_identifier(schema.str()) + " CASCADE";
     co_await tx.execute_script(drop_schema);
     co_await tx.query("DELETE FROM tenants WHERE id = $1", rows.one().get<TenantId>(0));
@@ -318,7 +320,7 @@ Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const SchemaName&
       "SELECT 1 FROM tenants WHERE id = $1 AND state = 'provisioning' FOR UPDATE SKIP LOCKED", id);
   if (row.empty()) co_return false;
   // Held by the attempt's transaction until it ends: taken, the attempt is over.
-  if (!(co_await tx.query(kTryLockSchema, schema)).one().get<bool>(0)) co_return false;
+  if (!(co_await tx.query(kTryLockSchema, db::kSchemaLockClass, schema)).one().get<bool>(0)) co_return false;
   // A schema by that name is no attempt's (it would have committed the row active): not ours to judge.
   if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema)).empty()) co_return false;
   co_await tx.query("DELETE FROM tenants WHERE id = $1", id);
