@@ -48,7 +48,8 @@ Task<std::unique_ptr<Listener>> Listener::connect(boost::asio::io_context& io,
 
 Task<void> Listener::listen(const std::string& channel) {
   const std::string sql = "LISTEN " + conn_->quote_identifier(channel);
-  co_await conn_->run_script(sql, detail::Prelude{});
+  const detail::Prelude prelude;
+  co_await conn_->run_script(sql, prelude);
 }
 
 Task<Notification> Listener::next() {

@@ -331,7 +331,9 @@ Task<Lease> Pool::acquire(const std::string* schema) {
 Task<void> Pool::roll_back_then_release(Pool* pool, std::unique_ptr<detail::Connection> conn,
                                         detail::TenantShare* share) {
   try {
-    co_await conn->run({}, {}, detail::Prelude{});  // sends only the pending ROLLBACK
+    const ParamList none;
+    const detail::Prelude prelude;
+    co_await conn->run({}, none, prelude);  // sends only the pending ROLLBACK
   } catch (const std::exception&) {
     // a failed rollback leaves the connection unusable: release() discards it
   }
