@@ -1,6 +1,6 @@
-// The coroutine rule of tenantry/core/task.hpp, under test: the safe forms keep every object alive across
-// the suspension and destroy it exactly once, and the helpers that make them the easy form (spawn, run_on,
-// offload) do what they promise.
+// The coroutine rule of tenantry/core/task.hpp, under test: what GCC 12 does to the forms it forbids, that
+// the safe forms keep every object alive across the suspension and destroy it exactly once, and that the
+// helpers which make them the easy form (spawn, run_on, offload) do what they promise.
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -11,10 +11,12 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "tenantry/core/offload.hpp"
 #include "tenantry/core/run_blocking.hpp"
@@ -57,6 +59,29 @@ template <typename F>
 Task<int> call_after_suspending(F f) {
   co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
   co_return f();
+}
+
+// The forms the rule forbids, kept here only to show what they do on this compiler.
+Task<int> conditional_temporary_inside_co_await(bool first) {
+  co_return co_await read_after_suspending(first ? Tracked(1) : Tracked(2));
+}
+
+Task<int> lambda_temporary_inside_co_await() {
+  const Tracked captured(7);
+  co_return co_await call_after_suspending([captured] { return captured.value; });
+}
+
+struct Aggregate {
+  Tracked tracked;
+};
+
+Task<int> read_aggregate_after_suspending(const Aggregate& a) {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  co_return a.tracked.value;
+}
+
+Task<int> braced_temporary_inside_co_await() {
+  co_return co_await read_aggregate_after_suspending(Aggregate{Tracked(3)});
 }
 
 class CoroutineRule : public ::testing::Test {
@@ -106,6 +131,31 @@ TEST_F(CoroutineRule, AwaitAfterTheCatchHandlerNotInside) {
   }());
   EXPECT_EQ(read, 5);
   EXPECT_EQ(Tracked::misdestroyed, 0);
+}
+
+// GCC before 13 runs a destructor on a bitwise copy of such a temporary, and so destroys more objects
+// than it constructs (with a std::string inside: a double free). If this fails on GCC 12, the compiler
+// was fixed (or the reproducer broke); if it fails elsewhere, that compiler has the bug too.
+TEST_F(CoroutineRule, TemporariesTheRuleForbidsAreMisdestroyedByGccBefore13) {
+  constexpr bool kBuggyCompiler =
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+      true;
+#else
+      false;
+#endif
+  const std::pair<const char*, std::function<Task<int>()>> forms[] = {
+      {"?: temporary", [] { return conditional_temporary_inside_co_await(true); }},
+      {"lambda temporary", [] { return lambda_temporary_inside_co_await(); }},
+      {"braced temporary", [] { return braced_temporary_inside_co_await(); }},
+  };
+  for (const auto& [form, start] : forms) {
+    Tracked::reset();
+    run_blocking(io_, start());
+    const bool balanced = Tracked::misdestroyed == 0 && Tracked::destroyed == Tracked::constructed;
+    EXPECT_EQ(balanced, !kBuggyCompiler)
+        << form << ": constructed " << Tracked::constructed << ", destroyed " << Tracked::destroyed << ", "
+        << Tracked::misdestroyed << " of them not as constructed";
+  }
 }
 
 /// What spawn() logs while `run` runs.
@@ -162,10 +212,11 @@ TEST_F(CoroutineRule, RunOnRunsTheTaskOnTheOtherContextAndResumesOnTheCaller) {
     resumed_on = std::this_thread::get_id();
     co_return result;
   }());
+  const auto other_id = other_thread.get_id();
   guard.reset();
   other_thread.join();
   EXPECT_EQ(value, 11);
-  EXPECT_EQ(ran_on, other_thread.get_id());
+  EXPECT_EQ(ran_on, other_id);
   EXPECT_NE(ran_on, caller);
   EXPECT_EQ(resumed_on, caller);
 }
