@@ -104,6 +104,30 @@ bool take_request(Exchange& x, std::size_t header_fields, bool rejected) {
 
 }  // namespace
 
+/// Links a connection into its worker while it is served, so that stopping can reach it; counts it out
+/// when it ends.
+class Server::Impl::LinkedConnection {
+ public:
+  LinkedConnection(Impl& server, detail::Worker& w, detail::Connection& c, beast::tcp_stream& stream)
+      : server_(server), w_(w), c_(c) {
+    c_.stream = &stream;
+    w_.link(&c_);
+  }
+  ~LinkedConnection() {
+    c_.stream = nullptr;
+    w_.unlink(&c_);
+    server_.stats.active_connections.fetch_sub(1, std::memory_order_relaxed);
+    if (!w_.destroying) server_.maybe_finish(w_);
+  }
+  LinkedConnection(const LinkedConnection&) = delete;
+  LinkedConnection& operator=(const LinkedConnection&) = delete;
+
+ private:
+  Impl& server_;
+  detail::Worker& w_;
+  detail::Connection& c_;
+};
+
 Task<void> Server::Impl::accept_loop(Worker& w) {
   w.accepting = true;
   for (;;) {
@@ -144,14 +168,7 @@ void Server::Impl::refuse(tcp::socket& socket) {
 
 Task<void> Server::Impl::serve(Worker& w, std::shared_ptr<Connection> c, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
-  c->stream = &stream;
-  w.link(c.get());
-  detail::ScopeExit cleanup([&] {
-    c->stream = nullptr;
-    w.unlink(c.get());
-    stats.active_connections.fetch_sub(1, std::memory_order_relaxed);
-    if (!w.destroying) maybe_finish(w);
-  });
+  const LinkedConnection linked(*this, w, *c, stream);
   Exchange x(peer_address(stream));
   // A new connection must deliver its first request header within header_timeout of being accepted.
   x.wait_deadline = Clock::now() + options.header_timeout;

@@ -44,18 +44,6 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::size_t kReadChunk = 4096;
 
-template <typename F>
-class ScopeExit {
- public:
-  explicit ScopeExit(F f) : f_(std::move(f)) {}
-  ~ScopeExit() { f_(); }
-  ScopeExit(const ScopeExit&) = delete;
-  ScopeExit& operator=(const ScopeExit&) = delete;
-
- private:
-  F f_;
-};
-
 // One open connection, linked into its worker's list so that stopping can reach it.
 struct Connection {
   Connection* prev = nullptr;
@@ -126,6 +114,7 @@ struct Server::Impl {
   void run_thread(Worker& w);
 
   // connection.cpp
+  class LinkedConnection;
   Task<void> accept_loop(Worker& w);
   void refuse(detail::tcp::socket& socket);
   Task<void> serve(Worker& w, std::shared_ptr<Connection> c, detail::tcp::socket socket);
