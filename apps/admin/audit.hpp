@@ -11,7 +11,7 @@
 namespace tenantry::apps::admin {
 
 /// Runs `work` and writes one audit entry with its outcome, whether it succeeds, answers 4xx or throws.
-/// Arguments by reference: callers pass named values (GCC 12 mishandles class temporaries in co_await).
+/// Arguments by reference: callers pass named values (the coroutine rule, tenantry/core/task.hpp).
 Task<http::Response> audited(web::RequestContext& ctx, const accounts::Principal& who,
                              const std::string& action, const std::string& tenant,
                              const boost::json::object& detail,

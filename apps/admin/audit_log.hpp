@@ -22,7 +22,7 @@ struct AuditEntry {
 
 /// Writes `entry` in `tx`, the action's own transaction: the entry commits with the
 /// action or not at all. `tx` may be on a tenant's search path: the table is qualified. Pass a named entry
-/// (GCC 12 mishandles class-type temporaries inside co_await expressions).
+/// (the coroutine rule, tenantry/core/task.hpp).
 Task<void> record(db::Transaction& tx, const AuditEntry& entry);
 
 }  // namespace tenantry::apps::admin

@@ -52,8 +52,9 @@ Task<void> make_admin(db::Pool& pool, apps::accounts::AuthService& auth, std::st
 /// trigger revokes the tokens that the change takes the right of, on every server process.
 Task<bool> set_flag(db::Pool& pool, std::string email, std::string column, bool value) {
   const db::Session session(pool);
-  auto changed = co_await session.query(
-      "UPDATE users SET " + column + " = $2, updated_at = now() WHERE email = $1 RETURNING id", email, value);
+  const std::string sql =
+      "UPDATE users SET " + column + " = $2, updated_at = now() WHERE email = $1 RETURNING id";
+  auto changed = co_await session.query(sql, email, value);
   co_return !changed.empty();
 }
 

@@ -101,7 +101,7 @@ TEST_F(DbTest, AnAbandonedTransactionReleasesItsLocksPromptly) {
     }  // destroyed without commit or rollback
     boost::asio::steady_timer settle(io_, std::chrono::milliseconds(100));
     co_await settle.async_wait(boost::asio::use_awaitable);
-    Transaction other = co_await Session(*other_pool).begin();
+    Transaction other = co_await other_pool->session().begin();
     auto r = co_await other.query("SELECT id FROM locked WHERE id = 1 FOR UPDATE NOWAIT");
     EXPECT_EQ(r.size(), 1);
     co_await other.commit();
@@ -231,7 +231,7 @@ TEST_F(DbTest, ConnectErrorIsReported) {
   auto bad =
       std::make_unique<Pool>(io_, PoolConfig{.connect = {.conninfo = "host=/nonexistent dbname=x",
                                                          .connect_timeout = std::chrono::milliseconds(500)}});
-  EXPECT_THROW(run([&]() -> Task<void> { co_await Session(*bad).query("SELECT 1"); }()), ConnectionError);
+  EXPECT_THROW(run([&]() -> Task<void> { co_await bad->session().query("SELECT 1"); }()), ConnectionError);
 }
 
 }  // namespace

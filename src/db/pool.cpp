@@ -14,6 +14,7 @@
 
 #include "db/detail/connection.hpp"
 #include "tenantry/db/outage_monitor.hpp"
+#include "tenantry/db/session.hpp"
 
 namespace tenantry::db {
 
@@ -28,6 +29,18 @@ struct TenantShare {
 }  // namespace detail
 
 namespace {
+
+/// Adds the statement traffic of `k` (a connection's counters, or another pool's) to `s`: the one place
+/// these four are summed.
+template <typename Counters>
+PoolStats& add_traffic(PoolStats& s, const Counters& k) {
+  s.round_trips += k.round_trips;
+  s.search_path_switches += k.search_path_switches;
+  s.prepares += k.prepares;
+  s.statements += k.statements;
+  return s;
+}
+
 /// Which connections a request may use: its tenant's home slots, or (public, or after the affinity wait) any.
 struct Affinity {
   std::size_t home = 0, width = 0;  // slots [home, home + width) modulo the pool size
@@ -75,13 +88,7 @@ struct Pool::Impl {
   bool closed = false;
   PoolStats stats;
 
-  void account(const detail::Connection& c) {
-    const auto& k = c.counters();
-    stats.round_trips += k.round_trips;
-    stats.search_path_switches += k.search_path_switches;
-    stats.prepares += k.prepares;
-    stats.statements += k.statements;
-  }
+  void account(const detail::Connection& c) { add_traffic(stats, c.counters()); }
   void discard(std::unique_ptr<detail::Connection> c) {
     account(*c);
     ++stats.discarded;
@@ -214,8 +221,14 @@ Lease::~Lease() {
   if (conn_) pool_->release(std::move(conn_), share_);
 }
 
-Pool::Pool(asio::io_context& io, PoolConfig config) : impl_(std::make_unique<Impl>(io, std::move(config))) {
+Pool::Pool(asio::io_context& io, PoolConfig config)
+    : impl_(std::make_unique<Impl>(io, std::move(config))),
+      public_session_(std::make_unique<Session>(*this)) {
   impl_->slots.assign(impl_->config.max_size, false);
+}
+
+const Session& Pool::session() const noexcept {
+  return *public_session_;
 }
 
 Pool::~Pool() {
@@ -318,7 +331,9 @@ Task<Lease> Pool::acquire(const std::string* schema) {
 Task<void> Pool::roll_back_then_release(Pool* pool, std::unique_ptr<detail::Connection> conn,
                                         detail::TenantShare* share) {
   try {
-    co_await conn->run({}, {}, detail::Prelude{});  // sends only the pending ROLLBACK
+    const ParamList none;
+    const detail::Prelude prelude;
+    co_await conn->run({}, none, prelude);  // sends only the pending ROLLBACK
   } catch (const std::exception&) {
     // a failed rollback leaves the connection unusable: release() discards it
   }
@@ -368,14 +383,25 @@ PoolStats Pool::stats() const {
   s.idle = p.idle.size();
   s.in_use = p.size - p.idle.size();
   s.waiting = p.waiters.size();
-  for (const auto& c : p.idle) {
-    const auto& k = c->counters();
-    s.round_trips += k.round_trips;
-    s.search_path_switches += k.search_path_switches;
-    s.prepares += k.prepares;
-    s.statements += k.statements;
-  }
+  for (const auto& c : p.idle) add_traffic(s, c->counters());
   return s;
+}
+
+PoolStats& PoolStats::operator+=(const PoolStats& o) noexcept {
+  size += o.size;
+  idle += o.idle;
+  in_use += o.in_use;
+  waiting += o.waiting;
+  acquired += o.acquired;
+  affinity_hits += o.affinity_hits;
+  affinity_spills += o.affinity_spills;
+  connects += o.connects;
+  discarded += o.discarded;
+  timeouts += o.timeouts;
+  tenant_cap_waits += o.tenant_cap_waits;
+  connect_failures += o.connect_failures;
+  connect_fallbacks += o.connect_fallbacks;
+  return add_traffic(*this, o);
 }
 
 }  // namespace tenantry::db

@@ -50,7 +50,7 @@ TEST_F(PoolTest, EachTenantKeepsToItsHomeConnection) {
   run([&]() -> Task<void> {
     std::string ddl;
     for (int t = 0; t < 24; ++t) ddl += "CREATE SCHEMA s" + std::to_string(t) + ";";
-    co_await Session(*pool).execute_script(ddl);
+    co_await pool->session().execute_script(ddl);
   }());
   std::map<std::string, std::set<int>> backends;  // tenant -> backend pids
   int done = 0;
@@ -114,21 +114,26 @@ TEST_F(PoolTest, PreparedStatementsPerConnectionStayBounded) {
     for (int t = 0; t < 6; ++t)
       ddl +=
           "CREATE SCHEMA p" + std::to_string(t) + "; CREATE TABLE p" + std::to_string(t) + ".x (id bigint);";
-    co_await Session(*pool).execute_script(ddl);
-    for (int t = 0; t < 6; ++t)
-      co_await Session(*pool, "p" + std::to_string(t)).query("SELECT count(*) FROM x");
+    co_await pool->session().execute_script(ddl);
+    for (int t = 0; t < 6; ++t) {
+      const Session session(*pool, "p" + std::to_string(t));
+      co_await session.query("SELECT count(*) FROM x");
+    }
     const auto before = pool->stats().prepares;
     // The three most recent schemas still have their statement.
-    for (int t = 3; t < 6; ++t)
-      co_await Session(*pool, "p" + std::to_string(t)).query("SELECT count(*) FROM x");
+    for (int t = 3; t < 6; ++t) {
+      const Session session(*pool, "p" + std::to_string(t));
+      co_await session.query("SELECT count(*) FROM x");
+    }
     EXPECT_EQ(pool->stats().prepares, before);
     // Counting is a statement too: its first run evicts one, whose DEALLOCATE travels with the next request.
     const std::string count = "SELECT count(*) FROM pg_prepared_statements";
-    co_await Session(*pool).query(count);
-    auto left = co_await Session(*pool).query(count);
+    co_await pool->session().query(count);
+    auto left = co_await pool->session().query(count);
     EXPECT_EQ(left.one().get<int>(0), 3);
     // An evicted one is prepared again, and still answers.
-    auto again = co_await Session(*pool, "p0").query("SELECT count(*) FROM x");
+    const Session p0(*pool, "p0");
+    auto again = co_await p0.query("SELECT count(*) FROM x");
     EXPECT_EQ(again.one().get<int>(0), 0);
     EXPECT_EQ(pool->stats().prepares, before + 2);
   }());

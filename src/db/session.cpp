@@ -21,7 +21,8 @@ const char* begin_statement(IsolationLevel level) {
 Task<Result> Session::execute(std::string_view sql, ParamList params) const {
   Lease lease = co_await pool_->acquire(&schema_);
   const detail::CostMeter meter(lease.connection(), cost_);
-  co_return co_await lease.connection().run(sql, params, detail::Prelude{.schema = &schema_});
+  const detail::Prelude prelude{.schema = &schema_};
+  co_return co_await lease.connection().run(sql, params, prelude);
 }
 
 Task<std::vector<Result>> Session::execute_batch(std::vector<Statement> statements) const {
@@ -31,13 +32,15 @@ Task<std::vector<Result>> Session::execute_batch(std::vector<Statement> statemen
   Lease lease = co_await pool_->acquire(&schema_);
   const detail::CostMeter meter(lease.connection(), cost_);
   const std::span<const detail::BatchStatement> view(batch);
-  co_return co_await lease.connection().run_batch(view, detail::Prelude{.schema = &schema_});
+  const detail::Prelude prelude{.schema = &schema_};
+  co_return co_await lease.connection().run_batch(view, prelude);
 }
 
 Task<Result> Session::execute_script(std::string_view sql) const {
   Lease lease = co_await pool_->acquire(&schema_);
   const detail::CostMeter meter(lease.connection(), cost_);
-  co_return co_await lease.connection().run_script(sql, detail::Prelude{.schema = &schema_});
+  const detail::Prelude prelude{.schema = &schema_};
+  co_return co_await lease.connection().run_script(sql, prelude);
 }
 
 Task<Transaction> Session::begin(IsolationLevel level) const {
@@ -108,7 +111,9 @@ Task<void> Transaction::commit() {
     try {
       // Destroyed at the end of the try block, before the handler releases the connection.
       const detail::CostMeter meter(lease_->connection(), cost_);
-      co_await lease_->connection().run("COMMIT", {}, detail::Prelude{.in_transaction = true});
+      const ParamList none;
+      const detail::Prelude prelude{.in_transaction = true};
+      co_await lease_->connection().run("COMMIT", none, prelude);
     } catch (...) {
       lease_->connection().restore_schema(std::nullopt);
       lease_.reset();
@@ -121,7 +126,9 @@ Task<void> Transaction::commit() {
 Task<void> Transaction::rollback() {
   if (!lease_) co_return;
   if (begin_sql_ == nullptr) {
-    co_await lease_->connection().run("ROLLBACK", {}, detail::Prelude{.in_transaction = true});
+    const ParamList none;
+    const detail::Prelude prelude{.in_transaction = true};
+    co_await lease_->connection().run("ROLLBACK", none, prelude);
     lease_->connection().restore_schema(schema_before_);
   }
   lease_.reset();

@@ -6,14 +6,12 @@
 #include <set>
 
 #include "tenantry/core/concurrency.hpp"
+#include "tenantry/db/schema_lock.hpp"
 #include "tenantry/db/session.hpp"
 
 namespace tenantry::migrations {
 
 namespace {
-
-// Advisory lock class of "migrating this schema"; the second key is hashtext(schema).
-constexpr int kLockClass = 0x54454e54;  // 'TENT'
 
 // The shared history has its own name so that a tenant session (search_path "<tenant>", public) can never
 // fall through to the shared history when its own is missing.
@@ -157,7 +155,8 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
       if (vanished) break;
       if (is_applied(before.applied, m)) continue;
       db::Transaction tx = co_await session.begin();
-      co_await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", kLockClass, outcome.schema);
+      co_await tx.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", db::kSchemaLockClass,
+                        outcome.schema);
       if (tenant) {
         auto entered = co_await tx.query(enter_schema, schema, only_schema);
         if (entered.empty()) {
@@ -265,7 +264,7 @@ Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) 
   std::size_t next = 0, finished = 0;
   bool stop = false;
   const std::size_t jobs = std::max<std::size_t>(1, std::min(options.jobs, schemas.size()));
-  // Named workers: GCC 12 mishandles class-type temporaries inside co_await expressions.
+  // A named worker: the coroutine rule (tenantry/core/task.hpp).
   std::function<Task<void>(std::size_t)> worker = [&](std::size_t) -> Task<void> {
     while (!stop && next < schemas.size()) {
       const std::size_t i = next++;
@@ -285,7 +284,7 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
   std::vector<std::pair<std::string, const MigrationPlan*>> targets;
   if (!only) targets.emplace_back("", &shared_);
   const db::Session catalog(pool_);
-  // Not `only ? co_await a : co_await b`: GCC 12 miscompiles co_await inside a conditional expression.
+  // An if, not `only ? co_await a : co_await b`: the coroutine rule (tenantry/core/task.hpp).
   db::Result rows;
   if (only)
     rows = co_await catalog.query("SELECT schema_name FROM tenants WHERE schema_name = $1", only->str());

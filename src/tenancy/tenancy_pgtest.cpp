@@ -25,7 +25,7 @@ TEST_F(TenancyTest, RowsOfOneTenantAreInvisibleFromAnother) {
     EXPECT_EQ(b.size(), 2);
     EXPECT_EQ(b[0].get<std::string>(0), "beta 1");
     // The public session sees no tenant table at all.
-    EXPECT_THROW(co_await db::Session(*pool_).query("SELECT * FROM notes"), db::UndefinedTable);
+    EXPECT_THROW(co_await pool_->session().query("SELECT * FROM notes"), db::UndefinedTable);
   }());
 }
 

@@ -69,7 +69,8 @@ std::optional<std::string> Tenant::primary_domain() const {
 }
 
 Task<std::vector<Tenant>> TenantCatalog::list() const {
-  auto rows = co_await db::Session(pool_).query(std::string(kSelectTenants) + "GROUP BY t.id ORDER BY t.id");
+  const std::string sql = std::string(kSelectTenants) + "GROUP BY t.id ORDER BY t.id";
+  auto rows = co_await pool_.session().query(sql);
   std::vector<Tenant> out;
   out.reserve(rows.size());
   for (auto row : rows) out.push_back(tenant_from(row));
@@ -77,8 +78,8 @@ Task<std::vector<Tenant>> TenantCatalog::list() const {
 }
 
 Task<std::optional<Tenant>> TenantCatalog::find(const SchemaName& schema) const {
-  auto rows = co_await db::Session(pool_).query(
-      std::string(kSelectTenants) + "WHERE t.schema_name = $1 GROUP BY t.id", schema);
+  const std::string sql = std::string(kSelectTenants) + "WHERE t.schema_name = $1 GROUP BY t.id";
+  auto rows = co_await pool_.session().query(sql, schema);
   if (rows.empty()) co_return std::nullopt;
   co_return tenant_from(rows.one());
 }
@@ -92,7 +93,7 @@ Task<Tenant> TenantCatalog::get(const SchemaName& schema) const {
 Task<void> TenantCatalog::change_state(const SchemaName& schema, TenantState to,
                                        std::vector<TenantState> from, std::optional<std::string> reason,
                                        TransactionHook on_change) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  db::Transaction tx = co_await pool_.session().begin();
   auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
   if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
   const TenantState current = parse_tenant_state(rows.one().get<std::string_view>(0));
@@ -127,7 +128,7 @@ Task<void> TenantCatalog::update(const SchemaName& schema, std::optional<std::st
     throw ValidationError("name", "name must be 1 to 200 characters");
   if (name && has_control_characters(*name))
     throw ValidationError("name", "name must not contain control characters such as line breaks");
-  auto r = co_await db::Session(pool_).query(
+  auto r = co_await pool_.session().query(
       "UPDATE tenants SET name = coalesce($2, name), plan = coalesce($3, plan), updated_at = now() "
       "WHERE schema_name = $1",
       schema, name, plan);
@@ -151,7 +152,7 @@ Task<void> detail::insert_domain(db::Transaction& tx, const PublicHosts& public_
 
 Task<void> TenantCatalog::add_domain(const SchemaName& schema, const DomainName& domain, bool primary) {
   const PublicHosts public_hosts(tenancy_);
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  db::Transaction tx = co_await pool_.session().begin();
   auto t = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
   if (t.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
   const auto id = t.one().get<TenantId>(0);
@@ -162,7 +163,7 @@ Task<void> TenantCatalog::add_domain(const SchemaName& schema, const DomainName&
 }
 
 Task<void> TenantCatalog::remove_domain(const DomainName& domain) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  db::Transaction tx = co_await pool_.session().begin();
   auto r = co_await tx.query("DELETE FROM domains WHERE domain = $1 RETURNING tenant_id, is_primary", domain);
   if (r.empty()) throw TenantNotFound("no domain '" + domain.str() + "'");
   if (r.one().get<bool>(1))
@@ -175,7 +176,7 @@ Task<void> TenantCatalog::remove_domain(const DomainName& domain) {
 }
 
 Task<void> TenantCatalog::set_primary(const DomainName& domain) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  db::Transaction tx = co_await pool_.session().begin();
   auto r = co_await tx.query("SELECT tenant_id FROM domains WHERE domain = $1 FOR UPDATE", domain);
   if (r.empty()) throw TenantNotFound("no domain '" + domain.str() + "'");
   const auto id = r.one().get<TenantId>(0);

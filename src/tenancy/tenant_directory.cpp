@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/listener.hpp"
@@ -24,7 +22,8 @@ const Tenant* CatalogSnapshot::find_schema(std::string_view schema) const {
 
 Task<void> TenantDirectory::load(db::Pool& pool) {
   const std::uint64_t ticket = ++load_tickets_;
-  auto tenants = co_await TenantCatalog(pool).list();
+  const TenantCatalog catalog(pool);
+  auto tenants = co_await catalog.list();
   auto next = std::make_shared<CatalogSnapshot>();
   next->version = reloads_ + 1;
   for (auto& t : tenants) {
@@ -40,31 +39,16 @@ Task<void> TenantDirectory::load(db::Pool& pool) {
 }
 
 Task<void> TenantDirectory::watch(boost::asio::io_context& io) {
-  boost::asio::steady_timer pause(io);
   // Reloads use a connection of their own, never a request pool's: 24 requests blocked on one tenant's
   // lock must not delay a suspension by the acquire timeout.
   db::Pool reloads(io, db::PoolConfig{.connect = options_, .max_size = 1});
-  bool lost = false;  // said once per outage, not every half second
-  while (!stopping_) {
-    try {
-      auto listener = co_await db::Listener::connect(io, options_);
-      co_await listener->listen("tenantry_catalog");
-      co_await load(reloads);  // whatever changed while nobody listened
-      if (lost) spdlog::info("catalog listener: reconnected");
-      lost = false;
-      while (!stopping_) {
-        co_await listener->next();
-        co_await load(reloads);
-      }
-    } catch (const db::Error& e) {
-      if (!stopping_ && !lost) spdlog::warn("catalog listener: {}; reconnecting", e.what());
-      lost = true;
-    }
-    if (lost && !stopping_) {
-      pause.expires_after(std::chrono::milliseconds(500));
-      co_await pause.async_wait(boost::asio::use_awaitable);
-    }
-  }
+  const db::ListenLoop loop{
+      .channel = "tenantry_catalog",
+      .name = "catalog listener",
+      .on_connected = [this, &reloads] { return load(reloads); },  // whatever changed while nobody listened
+      .on_notify = [this, &reloads](const db::Notification&) { return load(reloads); },
+      .stop = &stopping_};
+  co_await db::listen(io, options_, loop);
   reloads.close();
 }
 

@@ -14,6 +14,7 @@
 #include "tenancy/detail/domain_rows.hpp"
 #include "tenancy/detail/schema_copy.hpp"
 #include "tenantry/db/errors.hpp"
+#include "tenantry/db/schema_lock.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
@@ -23,8 +24,9 @@ namespace tenantry::tenancy {
 namespace {
 
 // Same lock as the migration runner's: nobody migrates a schema while it is being built, renamed or dropped.
-constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(1413828180, hashtext($1))";
-constexpr const char* kTryLockSchema = "SELECT pg_try_advisory_xact_lock(1413828180, hashtext($1))";
+// $1 is db::kSchemaLockClass, $2 the schema.
+constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock($1::int, hashtext($2))";
+constexpr const char* kTryLockSchema = "SELECT pg_try_advisory_xact_lock($1::int, hashtext($2))";
 
 /// Marks a reserved tenant active, in the transaction that built its schema. No row: the reservation was
 /// removed meanwhile (recover_abandoned() took it for dead), and the schema must go with the transaction.
@@ -50,7 +52,7 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
     throw ValidationError("name", "name must not contain control characters such as line breaks");
   if (request.plan.empty()) throw ValidationError("plan", "plan must not be empty");
   const PublicHosts public_hosts(tenancy_);
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  db::Transaction tx = co_await pool_.session().begin();
   auto existing =
       co_await tx.query("SELECT id, state FROM tenants WHERE schema_name = $1 FOR UPDATE", request.schema);
   TenantId id;
@@ -59,7 +61,7 @@ Task<TenantId> TenantProvisioner::reserve(const NewTenant& request) {
     if (state != TenantState::kProvisioning && state != TenantState::kFailed)
       throw TenantConflict("tenant '" + request.schema.str() + "' already exists");
     // Left by an attempt that failed or crashed, unless that attempt is still running.
-    if (!(co_await tx.query(kTryLockSchema, request.schema)).one().get<bool>(0))
+    if (!(co_await tx.query(kTryLockSchema, db::kSchemaLockClass, request.schema)).one().get<bool>(0))
       throw TenantConflict("tenant '" + request.schema.str() + "' is being provisioned by another process");
     id = existing.one().get<TenantId>(0);
     co_await tx.query(
@@ -89,7 +91,7 @@ ProvisioningStats& provisioning_stats() {
 }
 
 Task<void> TenantProvisioner::forget_reservation(TenantId id) {
-  co_await db::Session(pool_).query("DELETE FROM tenants WHERE id = $1 AND state = 'provisioning'", id);
+  co_await pool_.session().query("DELETE FROM tenants WHERE id = $1 AND state = 'provisioning'", id);
 }
 
 Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
@@ -99,8 +101,9 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
   std::string error;
   std::exception_ptr hook_failure;
   try {
-    db::Transaction tx = co_await db::Session(pool_, schema.str()).begin();
-    co_await tx.query(kLockSchema, schema);
+    const db::Session session(pool_, schema.str());
+    db::Transaction tx = co_await session.begin();
+    co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
     const std::string create_schema = "CREATE SCHEMA " + tx.quote_identifier(schema.str());
     co_await tx.execute_script(create_schema);
     // A clone copies the source's whole schema, its migration history included.
@@ -134,7 +137,8 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
     if (hook_failure) std::rethrow_exception(hook_failure);
     throw ProvisioningError("cannot create tenant '" + schema.str() + "': " + error);
   }
-  co_return co_await TenantCatalog(pool_).get(schema);
+  const TenantCatalog catalog(pool_);
+  co_return co_await catalog.get(schema);
 }
 
 Task<Tenant> TenantProvisioner::create(const NewTenant& request, const ActivationHook& on_activate) {
@@ -143,7 +147,7 @@ Task<Tenant> TenantProvisioner::create(const NewTenant& request, const Activatio
   bool from_spare = false;
   std::exception_ptr failure;
   try {
-    from_spare = use_spares_ && co_await take_spare(id, request.schema, on_activate);
+    if (use_spares_) from_spare = co_await take_spare(id, request.schema, on_activate);
   } catch (...) {
     failure = std::current_exception();  // from on_activate: nothing committed
   }
@@ -158,14 +162,15 @@ Task<Tenant> TenantProvisioner::create(const NewTenant& request, const Activatio
     stats.microseconds += static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
             .count());
-    co_return co_await TenantCatalog(pool_).get(request.schema);
+    const TenantCatalog catalog(pool_);
+    co_return co_await catalog.get(request.schema);
   }
   co_return co_await finish(id, request.schema, std::nullopt, on_activate);
 }
 
 Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema,
                                          const ActivationHook& on_activate) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  db::Transaction tx = co_await pool_.session().begin();
   bool renamed = false;
   try {
     auto spare = co_await tx.query(
@@ -174,9 +179,10 @@ Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema,
         plan_.digest());
     if (spare.empty()) co_return false;
     const std::string name = spare.one().get<std::string>(0);
-    co_await tx.query(kLockSchema, schema);
-    co_await tx.execute_script("ALTER SCHEMA " + tx.quote_identifier(name) + " RENAME TO " +
-                               tx.quote_identifier(schema.str()));
+    co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
+    const std::string rename =
+        "ALTER SCHEMA " + tx.quote_identifier(name) + " RENAME TO " + tx.quote_identifier(schema.str());
+    co_await tx.execute_script(rename);
     co_await tx.query("DELETE FROM tenant_spares WHERE schema_name = $1", name);
     co_await activate(tx, id, plan_.digest());
     renamed = true;
@@ -202,7 +208,8 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
     auto locked =
         co_await tx.query("SELECT 1 FROM tenant_spares WHERE schema_name = $1 FOR UPDATE SKIP LOCKED", name);
     if (locked.empty()) continue;
-    co_await tx.execute_script("DROP SCHEMA IF EXISTS " + tx.quote_identifier(name) + " CASCADE");
+    const std::string drop = "DROP SCHEMA IF EXISTS " + tx.quote_identifier(name) + " CASCADE";
+    co_await tx.execute_script(drop);
     co_await tx.query("DELETE FROM tenant_spares WHERE schema_name = $1", name);
     co_await tx.commit();
   }
@@ -215,8 +222,10 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
     for (auto& b : random) b = static_cast<unsigned char>(rd());
     std::string name = "tenantry_spare_";
     for (auto b : random) name += "0123456789abcdef"[b >> 4], name += "0123456789abcdef"[b & 15];
-    db::Transaction tx = co_await db::Session(pool_, name).begin();
-    co_await tx.execute_script("CREATE SCHEMA " + tx.quote_identifier(name));
+    const db::Session session(pool_, name);
+    db::Transaction tx = co_await session.begin();
+    const std::string create = "CREATE SCHEMA " + tx.quote_identifier(name);
+    co_await tx.execute_script(create);
     co_await migrations::MigrationRunner::apply_all(tx, plan_);
     co_await tx.query("INSERT INTO public.tenant_spares (schema_name, migrations_digest) VALUES ($1, $2)",
                       name, plan_.digest());
@@ -227,17 +236,17 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
 
 Task<Tenant> TenantProvisioner::clone(const SchemaName& source, const SchemaName& target,
                                       std::optional<std::string> name, const ActivationHook& on_activate) {
-  const Tenant src = co_await TenantCatalog(pool_).get(source);
+  const TenantCatalog catalog(pool_);
+  const Tenant src = co_await catalog.get(source);
   if (src.state == TenantState::kProvisioning || src.state == TenantState::kFailed ||
       src.state == TenantState::kDropping)
     throw TenantConflict("tenant '" + source.str() + "' is " + std::string(to_string(src.state)) +
                          " and cannot be cloned");
-  auto digest =
-      co_await db::Session(pool_).query("SELECT migrations_digest FROM tenants WHERE id = $1", src.id);
+  auto digest = co_await pool_.session().query("SELECT migrations_digest FROM tenants WHERE id = $1", src.id);
   if (digest.one().get<std::optional<std::string>>(0) != plan_.digest())
     throw ProvisioningError("tenant '" + source.str() +
                             "' has pending migrations: run `tenantry migrate` first");
-  // A named request: GCC 12 mishandles braced temporaries inside co_await expressions.
+  // Named: the coroutine rule (tenantry/core/task.hpp).
   const NewTenant request{target, name.value_or(src.name + " (copy)"), {}, src.plan};
   const TenantId id = co_await reserve(request);
   co_return co_await finish(id, target, source, on_activate);
@@ -245,7 +254,7 @@ Task<Tenant> TenantProvisioner::clone(const SchemaName& source, const SchemaName
 
 Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& to,
                                      const TransactionHook& on_rename) {
-  db::Transaction tx = co_await db::Session(pool_).begin();
+  db::Transaction tx = co_await pool_.session().begin();
   auto rows = co_await tx.query("SELECT id, state FROM tenants WHERE schema_name = $1 FOR UPDATE", from);
   if (rows.empty()) throw TenantNotFound("no tenant '" + from.str() + "'");
   if (const auto state = rows.one().get<std::string_view>(1); state == "provisioning" || state == "dropping")
@@ -254,10 +263,11 @@ Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& t
     throw TenantConflict("tenant '" + to.str() + "' already exists");
   if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", to)).empty())
     throw TenantConflict("a schema named '" + to.str() + "' already exists in the database");
-  co_await tx.query(kLockSchema, from);
-  co_await tx.query(kLockSchema, to);
-  co_await tx.execute_script("ALTER SCHEMA " + tx.quote_identifier(from.str()) + " RENAME TO " +
-                             tx.quote_identifier(to.str()));
+  co_await tx.query(kLockSchema, db::kSchemaLockClass, from);
+  co_await tx.query(kLockSchema, db::kSchemaLockClass, to);
+  const std::string rename =
+      "ALTER SCHEMA " + tx.quote_identifier(from.str()) + " RENAME TO " + tx.quote_identifier(to.str());
+  co_await tx.execute_script(rename);
   co_await tx.query("UPDATE tenants SET schema_name = $2, updated_at = now() WHERE id = $1",
                     rows.one().get<TenantId>(0), to);
   if (on_rename) co_await on_rename(tx);
@@ -293,7 +303,7 @@ Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHo
     db::Transaction tx = co_await public_db.begin();
     auto rows = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
     if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
-    co_await tx.query(kLockSchema, schema);
+    co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
     const std::string drop_schema = "DROP SCHEMA IF EXISTS " + tx.quote_identifier(schema.str()) + " CASCADE";
     co_await tx.execute_script(drop_schema);
     co_await tx.query("DELETE FROM tenants WHERE id = $1", rows.one().get<TenantId>(0));
@@ -318,7 +328,7 @@ Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const SchemaName&
       "SELECT 1 FROM tenants WHERE id = $1 AND state = 'provisioning' FOR UPDATE SKIP LOCKED", id);
   if (row.empty()) co_return false;
   // Held by the attempt's transaction until it ends: taken, the attempt is over.
-  if (!(co_await tx.query(kTryLockSchema, schema)).one().get<bool>(0)) co_return false;
+  if (!(co_await tx.query(kTryLockSchema, db::kSchemaLockClass, schema)).one().get<bool>(0)) co_return false;
   // A schema by that name is no attempt's (it would have committed the row active): not ours to judge.
   if (!(co_await tx.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema)).empty()) co_return false;
   co_await tx.query("DELETE FROM tenants WHERE id = $1", id);

@@ -106,11 +106,11 @@ void render_pools(Exposition& out, const std::vector<db::PoolStats>& pools) {
     out.sample("tenantry_db_pool_connections", fmt::format("thread=\"{}\",state=\"waiting\"", i),
                pools[i].waiting);
   }
+  db::PoolStats sum;
+  for (const auto& p : pools) sum += p;
   for (const auto& counter : kPoolCounters) {
-    std::uint64_t sum = 0;
-    for (const auto& p : pools) sum += p.*counter.field;
     out.family(counter.name, "counter", counter.help);
-    out.sample(counter.name, "", sum);
+    out.sample(counter.name, "", sum.*counter.field);
   }
 }
 

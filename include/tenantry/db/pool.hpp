@@ -58,9 +58,13 @@ struct PoolStats {
   /// attempts that failed, and of those the ones served by an open connection instead.
   std::uint64_t tenant_cap_waits = 0, connect_failures = 0, connect_fallbacks = 0;
   std::uint64_t round_trips = 0, search_path_switches = 0, prepares = 0, statements = 0;
+
+  /// Adds every field of `other`, gauges included: the stats of several pools (one per I/O thread) as one.
+  PoolStats& operator+=(const PoolStats& other) noexcept;
 };
 
 class Pool;
+class Session;
 
 /// Exclusive use of one connection of a Pool; gives it back when destroyed.
 class Lease {
@@ -99,6 +103,10 @@ class Pool {
   /// Closes idle connections and refuses new acquisitions; leases still out close on return.
   void close();
   PoolStats stats() const;
+  /// A session on this pool in the public schema, named and alive as long as the pool: write
+  /// `co_await pool.session().query(...)` rather than build a Session temporary inside co_await (the
+  /// coroutine rule, tenantry/core/task.hpp).
+  const Session& session() const noexcept;
   boost::asio::io_context& io() const noexcept;
   const PoolConfig& config() const noexcept;
 
@@ -109,6 +117,7 @@ class Pool {
                                            detail::TenantShare* share);
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<const Session> public_session_;  // see session()
 };
 
 }  // namespace tenantry::db

@@ -19,8 +19,6 @@ struct Response {
   /// framing); "Connection: close" is honoured.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  /// The tenant this request was served for, filled by the tenancy layer; only printed in the access log.
-  std::string log_tenant;
 
   /// `value` serialized, with Content-Type application/json.
   static Response json(int status, const boost::json::value& value);

@@ -244,7 +244,8 @@ void Connection::send_prelude(const Prelude& prelude, int& commands) {
 
 Task<Result> Connection::run(std::string_view sql, const ParamList& params, const Prelude& prelude) {
   if (sql.empty()) {
-    co_await run_once({}, prelude);  // the prelude alone
+    const std::span<const BatchStatement> none;
+    co_await run_once(none, prelude);  // the prelude alone
     co_return Result();
   }
   const BatchStatement one{sql, &params};
@@ -343,8 +344,10 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
 }
 
 Task<Result> Connection::run_script(std::string_view sql, const Prelude& prelude) {
-  if (rollback_pending_ || prelude.begin || (prelude.schema && schema_ != *prelude.schema))
-    co_await run_once({}, prelude);
+  if (rollback_pending_ || prelude.begin || (prelude.schema && schema_ != *prelude.schema)) {
+    const std::span<const BatchStatement> none;
+    co_await run_once(none, prelude);
+  }
   if (PQexitPipelineMode(conn_) != 1) fail("cannot leave pipeline mode");
   std::string text(sql);
   if (!PQsendQuery(conn_, text.c_str())) fail("sending");

@@ -1,0 +1,255 @@
+#include <boost/json.hpp>
+#include <variant>
+
+#include "tenantry/db/errors.hpp"
+#include "tenantry/http/problem.hpp"
+#include "tenantry/tenancy/errors.hpp"
+#include "tenantry/web/constraint_problems.hpp"
+#include "web/detail/application_impl.hpp"
+
+namespace tenantry::web {
+
+using detail::Dispatched;
+using detail::problem;
+using tenancy::Resolution;
+
+namespace {
+
+/// A statement the database gave up on (a timeout): the request may well succeed a moment later.
+http::Problem database_timeout() {
+  return http::Problem{.type = "database-timeout",
+                       .title = "Database timeout",
+                       .status = 503,
+                       .detail = "The database did not answer in time; retry shortly.",
+                       .retry_after = 2};
+}
+
+/// The database is out of reach (stopped, restarting, refusing connections): a restart takes seconds.
+http::Problem database_unavailable() {
+  return http::Problem{.type = "database-unavailable",
+                       .title = "Database unavailable",
+                       .status = 503,
+                       .detail = "The database cannot be reached; retry shortly.",
+                       .retry_after = 5};
+}
+
+/// database.max_connections_per_tenant, 0 meaning half the pool: at least 2, so that a handler holding a
+/// A tenant whose schema is behind the code's migrations (or whose migration failed): its own requests wait
+/// for `tenantry migrate`, the instance stays ready for the others.
+http::Response tenant_migrating() {
+  return http::to_response(http::Problem{
+      .type = "tenant-migrating",
+      .title = "Tenant migrating",
+      .status = 503,
+      .detail = "This store is being upgraded; retry shortly.",  // no schema: see tenant-suspended
+      .retry_after = 5});
+}
+
+/// The answer of a request that resolved to no tenant it can serve.
+http::Response unserved(Resolution::Kind kind) {
+  switch (kind) {
+    case Resolution::Kind::kSuspended:
+      // The detail names no schema: on a custom domain the schema is an internal name.
+      return problem(403, "tenant-suspended", "Tenant suspended", "This store is suspended.");
+    case Resolution::Kind::kProvisioning: {
+      auto response = problem(503, "tenant-provisioning", "Tenant not ready",
+                              "This store is being created; retry shortly.");
+      response.add_header("Retry-After", "2");
+      return response;
+    }
+    default:
+      return problem(404, "tenant-not-found", "Tenant not found", "No tenant is served at this address.");
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+http::Response problem(int status, std::string type, std::string title, std::string detail) {
+  http::Problem p;
+  p.status = status;
+  p.type = std::move(type);
+  p.title = std::move(title);
+  p.detail = std::move(detail);
+  return http::to_response(p);
+}
+
+}  // namespace detail
+
+// Counted by count_response() once the server has the response, whatever produced it: what this finds out
+// (route, tenant, database cost) travels in the request's annotations, which survive a thrown error.
+Task<http::Response> Application::Impl::handle(http::Request& request) {
+  Dispatched dispatched = co_await dispatch(request);
+  request.annotations.route = dispatched.route;
+  // Every log line and counter of the request names its tenant, however the handler ended.
+  if (dispatched.tenant != nullptr) request.annotations.tenant = dispatched.tenant->schema.str();
+  if (dispatched.failure) std::rethrow_exception(dispatched.failure);
+  co_return std::move(dispatched.response);
+}
+
+Task<Dispatched> Application::Impl::dispatch(http::Request& request) {
+  // Liveness and readiness answer on every host, tenant or not.
+  if (request.path == "/healthz")
+    co_return Dispatched{.response = http::Response::json(200, {{"status", "ok"}}), .route = "/healthz"};
+  // The authority, not the Host header: an absolute-form target names its own (RFC 9112 §3.2.2).
+  Resolution r =
+      live_resolver.load(std::memory_order_acquire)
+          ->resolve(request.authority, request.header("X-Tenant"), request.path, request.remote_address);
+  if (request.path == "/readyz") {
+    Dispatched out{.route = "/readyz"};
+    try {
+      out.response = co_await control_plane_readiness(r.kind == Resolution::Kind::kPublic);
+    } catch (...) {
+      out.failure = std::current_exception();
+    }
+    co_return out;
+  }
+  Dispatched out;
+  if (r.kind == Resolution::Kind::kPublic && request.path == "/metrics") {
+    // The metrics name tenants, so a tenant's host has no /metrics: there it is a path like any other.
+    out.route = "/metrics";
+    try {
+      out.response = guarded_metrics(request);
+    } catch (...) {
+      out.failure = std::current_exception();
+    }
+  } else if (r.kind == Resolution::Kind::kPublic) {
+    out = co_await route(routes.public_routes, request, nullptr);
+  } else if (r.kind != Resolution::Kind::kTenant) {
+    out.response = unserved(r.kind);
+  } else {
+    if (r.path_prefix > 0) {
+      request.path.erase(0, r.path_prefix);
+      if (request.path.empty()) request.path = "/";
+    }
+    // One string comparison: the digest travels with the catalog, no query.
+    if (r.tenant->migrations_digest != tenant_plan.digest())
+      out.response = tenant_migrating();
+    else
+      out = co_await route(routes.tenant_routes, request, r.tenant);
+  }
+  out.tenant = r.tenant;
+  out.catalog = std::move(r.snapshot);
+  co_return out;
+}
+
+Task<Dispatched> Application::Impl::route(const RouteTable& table, http::Request& request,
+                                          const tenancy::Tenant* tenant) {
+  Dispatched out;
+  auto match = table.match(request.method, request.path);
+  if (auto* allowed = std::get_if<RouteTable::MethodNotAllowed>(&match)) {
+    out.response = http::to_response(http::Problem::method_not_allowed(
+        "The method " + request.method + " is not allowed on " + request.path + "."));
+    out.response.add_header("Allow", allowed->allow_header());
+    co_return out;
+  }
+  auto* found = std::get_if<RouteTable::Found>(&match);
+  if (found == nullptr) {
+    out.response = http::to_response(http::Problem::not_found("No route for " + request.path + "."));
+    co_return out;
+  }
+  out.route = found->route_template();
+  try {
+    const std::size_t here = co_await current_thread();
+    const std::size_t owner = owner_thread(tenant, here);
+    if (owner == here) {
+      out.response = co_await run_handler(*found, request, tenant, here);
+    } else {
+      // Another thread serves this tenant: run the handler there, with that thread's pool, so that each
+      // tenant's statements keep to the same backends however the kernel spread the client connections over
+      // the threads. With thousands of tenants this halves (with 2 threads) the catalog caches each backend
+      // must build.
+      auto task = run_handler(*found, request, tenant, owner);
+      auto on_owner = on_thread(owner, std::move(task));
+      out.response = co_await std::move(on_owner);
+    }
+  } catch (...) {
+    out.failure = std::current_exception();
+  }
+  co_return out;
+}
+
+Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& found, http::Request& request,
+                                                    const tenancy::Tenant* tenant, std::size_t thread) {
+  db::Pool& pool = *pools[thread].second;
+  // The pool's gauges, from the thread that owns it, however the handler ends.
+  struct PublishPool {
+    Impl& app;
+    std::size_t thread;
+    ~PublishPool() { app.metrics->publish_pool(thread, app.pools[thread].second->stats()); }
+  } publish{*this, thread};
+  // The configuration as of the request's start: a reload meanwhile does not change it under the handler.
+  const Config& live = *live_config.load(std::memory_order_acquire);
+  // The database cost of the request's own session, handed to the request once, however the handler ends.
+  struct RecordCost {
+    http::Request& request;
+    db::QueryCost cost;
+    ~RecordCost() {
+      request.annotations.db_time += cost.time;
+      request.annotations.db_rows += cost.rows;
+      request.annotations.db_statements += cost.statements;
+    }
+  } cost{request, {}};
+  RequestContext context{
+      request,   found.params,
+      tenant,    db::Session(pool, tenant ? tenant->schema.str() : std::string(), &cost.cost),
+      live,      pool,
+      directory, *metrics};
+  // Errors that mean the same whatever the handler: mapped here once.
+  std::optional<http::Problem> failure;
+  std::exception_ptr missing_relation;
+  try {
+    co_return co_await (*found.handler)(context);
+  } catch (const db::UndefinedTable&) {
+    missing_relation = std::current_exception();
+  } catch (const db::InvalidSchemaName&) {
+    missing_relation = std::current_exception();
+  } catch (const tenancy::ValidationError& e) {
+    failure = http::Problem::validation({{e.field(), e.what()}}, e.what());
+  } catch (const tenancy::TenantNotFound& e) {
+    failure = http::Problem::not_found(e.what());
+  } catch (const tenancy::TenantConflict& e) {
+    failure = http::Problem::conflict(e.what());
+  } catch (const db::IntegrityConstraintViolation& e) {
+    failure = constraint_problem(e, routes.constraint_problems);  // the apps' constraint → problem tables
+    if (!failure) throw;
+  } catch (const db::PoolTimeout& e) {
+    failure = http::Problem{
+        .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};
+  } catch (const db::QueryCanceled&) {
+    failure = database_timeout();  // database.statement_timeout_ms, or a cancel by an operator
+  } catch (const db::LockNotAvailable&) {
+    failure = database_timeout();  // database.lock_timeout_ms: e.g. a migration holds the table
+  } catch (const db::Error& e) {
+    // Down, restarting, out of connections: the request may succeed in a moment. The outage is logged once
+    // (by the monitor), not as one error line per request.
+    if (!db::is_database_unavailable(e)) throw;
+    outage.failed(e.what());
+    failure = database_unavailable();
+  }
+  if (missing_relation) co_return co_await vanished_schema(tenant, pool, missing_relation);
+  co_return http::to_response(*failure);
+}
+
+// A tenant dropped (or renamed) by another process is still in this process's catalog until its NOTIFY
+// arrives: its requests then fail on missing tables. That is the tenant being unavailable, not a bug, unless
+// the schema is there (then the error is the handler's and stays a 500).
+Task<http::Response> Application::Impl::vanished_schema(const tenancy::Tenant* tenant, db::Pool& pool,
+                                                        std::exception_ptr error) {
+  bool schema_exists = true;
+  if (tenant != nullptr) {
+    const db::Session public_db(pool);
+    schema_exists =
+        !(co_await public_db.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", tenant->schema)).empty();
+  }
+  if (schema_exists) std::rethrow_exception(error);
+  co_return http::to_response(http::Problem{
+      .type = "tenant-unavailable",
+      .title = "Tenant unavailable",
+      .status = 503,
+      .detail = "This store is being changed or removed; retry shortly.",  // no schema: see tenant-suspended
+      .retry_after = 2});
+}
+
+}  // namespace tenantry::web
