@@ -132,7 +132,7 @@ Task<void> provision(db::Pool& pool, const Args& a) {
       "100 + (g * 7919) % 100000, g % 50 FROM generate_series(1, $1::bigint) g";
   co_await run_concurrently(a.jobs, [&](std::size_t) -> Task<void> {
     while (next < missing.size()) {
-      const std::string slug = missing[next++];
+      const std::string& slug = missing[next++];  // `missing` outlives every worker
       const auto tenant = co_await provisioner.create(new_tenant(slug));
       if (a.products > 0)
         co_await db::Session(pool, slug).query(products_sql, static_cast<std::int64_t>(a.products));

@@ -10,11 +10,6 @@ using testing::json;
 
 class OpenApiTest : public testing::TenantTestCase {};
 
-TEST(OpenApiPath, DropsParameterTypes) {
-  EXPECT_EQ(web::openapi_path("/api/products/{id:int}"), "/api/products/{id}");
-  EXPECT_EQ(web::openapi_path("/api/{a}/x/{b:int}/y"), "/api/{a}/x/{b}/y");
-}
-
 TEST_F(OpenApiTest, EveryRouteOfBothTablesIsDocumented) {
   const web::Routes declared = apps::all_routes(config, testing::tenant_plan());
   const std::pair<const web::RouteTable*, std::string> tables[] = {{&declared.public_routes, "localhost"},

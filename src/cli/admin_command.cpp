@@ -106,7 +106,7 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
       // The same normal form as every login and lookup compares.
       const auto normalized = web::normalize_email(o->email);
       if (!normalized) throw CLI::ValidationError("email", "not an e-mail address: " + o->email);
-      const std::string email = *normalized;
+      const std::string& email = *normalized;
       std::string password;
       if (o->password_stdin) {
         std::getline(std::cin, password);

@@ -47,8 +47,7 @@ Task<void> examine(db::Pool& pool, const SchemaShape& expected, std::vector<Chec
 }
 
 std::string describe(const Drift& d) {
-  const std::string what =
-      std::string(to_string(d.change)) + " " + to_string(d.object.kind) + " " + d.object.name;
+  std::string what = std::string(to_string(d.change)) + " " + to_string(d.object.kind) + " " + d.object.name;
   switch (d.change) {
     case Drift::Change::kChanged:
       return what + ": expected " + d.object.definition + ", found " + d.found;

@@ -1,11 +1,6 @@
 #include "tenantry/http/server.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -16,13 +11,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <future>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -30,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "http_client.hpp"
 #include "tenantry/http/problem.hpp"
 #include "tenantry/http/router.hpp"
 
@@ -41,118 +34,18 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// ---- a tiny blocking HTTP/1.1 client over POSIX sockets, to speak raw bytes at the server ---------------
+// ---- the raw-socket test client (tests/support), with a short timeout: no test waits on the server longer -
 
-struct RawResponse {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;
+using RawResponse = testing::HttpResponse;
 
-  std::optional<std::string> header(const std::string& name) const {
-    for (const auto& [n, v] : headers) {
-      if (n == name) return v;
-    }
-    return std::nullopt;
-  }
-  json::value json_body() const { return json::parse(body); }
-};
-
-class Client {
+class Client : public testing::HttpClient {
  public:
-  explicit Client(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    timeval tv{.tv_sec = 3, .tv_usec = 0};  // no test waits on the server longer than this
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
-    }
-  }
-  ~Client() { ::close(fd_); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  void send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error(std::string("send failed: ") + std::strerror(errno));
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-
-  // One response; throws when the connection ends or times out first.
-  RawResponse read_response(bool head_request = false) {
-    std::size_t end;
-    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill()) throw std::runtime_error("connection ended before a response header: " + buf_);
-    }
-    RawResponse r;
-    std::istringstream head(buf_.substr(0, end));
-    std::string line;
-    std::getline(head, line);
-    if (line.rfind("HTTP/1.1 ", 0) != 0) throw std::runtime_error("bad status line: " + line);
-    r.status = std::stoi(line.substr(9, 3));
-    std::size_t length = 0;
-    while (std::getline(head, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const auto colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      if (name == "content-length") length = std::stoul(value);
-      r.headers.emplace_back(std::move(name), std::move(value));
-    }
-    buf_.erase(0, end + 4);
-    if (head_request || r.status < 200) length = 0;
-    while (buf_.size() < length) {
-      if (!fill()) throw std::runtime_error("connection ended inside a response body");
-    }
-    r.body = buf_.substr(0, length);
-    buf_.erase(0, length);
-    return r;
-  }
-
-  // True when the server closes the connection (FIN or RST) within the receive timeout.
-  bool closed_by_peer() {
-    while (fill()) {
-    }
-    return last_error_ != EAGAIN && last_error_ != EWOULDBLOCK;
-  }
-
-  // Bytes received but not yet read as a response (e.g. an answer to a request the test did not mean).
-  const std::string& unread() const { return buf_; }
-
-  void set_receive_timeout(std::chrono::milliseconds t) {
-    timeval tv{.tv_sec = static_cast<time_t>(t.count() / 1000),
-               .tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000)};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-
- private:
-  bool fill() {
-    char tmp[4096];
-    const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n > 0) {
-      buf_.append(tmp, static_cast<std::size_t>(n));
-      return true;
-    }
-    last_error_ = n == 0 ? 0 : errno;
-    return false;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
-  int last_error_ = 0;
+  explicit Client(std::uint16_t port) : HttpClient(port, Options{.timeout = 3s}) {}
 };
+
+json::value json_body(const RawResponse& r) {
+  return json::parse(r.body);
+}
 
 std::string get(std::string_view target, std::string_view extra_headers = "") {
   return std::string("GET ") + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" +
@@ -293,10 +186,10 @@ TEST_F(ServerTest, JsonRoundTrip) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "application/json");
   EXPECT_EQ(r.header("server"), "tenantry");
-  EXPECT_TRUE(r.header("date").has_value());
+  EXPECT_TRUE(r.has_header("date"));
   EXPECT_EQ(r.header("content-length"), std::to_string(r.body.size()));
-  EXPECT_FALSE(r.header("connection").has_value());  // HTTP/1.1 keep-alive is the default
-  const json::value body = r.json_body();
+  EXPECT_FALSE(r.has_header("connection"));  // HTTP/1.1 keep-alive is the default
+  const json::value body = json_body(r);
   EXPECT_EQ(body.at("hello"), "world");
   EXPECT_EQ(body.at("path"), "/json");
   EXPECT_EQ(body.at("query").at("q"), "caf\xc3\xa9");
@@ -326,7 +219,7 @@ TEST_F(ServerTest, RouterBackedNotFoundAndMethodNotAllowed) {
   const RawResponse nf = c.read_response();
   EXPECT_EQ(nf.status, 404);
   EXPECT_EQ(nf.header("content-type"), "application/problem+json");
-  EXPECT_EQ(nf.json_body().at("type"), "https://tenantry.dev/problems/not-found");
+  EXPECT_EQ(json_body(nf).at("type"), "https://tenantry.dev/problems/not-found");
 
   c.send("DELETE /api/items/5 HTTP/1.1\r\nHost: localhost\r\n\r\n");
   const RawResponse mna = c.read_response();
@@ -340,7 +233,7 @@ TEST_F(ServerTest, RouterBackedNotFoundAndMethodNotAllowed) {
   c.send(get("/api/items/12"));
   const RawResponse ok = c.read_response();
   EXPECT_EQ(ok.status, 200);
-  EXPECT_EQ(ok.json_body().at("id"), 12);
+  EXPECT_EQ(json_body(ok).at("id"), 12);
 }
 
 TEST_F(ServerTest, HeadSendsHeadersWithoutBody) {
@@ -362,7 +255,7 @@ TEST_F(ServerTest, HeaderOverLimitIs431AndCloses) {
   const RawResponse r = c.read_response();
   EXPECT_EQ(r.status, 431);
   EXPECT_EQ(r.header("content-type"), "application/problem+json");
-  EXPECT_EQ(r.json_body().at("status"), 431);
+  EXPECT_EQ(json_body(r).at("status"), 431);
   EXPECT_EQ(r.header("connection"), "close");
   EXPECT_TRUE(c.closed_by_peer());
 }
@@ -376,7 +269,7 @@ TEST_F(ServerTest, BodyOverLimitIs413AndCloses) {
     c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2048\r\n\r\n" + std::string(2048, 'b'));
     const RawResponse r = c.read_response();
     EXPECT_EQ(r.status, 413);
-    EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/content-too-large");
+    EXPECT_EQ(json_body(r).at("type"), "https://tenantry.dev/problems/content-too-large");
     EXPECT_TRUE(c.closed_by_peer());
   }
   {  // chunked: the limit applies to the decoded body as it arrives
@@ -404,7 +297,7 @@ TEST_F(ServerTest, MalformedRequestLineIs400AndCloses) {
   const RawResponse r = c.read_response();
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.header("content-type"), "application/problem+json");
-  EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/bad-request");
+  EXPECT_EQ(json_body(r).at("type"), "https://tenantry.dev/problems/bad-request");
   EXPECT_TRUE(c.closed_by_peer());
 }
 
@@ -415,7 +308,7 @@ TEST_F(ServerTest, MissingHostOnHttp11Is400) {
     c.send("GET /json HTTP/1.1\r\n\r\n");
     const RawResponse r = c.read_response();
     EXPECT_EQ(r.status, 400);
-    EXPECT_NE(r.json_body().at("detail").as_string().find("Host"), json::string::npos);
+    EXPECT_NE(json_body(r).at("detail").as_string().find("Host"), json::string::npos);
     EXPECT_TRUE(c.closed_by_peer());
   }
   {
@@ -444,9 +337,9 @@ TEST_F(ServerTest, HandlerExceptionIs500WithRequestIdAndNoDetails) {
   const RawResponse r = round_trip(get("/throw"));
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.header("content-type"), "application/problem+json");
-  const json::value body = r.json_body();
-  ASSERT_TRUE(r.header("x-request-id").has_value());
-  EXPECT_EQ(body.at("request_id").as_string(), *r.header("x-request-id"));
+  const json::value body = json_body(r);
+  ASSERT_TRUE(r.has_header("x-request-id"));
+  EXPECT_EQ(body.at("request_id").as_string(), r.header("x-request-id"));
   EXPECT_EQ(body.at("status"), 500);
   EXPECT_EQ(r.body.find("hunter2"), std::string::npos);
   EXPECT_EQ(r.body.find("db-7"), std::string::npos);
@@ -458,8 +351,8 @@ TEST_F(ServerTest, ProblemErrorBecomesItsResponse) {
   const RawResponse r = round_trip(get("/problem"));
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.header("content-type"), "application/problem+json");
-  EXPECT_EQ(r.json_body().at("detail"), "That name is taken.");
-  EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/conflict");
+  EXPECT_EQ(json_body(r).at("detail"), "That name is taken.");
+  EXPECT_EQ(json_body(r).at("type"), "https://tenantry.dev/problems/conflict");
   EXPECT_EQ(server_->stats().handler_errors.load(), 0u);
 }
 
@@ -471,7 +364,7 @@ TEST_F(ServerTest, RequestIdIsEchoedWhenValidAndReplacedOtherwise) {
   for (const std::string& bad :
        {std::string("bad id"), std::string("x/y"), std::string(129, 'a'), std::string()}) {
     c.send(get("/json", "X-Request-Id: " + bad + "\r\n"));
-    const auto id = c.read_response().header("x-request-id");
+    const auto id = c.read_response().find_header("x-request-id");
     ASSERT_TRUE(id.has_value());
     EXPECT_NE(*id, bad);
     EXPECT_EQ(id->size(), 16u);
@@ -650,7 +543,7 @@ TEST_F(ServerTest, TrailerFieldsDoNotBecomeHeaderFields) {
   const RawResponse host =
       round_trip("GET /where/x HTTP/1.1\r\nHost: localhost\r\n" + chunked + "Host: evil\r\n\r\n");
   EXPECT_EQ(host.status, 200);
-  EXPECT_EQ(host.json_body().at("authority"), "localhost");
+  EXPECT_EQ(json_body(host).at("authority"), "localhost");
 }
 
 TEST_F(ServerTest, ObsoleteLineFoldingIsRefused) {
@@ -660,7 +553,7 @@ TEST_F(ServerTest, ObsoleteLineFoldingIsRefused) {
     c.send(get("/headers", std::string("X-Custom: a") + fold + "\r\n"));
     const RawResponse r = c.read_response();
     EXPECT_EQ(r.status, 400);
-    EXPECT_NE(r.json_body().at("detail").as_string().find("folding"), json::string::npos) << r.body;
+    EXPECT_NE(json_body(r).at("detail").as_string().find("folding"), json::string::npos) << r.body;
     EXPECT_TRUE(c.closed_by_peer());
   }
   {  // the continuation line in a later packet than the line it continues
@@ -714,7 +607,7 @@ TEST_F(ServerTest, UnknownMethodsAre501) {
     c.send(method + " /json HTTP/1.1\r\nHost: localhost\r\n\r\n");
     const RawResponse r = c.read_response();
     EXPECT_EQ(r.status, 501) << method;
-    EXPECT_EQ(r.json_body().at("type"), "https://tenantry.dev/problems/not-implemented") << method;
+    EXPECT_EQ(json_body(r).at("type"), "https://tenantry.dev/problems/not-implemented") << method;
     EXPECT_EQ(r.body.find(method), std::string::npos) << "not echoed";
   }
   EXPECT_EQ(round_trip("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n").status, 501);
@@ -728,13 +621,13 @@ TEST_F(ServerTest, AbsoluteFormTargetNamesTheAuthority) {
   };
   const RawResponse abs = where("http://acme.localhost:8080/where/x%20y?q=1", "other");
   ASSERT_EQ(abs.status, 200) << abs.body;
-  EXPECT_EQ(abs.json_body().at("authority"), "acme.localhost:8080");  // the target wins over Host
-  EXPECT_EQ(abs.json_body().at("path"), "/where/x y");
-  EXPECT_EQ(abs.json_body().at("target_path"), "/where/x%20y");
+  EXPECT_EQ(json_body(abs).at("authority"), "acme.localhost:8080");  // the target wins over Host
+  EXPECT_EQ(json_body(abs).at("path"), "/where/x y");
+  EXPECT_EQ(json_body(abs).at("target_path"), "/where/x%20y");
   const RawResponse origin = where("/where/a?q=1", "shop.example:81");
-  EXPECT_EQ(origin.json_body().at("authority"), "shop.example:81");
-  EXPECT_EQ(origin.json_body().at("target_path"), "/where/a");
-  EXPECT_EQ(where("HTTPS://Acme.localhost/where/a", "other").json_body().at("authority"), "Acme.localhost");
+  EXPECT_EQ(json_body(origin).at("authority"), "shop.example:81");
+  EXPECT_EQ(json_body(origin).at("target_path"), "/where/a");
+  EXPECT_EQ(json_body(where("HTTPS://Acme.localhost/where/a", "other")).at("authority"), "Acme.localhost");
 
   for (const char* bad :
        {"http://user@acme.localhost/where/a", "http://user:pw@acme.localhost/where/a",
@@ -793,12 +686,23 @@ TEST_F(ServerTest, StopFromHandlerDoesNotDeadlock) {
 }
 
 TEST_F(ServerTest, ImmediateStopAndDestructionWithoutStart) {
-  Server never(quiet(), [](Request&) -> Task<Response> { co_return Response{}; });
-  never.stop();
-  never.wait();
+  const auto t0 = Clock::now();
+  {
+    Server never(quiet(), [](Request&) -> Task<Response> { co_return Response{}; });
+    never.stop();
+    never.wait();  // returns at once: nothing was started
+    EXPECT_EQ(never.local_port(), 0);
+    EXPECT_EQ(never.stats().accepted_connections.load(), 0u);
+  }  // and is destroyed without having run
   start(quiet());
-  server_->stop(false);
+  EXPECT_EQ(round_trip(get("/json")).status, 200);
+  Client idle(port());
+  server_->stop(false);  // no drain: the idle connection is cut at once
+  EXPECT_TRUE(idle.closed_by_peer());
   server_->stop();  // idempotent
+  server_->wait();
+  EXPECT_THROW(Client{port()}, std::runtime_error);  // no longer listening
+  EXPECT_LT(Clock::now() - t0, 2s);
 }
 
 TEST_F(ServerTest, ThreadHooksRunOncePerThread) {

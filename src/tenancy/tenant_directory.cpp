@@ -24,6 +24,14 @@ Task<void> TenantDirectory::load(db::Pool& pool) {
   const std::uint64_t ticket = ++load_tickets_;
   const TenantCatalog catalog(pool);
   auto tenants = co_await catalog.list();
+  store(ticket, std::move(tenants));
+}
+
+void TenantDirectory::replace(std::vector<Tenant> tenants) {
+  store(++load_tickets_, std::move(tenants));
+}
+
+void TenantDirectory::store(std::uint64_t ticket, std::vector<Tenant> tenants) {
   auto next = std::make_shared<CatalogSnapshot>();
   next->version = reloads_ + 1;
   for (auto& t : tenants) {
@@ -32,7 +40,7 @@ Task<void> TenantDirectory::load(db::Pool& pool) {
     for (const auto& d : shared->domains) next->by_domain.emplace(d.domain, shared);
   }
   std::lock_guard lock(store_mutex_);
-  if (ticket < stored_ticket_) co_return;
+  if (ticket < stored_ticket_) return;
   stored_ticket_ = ticket;
   snapshot_.store(std::move(next), std::memory_order_release);
   ++reloads_;

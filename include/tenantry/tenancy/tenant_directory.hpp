@@ -40,6 +40,9 @@ class TenantDirectory {
 
   /// Loads the catalog once.
   Task<void> load(db::Pool& pool);
+  /// Replaces the catalog with `tenants`, as load() does with the rows it read: for a caller that has the
+  /// catalog already (tests of the resolver, without a database).
+  void replace(std::vector<Tenant> tenants);
   /// Listens and reloads until `stop()`; run it on one io_context. The control plane has connections of
   /// its own, the listener's and one to reload on, so that a change (a tenant suspended) takes effect
   /// within a second even while the request pools are saturated.
@@ -52,6 +55,8 @@ class TenantDirectory {
   std::uint64_t reloads() const noexcept { return reloads_.load(); }
 
  private:
+  void store(std::uint64_t ticket, std::vector<Tenant> tenants);
+
   db::ConnectOptions options_;
   std::atomic<std::shared_ptr<const CatalogSnapshot>> snapshot_{std::make_shared<const CatalogSnapshot>()};
   std::atomic<std::uint64_t> reloads_{0};
