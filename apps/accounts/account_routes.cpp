@@ -25,7 +25,7 @@ using web::RequestContext;
 /// A new store's fields, validated.
 struct StoreRequest {
   std::string name;
-  tenancy::SchemaName slug;
+  db::SchemaName slug;
   std::string email;
   std::string password;
 };
@@ -38,10 +38,10 @@ StoreRequest read_store_request(const RequestContext& ctx) {
   auto email = in.email("email", {.required = true});
   auto password = in.string("password", {.required = true, .min = kMinPassword, .max = 1024});
   if (slug)
-    if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
+    if (auto why = db::SchemaName::why_invalid(*slug); !why.empty())
       in.error("slug", "Invalid slug: " + why + ".");
   in.finish();
-  return {*name, tenancy::SchemaName(*slug), *email, *password};
+  return {*name, db::SchemaName(*slug), *email, *password};
 }
 
 [[noreturn]] void account_exists() {
@@ -266,7 +266,7 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
   const MailLink link = co_await accounts.links.use(tx, LinkPurpose::kInvitation, *token);
   // Serialise member changes of the store, so that the plan limit holds under concurrency.
   auto store = co_await tx.query("SELECT schema_name FROM tenants WHERE id = $1 FOR UPDATE", link.tenant_id);
-  const tenancy::SchemaName schema(store.one().get<std::string_view>(0));
+  const db::SchemaName schema(store.one().get<std::string_view>(0));
   const tenancy::TenantCatalog catalog(ctx.pool);
   const tenancy::Tenant tenant = co_await catalog.get(schema);
   const std::int64_t user_id =

@@ -88,16 +88,16 @@ struct AdminState {
   std::int64_t next_run = 1;
 };
 
-tenancy::SchemaName slug_of(const RequestContext& ctx) {
+db::SchemaName slug_of(const RequestContext& ctx) {
   const std::string slug(ctx.params.get("slug").value_or(""));
-  if (!tenancy::SchemaName::why_invalid(slug).empty())
+  if (!db::SchemaName::why_invalid(slug).empty())
     web::fail(404, "not-found", "Not found", "No tenant '" + slug + "'.");
-  return tenancy::SchemaName(slug);
+  return db::SchemaName(slug);
 }
 
 /// 404 unless `domain` belongs to the tenant `schema`.
 Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& domain,
-                             const tenancy::SchemaName& schema) {
+                             const db::SchemaName& schema) {
   auto owner = co_await db::Session(ctx.pool).query(
       "SELECT 1 FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1 AND t.schema_name = "
       "$2",
@@ -106,7 +106,7 @@ Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& dom
     web::fail(404, "not-found", "Not found", "No domain '" + domain.str() + "' on this tenant.");
 }
 
-Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const tenancy::SchemaName& schema) {
+Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const db::SchemaName& schema) {
   const tenancy::TenantCatalog catalog(ctx.pool);
   const tenancy::Tenant tenant = co_await catalog.get(schema);
   const db::Session public_db(ctx.pool);
@@ -116,7 +116,7 @@ Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const tenan
       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')",
       schema);
   migrations::MigrationRunner runner(ctx.pool, state.apps);
-  const std::optional<tenancy::SchemaName> only = schema;
+  const std::optional<db::SchemaName> only = schema;
   auto status = co_await runner.status(only);
   boost::json::array applied, pending, problems;
   for (const auto& a : status.at(0).applied)
@@ -152,7 +152,7 @@ Task<Response> list_tenants(RequestContext& ctx) {
   const tenancy::TenantCatalog catalog(ctx.pool);
   boost::json::array results;
   for (auto row : ids) {
-    const tenancy::SchemaName schema(row.get<std::string_view>(0));
+    const db::SchemaName schema(row.get<std::string_view>(0));
     auto tenant = co_await catalog.find(schema);
     if (tenant) results.push_back(tenancy::to_json(*tenant));
   }
@@ -167,12 +167,12 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Princ
   auto plan = in.string("plan", {.min = 1});
   auto owner_email = in.email("owner", {});
   if (slug)
-    if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
+    if (auto why = db::SchemaName::why_invalid(*slug); !why.empty())
       in.error("slug", "Invalid slug: " + why + ".");
   if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
   std::vector<tenancy::DomainName> domains;
   in.finish();
-  tenancy::NewTenant request{tenancy::SchemaName(*slug), *name, {}, plan.value_or("free")};
+  tenancy::NewTenant request{db::SchemaName(*slug), *name, {}, plan.value_or("free")};
   const auto body = boost::json::parse(ctx.request.body).as_object();
   if (const auto* list = body.if_contains("domains"); list && list->is_array()) {
     std::vector<http::FieldError> errors;
@@ -352,7 +352,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
   struct StateChange {
     const char* path;
     const char* action;
-    Task<void> (tenancy::TenantCatalog::*change)(const tenancy::SchemaName&, tenancy::TransactionHook);
+    Task<void> (tenancy::TenantCatalog::*change)(const db::SchemaName&, tenancy::TransactionHook);
   };
   static const std::array<StateChange, 2> changes{
       {{"/admin/api/tenants/{slug}/resume", "tenant.resume", &tenancy::TenantCatalog::resume},
@@ -478,7 +478,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
         [state](RequestContext& ctx) -> Task<Response> {
           state->auth->require_platform_admin(ctx);
           migrations::MigrationRunner runner(ctx.pool, state->apps);
-          const std::optional<tenancy::SchemaName> all;
+          const std::optional<db::SchemaName> all;
           auto status = co_await runner.status(all);
           boost::json::array schemas;
           for (const auto& s : status) {
