@@ -11,7 +11,7 @@ namespace tenantry::apps {
 
 web::Routes all_routes(const Config& config, const migrations::MigrationPlan& tenant_plan) {
   web::Routes routes;
-  auto auth = std::make_shared<accounts::AuthService>(config);
+  auto auth = std::make_shared<auth::AuthService>(config);
   auto mailer = std::make_shared<mail::Mailer>(config);
   core::register_routes(routes);
   accounts::register_routes(routes, auth, mailer, tenant_plan);

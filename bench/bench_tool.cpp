@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "apps/accounts/accounts_app.hpp"
-#include "apps/accounts/auth_service.hpp"
 #include "apps/registry.hpp"
 #include "bench/bench_report.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/core/concurrency.hpp"
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/run_blocking.hpp"
@@ -146,7 +146,7 @@ Task<void> provision(db::Pool& pool, const Args& a) {
 
   // One user, staff in every store, with a signed token per store (prepared beforehand: auth stays on).
   Config config;
-  apps::accounts::AuthService auth(config);
+  auth::AuthService auth(config);
   co_await auth.load(pool);
   db::Session db(pool);
   const auto user = co_await apps::accounts::ensure_user(db, auth, "bench@bench.test", "bench-password-1234",
@@ -163,7 +163,7 @@ Task<void> provision(db::Pool& pool, const Args& a) {
   if (!out) throw std::runtime_error("cannot write " + a.tokens);
   for (std::size_t i = 1; i <= a.tenants; ++i) {
     const std::string slug = a.prefix + std::to_string(i);
-    const auto token = auth.issue(user, existing.at(slug), apps::accounts::Role::kStaff);
+    const auto token = auth.issue(user, existing.at(slug), auth::Role::kStaff);
     out << slug << ' ' << max_id[slug] << ' ' << token.token << '\n';
   }
   out.close();

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "apps/accounts/auth_service.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/mail/mailer.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
@@ -15,11 +15,11 @@ const migrations::App& app();
 
 /// Public: signup, stores, e-mail verification, password reset, invitations; tenant: login, logout, me,
 /// members and invitations.
-void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
+void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth,
                      std::shared_ptr<mail::Mailer> mailer, const migrations::MigrationPlan& tenant_plan);
 
 /// Creates a user or, when the e-mail exists, returns its id (the password is then ignored). For seeding.
-Task<std::int64_t> ensure_user(db::Session& db, AuthService& auth, std::string email, std::string password,
-                               std::string display_name);
+Task<std::int64_t> ensure_user(db::Session& db, auth::AuthService& auth, std::string email,
+                               std::string password, std::string display_name);
 
 }  // namespace tenantry::apps::accounts

@@ -25,7 +25,7 @@ namespace tenantry::apps::admin {
 
 namespace {
 
-using accounts::Principal;
+using auth::Principal;
 using http::Response;
 using web::JsonInput;
 using web::RequestContext;
@@ -75,10 +75,10 @@ struct FleetRun {
 
 /// What the admin handlers share.
 struct AdminState {
-  AdminState(std::shared_ptr<accounts::AuthService> a, std::shared_ptr<mail::Mailer> mailer,
+  AdminState(std::shared_ptr<auth::AuthService> a, std::shared_ptr<mail::Mailer> mailer,
              std::span<const migrations::App* const> s, const migrations::MigrationPlan& plan)
       : auth(a), apps(s), tenant_plan(plan), accounts{std::move(a), std::move(mailer), plan} {}
-  std::shared_ptr<accounts::AuthService> auth;
+  std::shared_ptr<auth::AuthService> auth;
   std::span<const migrations::App* const> apps;
   const migrations::MigrationPlan& tenant_plan;
   /// For the owner invitations of the tenants created here.
@@ -230,7 +230,7 @@ Task<void> run_fleet(db::Pool& pool, std::span<const migrations::App* const> app
 
 std::span<const EmbeddedFile> console_files();
 
-void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth,
+void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth,
                      std::shared_ptr<mail::Mailer> mailer, std::span<const migrations::App* const> apps,
                      const migrations::MigrationPlan& tenant_plan) {
   auto state = std::make_shared<AdminState>(auth, std::move(mailer), apps, tenant_plan);
@@ -268,7 +268,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           in.finish();
           const db::Session throttled(ctx.pool);
           const auto rules = accounts::login_rules(ctx.config, ctx.request.remote_address, *email);
-          co_await accounts::throttle(throttled, rules);
+          co_await auth::throttle(throttled, rules);
           const db::Session public_db(ctx.pool);
           auto rows = co_await public_db.query(
               "SELECT id, password_hash, is_platform_admin, is_disabled FROM users WHERE email = $1", *email);
@@ -279,7 +279,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           if (!rows.one().get<bool>(2))
             web::fail(403, "not-a-platform-admin", "Not a platform admin",
                       "This account cannot administer the platform.");
-          const auto token = state->auth->issue(rows.one().get<std::int64_t>(0), 0, accounts::Role::kOwner);
+          const auto token = state->auth->issue(rows.one().get<std::int64_t>(0), 0, auth::Role::kOwner);
           co_return Response::json(200, {{"token", token.token},
                                          {"token_type", "Bearer"},
                                          {"expires_at", token.expires_at},
@@ -301,25 +301,24 @@ void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService>
           co_return co_await list_tenants(ctx);
         },
         {.summary = "List tenants (q, state, plan, limit, offset)", .tags = {"admin"}});
-  r.add(
-      "POST", "/admin/api/tenants",
-      [state](RequestContext& ctx) -> Task<Response> {
-        const Principal who = state->auth->require_platform_admin(ctx);
-        // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
-        const std::vector<accounts::ThrottleRule> rules{{"create:admin:" + std::to_string(who.user_id),
-                                                         ctx.config.auth.admin_tenant_creations_per_minute}};
-        co_await accounts::throttle(ctx.db, rules);
-        std::string slug;
-        boost::system::error_code ec;
-        auto body = boost::json::parse(ctx.request.body, ec);
-        if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
-          slug = std::string(body.at("slug").as_string());
-        std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state, who); };
-        const std::string action = "tenant.create";
-        const boost::json::object detail;
-        co_return co_await audited(ctx, who, action, slug, detail, work);
-      },
-      {.summary = "Create (provision) a tenant", .tags = {"admin"}});
+  r.add("POST", "/admin/api/tenants",
+        [state](RequestContext& ctx) -> Task<Response> {
+          const Principal who = state->auth->require_platform_admin(ctx);
+          // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
+          const std::vector<auth::ThrottleRule> rules{{"create:admin:" + std::to_string(who.user_id),
+                                                       ctx.config.auth.admin_tenant_creations_per_minute}};
+          co_await auth::throttle(ctx.db, rules);
+          std::string slug;
+          boost::system::error_code ec;
+          auto body = boost::json::parse(ctx.request.body, ec);
+          if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
+            slug = std::string(body.at("slug").as_string());
+          std::function<Task<Response>()> work = [&]() { return create_tenant(ctx, *state, who); };
+          const std::string action = "tenant.create";
+          const boost::json::object detail;
+          co_return co_await audited(ctx, who, action, slug, detail, work);
+        },
+        {.summary = "Create (provision) a tenant", .tags = {"admin"}});
   r.add(
       "GET", "/admin/api/tenants/{slug}",
       [state](RequestContext& ctx) -> Task<Response> {

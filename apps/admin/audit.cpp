@@ -7,7 +7,7 @@
 
 namespace tenantry::apps::admin {
 
-using accounts::Principal;
+using auth::Principal;
 using http::Response;
 using web::RequestContext;
 

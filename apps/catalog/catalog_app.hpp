@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "apps/accounts/auth_service.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/web/request_context.hpp"
 
@@ -13,6 +13,6 @@ const migrations::App& app();
 
 /// The products API (tenant routes): list with filters, ordering and pages; create, read, replace, update and
 /// delete. Viewers read; staff and up write.
-void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth);
+void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth);
 
 }  // namespace tenantry::apps::catalog

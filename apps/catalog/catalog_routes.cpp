@@ -12,8 +12,8 @@ namespace tenantry::apps::catalog {
 
 namespace {
 
-using accounts::AuthService;
-using accounts::Role;
+using auth::AuthService;
+using auth::Role;
 using http::Response;
 using web::JsonInput;
 using web::RequestContext;

@@ -93,7 +93,7 @@ Task<std::vector<std::string>> seed(db::Pool& pool, const migrations::MigrationP
                                     const Config& config) {
   std::vector<std::string> created;
   tenancy::TenantProvisioner provisioner(pool, tenant_plan, config.tenancy);
-  accounts::AuthService auth(config);
+  auth::AuthService auth(config);
   db::Session public_db(pool);
   const auto sam =
       co_await accounts::ensure_user(public_db, auth, "sam@techstore.demo", kDemoPassword, "Sam Fixer");

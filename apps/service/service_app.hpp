@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "apps/accounts/auth_service.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/web/request_context.hpp"
 
@@ -14,6 +14,6 @@ const migrations::App& app();
 
 /// The tickets API (tenant routes): list, create, read, update, status transitions and notes. Viewers read;
 /// staff and up write.
-void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth);
+void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth);
 
 }  // namespace tenantry::apps::service

@@ -12,9 +12,9 @@ namespace tenantry::apps::service {
 
 namespace {
 
-using accounts::AuthService;
-using accounts::Principal;
-using accounts::Role;
+using auth::AuthService;
+using auth::Principal;
+using auth::Role;
 using http::Response;
 using web::JsonInput;
 using web::ListQuery;

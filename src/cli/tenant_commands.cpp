@@ -107,7 +107,7 @@ int create_tenant(CliContext& ctx, const CreateOptions& o) {
   tenancy::ActivationHook on_activate = audit_create(request);
   if (owner_email) {
     accounts = std::make_unique<apps::accounts::Accounts>(
-        apps::accounts::Accounts{std::make_shared<apps::accounts::AuthService>(config),
+        apps::accounts::Accounts{std::make_shared<auth::AuthService>(config),
                                  std::make_shared<mail::Mailer>(config), ctx.migrations().tenant_plan()});
     owner.emplace(*accounts, config, *owner_email, std::nullopt);
     on_activate = both(std::move(on_activate), owner->hook(request.name));

@@ -33,7 +33,7 @@ Task<void> fill_template(db::Pool& pool, const Config& config) {
   auto shared = co_await migrate.migrate_shared();
   if (shared.kind == migrations::SchemaOutcome::Kind::kFailed) throw std::runtime_error(shared.error);
   tenancy::TenantProvisioner provisioner(pool, migrate.tenant_plan());
-  apps::accounts::AuthService auth(config);
+  auth::AuthService auth(config);
   db::Session db(pool);
   static const std::array<std::string, 2> stores{TenantTestCase::kStore, TenantTestCase::kOtherStore};
   for (const std::string& store : stores) {
