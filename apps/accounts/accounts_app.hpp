@@ -6,12 +6,16 @@
 #include "tenantry/mail/mailer.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
+#include "tenantry/web/app.hpp"
 #include "tenantry/web/request_context.hpp"
 
 namespace tenantry::apps::accounts {
 
 /// Global users and their memberships (shared app, in public).
 const migrations::App& app();
+
+/// The app as the registry lists it: name, migrations, routes, roles (apps/accounts/accounts_app.cpp).
+const web::AppDescriptor& descriptor();
 
 /// Public: signup, stores, e-mail verification, password reset, invitations; tenant: login, logout, me,
 /// members and invitations.

@@ -4,12 +4,16 @@
 
 #include "tenantry/auth/auth_service.hpp"
 #include "tenantry/migrations/app.hpp"
+#include "tenantry/web/app.hpp"
 #include "tenantry/web/request_context.hpp"
 
 namespace tenantry::apps::catalog {
 
 /// TechStore's product catalog (tenant app).
 const migrations::App& app();
+
+/// The app as the registry lists it: name, migrations, routes, roles (apps/catalog/catalog_app.cpp).
+const web::AppDescriptor& descriptor();
 
 /// The products API (tenant routes): list with filters, ordering and pages; create, read, replace, update and
 /// delete. Viewers read; staff and up write.

@@ -4,6 +4,7 @@
 
 #include "tenantry/auth/auth_service.hpp"
 #include "tenantry/migrations/app.hpp"
+#include "tenantry/web/app.hpp"
 #include "tenantry/web/request_context.hpp"
 
 namespace tenantry::apps::service {
@@ -11,6 +12,9 @@ namespace tenantry::apps::service {
 /// TechStore's technical service: repair tickets and their history (tenant app; after catalog, since a
 /// ticket may name a product).
 const migrations::App& app();
+
+/// The app as the registry lists it: name, migrations, routes, roles (apps/service/service_app.cpp).
+const web::AppDescriptor& descriptor();
 
 /// The tickets API (tenant routes): list, create, read, update, status transitions and notes. Viewers read;
 /// staff and up write.
