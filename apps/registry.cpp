@@ -1,19 +1,18 @@
 #include "apps/registry.hpp"
 
-#include <array>
+#include <vector>
 
-#include "apps/accounts/accounts_app.hpp"
-#include "apps/admin/admin_app.hpp"
-#include "apps/catalog/catalog_app.hpp"
-#include "apps/service/service_app.hpp"
 #include "tenantry/tenancy/tenancy_app.hpp"
 
 namespace tenantry::apps {
 
 std::span<const migrations::App* const> installed() {
-  // service after catalog: tickets reference products.
-  static const std::array<const migrations::App*, 5> apps{&tenancy::app(), &accounts::app(), &admin::app(),
-                                                          &catalog::app(), &service::app()};
+  // Built once, at first use from start-up code (the CLI, the test fixtures), from constant descriptors.
+  static const std::vector<const migrations::App*> apps = [] {
+    std::vector<const migrations::App*> out{&tenancy::app()};
+    for (const web::AppDescriptor* app : descriptors()) out.push_back(&app->migrations);
+    return out;
+  }();
   return apps;
 }
 

@@ -1,23 +1,24 @@
 #include "apps/routes.hpp"
 
-#include "apps/accounts/accounts_app.hpp"
-#include "apps/admin/admin_app.hpp"
-#include "apps/catalog/catalog_app.hpp"
 #include "apps/core/core_routes.hpp"
 #include "apps/registry.hpp"
-#include "apps/service/service_app.hpp"
+#include "tenantry/mail/mailer.hpp"
 
 namespace tenantry::apps {
 
 web::Routes all_routes(const Config& config, const migrations::MigrationPlan& tenant_plan) {
   web::Routes routes;
-  auto auth = std::make_shared<accounts::AuthService>(config);
-  auto mailer = std::make_shared<mail::Mailer>(config);
+  web::AppContext context{.routes = routes,
+                          .config = config,
+                          .tenant_plan = tenant_plan,
+                          .installed = installed(),
+                          .auth = std::make_shared<auth::AuthService>(config),
+                          .mailer = std::make_shared<mail::Mailer>(config)};
   core::register_routes(routes);
-  accounts::register_routes(routes, auth, mailer, tenant_plan);
-  catalog::register_routes(routes, auth);
-  service::register_routes(routes, auth);
-  admin::register_routes(routes, auth, mailer, installed(), tenant_plan);
+  for (const web::AppDescriptor* app : descriptors()) {
+    app->register_routes(context);
+    routes.add_constraint_problems(app->constraint_problems);
+  }
   return routes;
 }
 

@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "apps/accounts/accounts_app.hpp"
-#include "apps/accounts/auth_service.hpp"
 #include "apps/registry.hpp"
 #include "bench/bench_report.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/core/concurrency.hpp"
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/run_blocking.hpp"
@@ -95,7 +95,7 @@ const migrations::MigrationPlan& tenant_plan() {
 
 tenancy::NewTenant new_tenant(const std::string& slug) {
   // "enterprise": no plan limit on products, so W3 and L0-insert can insert without bound.
-  tenancy::NewTenant t{tenancy::SchemaName(slug), "Bench " + slug, {}, "enterprise"};
+  tenancy::NewTenant t{db::SchemaName(slug), "Bench " + slug, {}, "enterprise"};
   t.domains.emplace_back(slug + ".localhost");
   return t;
 }
@@ -134,8 +134,10 @@ Task<void> provision(db::Pool& pool, const Args& a) {
     while (next < missing.size()) {
       const std::string& slug = missing[next++];  // `missing` outlives every worker
       const auto tenant = co_await provisioner.create(new_tenant(slug));
-      if (a.products > 0)
-        co_await db::Session(pool, slug).query(products_sql, static_cast<std::int64_t>(a.products));
+      if (a.products > 0) {
+        const db::Session session(pool, tenant.schema);
+        co_await session.query(products_sql, static_cast<std::int64_t>(a.products));
+      }
       existing.emplace(slug, tenant.id.value);
       if (++done % 500 == 0) std::cerr << "setup: " << done << "/" << missing.size() << " created\n";
     }
@@ -144,7 +146,7 @@ Task<void> provision(db::Pool& pool, const Args& a) {
 
   // One user, staff in every store, with a signed token per store (prepared beforehand: auth stays on).
   Config config;
-  apps::accounts::AuthService auth(config);
+  auth::AuthService auth(config);
   co_await auth.load(pool);
   db::Session db(pool);
   const auto user = co_await apps::accounts::ensure_user(db, auth, "bench@bench.test", "bench-password-1234",
@@ -161,7 +163,7 @@ Task<void> provision(db::Pool& pool, const Args& a) {
   if (!out) throw std::runtime_error("cannot write " + a.tokens);
   for (std::size_t i = 1; i <= a.tenants; ++i) {
     const std::string slug = a.prefix + std::to_string(i);
-    const auto token = auth.issue(user, existing.at(slug), apps::accounts::Role::kStaff);
+    const auto token = auth.issue(user, existing.at(slug), auth::Role::kStaff);
     out << slug << ' ' << max_id[slug] << ' ' << token.token << '\n';
   }
   out.close();
@@ -205,7 +207,7 @@ Task<void> p1(db::Pool& pool, const Args& a) {
     created.push_back(full_slug);
   }
   // Leave the fleet as it was, so M1 and later runs see N tenants.
-  for (const auto& slug : created) co_await provisioner.drop(tenancy::SchemaName(slug));
+  for (const auto& slug : created) co_await provisioner.drop(db::SchemaName(slug));
   boost::json::array all;
   for (double t : times) all.push_back(t);
   boost::json::object out{{"count", times.size()},

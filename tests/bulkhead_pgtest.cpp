@@ -200,8 +200,7 @@ class ConnectionLimitTest : public BulkheadTest {
     boost::asio::io_context io;
     db::Pool pool(io, db::PoolConfig{.connect = database().options(), .max_size = 2});
     for (int i = 0; i < kStores; ++i) {
-      tenancy::NewTenant store{tenancy::SchemaName("limited" + std::to_string(i)),
-                               "Limited " + std::to_string(i)};
+      tenancy::NewTenant store{db::SchemaName("limited" + std::to_string(i)), "Limited " + std::to_string(i)};
       store.domains.emplace_back(host("limited" + std::to_string(i)));
       run_blocking(io, tenancy::TenantProvisioner(pool, tenant_plan()).create(store));
     }

@@ -90,7 +90,7 @@ TEST_F(CliTest, FleetMigrateOf50TenantsReportsTheFailureAndARerunCompletesIt) {
   migrations::MigrationRunner runner(*pool_, apps::installed());
   tenancy::TenantProvisioner provisioner(*pool_, runner.tenant_plan());
   for (int i = 0; i < 50; ++i) {
-    const tenancy::NewTenant t{tenancy::SchemaName("store" + std::to_string(i)), "Store"};
+    const tenancy::NewTenant t{db::SchemaName("store" + std::to_string(i)), "Store"};
     run(provisioner.create(t));
   }
   // Roll every tenant back to "never migrated"; store7 keeps its products table, so its migration fails.

@@ -59,11 +59,11 @@ class TenantServerTest : public testing::PgTest {
   }
 
   void create(const std::string& slug, std::vector<std::string> domains = {}) {
-    tenancy::NewTenant t{tenancy::SchemaName(slug), "Store " + slug};
+    tenancy::NewTenant t{db::SchemaName(slug), "Store " + slug};
     for (const auto& d : domains) t.domains.emplace_back(d);
     run(tenancy::TenantProvisioner(*pool_, runner_.tenant_plan()).create(t));
     // A row that only this tenant has, to prove where each answer came from.
-    run(db::Session(*pool_, slug)
+    run(db::Session(*pool_, t.schema)
             .query("INSERT INTO products (sku, name, price_cents) VALUES ($1, 'marker', 1)", slug));
   }
   void start() {
@@ -122,8 +122,8 @@ TEST_F(TenantServerTest, ResolutionMatrix) {
   create("beta");
   create("susp");
   create("arch");
-  run(tenancy::TenantCatalog(*pool_).suspend(tenancy::SchemaName("susp")));
-  run(tenancy::TenantCatalog(*pool_).archive(tenancy::SchemaName("arch")));
+  run(tenancy::TenantCatalog(*pool_).suspend(db::SchemaName("susp")));
+  run(tenancy::TenantCatalog(*pool_).archive(db::SchemaName("arch")));
   run(db::Session(*pool_).query("INSERT INTO tenants (schema_name, name) VALUES ('prov', 'Provisioning')"));
   config_.tenancy.path_resolver = true;  // off by default
   start();

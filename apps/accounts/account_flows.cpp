@@ -24,19 +24,19 @@ std::string hours(std::int64_t n) {
 
 }  // namespace
 
-std::vector<ThrottleRule> login_rules(const Config& config, std::string_view address,
-                                      std::string_view email) {
+std::vector<auth::ThrottleRule> login_rules(const Config& config, std::string_view address,
+                                            std::string_view email) {
   return {{bucket("login:account", email), config.auth.login_per_account_per_minute},
           {bucket("login:address", address), config.auth.login_per_address_per_minute}};
 }
 
-std::vector<ThrottleRule> signup_rules(const Config& config, std::string_view address) {
+std::vector<auth::ThrottleRule> signup_rules(const Config& config, std::string_view address) {
   return {{bucket("signup:address", address), config.auth.signup_per_address_per_minute},
           {"signup:all", config.auth.signup_per_minute}};
 }
 
-std::vector<ThrottleRule> mail_rules(const Config& config, std::string_view address,
-                                     std::string_view recipient) {
+std::vector<auth::ThrottleRule> mail_rules(const Config& config, std::string_view address,
+                                           std::string_view recipient) {
   return {{bucket("mail:address", address), config.auth.mail_per_address_per_minute},
           {bucket("mail:recipient", recipient), config.auth.mail_per_recipient_per_minute}};
 }
@@ -48,7 +48,7 @@ boost::json::object user_json(const db::Row& row) {
           {"email_verified", row.get<bool>("email_verified")}};
 }
 
-http::Response token_response(int status, const IssuedToken& token, boost::json::object extra) {
+http::Response token_response(int status, const auth::IssuedToken& token, boost::json::object extra) {
   extra["token"] = token.token;
   extra["token_type"] = "Bearer";
   extra["expires_at"] = token.expires_at;
@@ -168,7 +168,7 @@ Task<void> housekeeping(boost::asio::io_context& io, db::Pool& pool, const Confi
   const db::Session db(pool);
   for (;;) {
     try {
-      co_await purge_throttles(db);
+      co_await auth::purge_throttles(db);
       co_await db.query(
           "DELETE FROM public.auth_links WHERE expires_at < now() - interval '1 day' "
           "OR used_at < now() - interval '1 day'");

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/accounts/auth_service.hpp"
 #include "apps/accounts/mail_links.hpp"
-#include "apps/accounts/throttle.hpp"
+#include "tenantry/auth/auth_service.hpp"
+#include "tenantry/auth/throttle.hpp"
 #include "tenantry/db/result.hpp"
 #include "tenantry/http/response.hpp"
 #include "tenantry/mail/mailer.hpp"
@@ -26,7 +26,7 @@ namespace tenantry::apps::accounts {
 
 /// The services the account handlers use.
 struct Accounts {
-  std::shared_ptr<AuthService> auth;
+  std::shared_ptr<auth::AuthService> auth;
   std::shared_ptr<mail::Mailer> mailer;
   const migrations::MigrationPlan& tenant_plan;
   MailLinks links{*auth};
@@ -35,19 +35,20 @@ struct Accounts {
 inline constexpr std::int64_t kMinPassword = 10;
 
 /// Login: per account (across addresses) and per client address (across accounts).
-std::vector<ThrottleRule> login_rules(const Config& config, std::string_view address, std::string_view email);
+std::vector<auth::ThrottleRule> login_rules(const Config& config, std::string_view address,
+                                            std::string_view email);
 /// Anything that creates a tenant: per client address and overall.
-std::vector<ThrottleRule> signup_rules(const Config& config, std::string_view address);
+std::vector<auth::ThrottleRule> signup_rules(const Config& config, std::string_view address);
 /// Anything that sends mail: per client address and per recipient.
-std::vector<ThrottleRule> mail_rules(const Config& config, std::string_view address,
-                                     std::string_view recipient);
+std::vector<auth::ThrottleRule> mail_rules(const Config& config, std::string_view address,
+                                           std::string_view recipient);
 
 /// {"id", "email", "display_name", "email_verified"} from columns of those names.
 boost::json::object user_json(const db::Row& row);
 /// The columns user_json() reads, from `users u`.
 inline constexpr const char* kUserColumns =
     "u.id, u.email, u.display_name, u.email_verified_at IS NOT NULL AS email_verified";
-http::Response token_response(int status, const IssuedToken& token, boost::json::object extra);
+http::Response token_response(int status, const auth::IssuedToken& token, boost::json::object extra);
 [[noreturn]] void invalid_credentials();
 
 /// The address a mailed link opens: `<mail.link_base_url><path>?token=<token>`.

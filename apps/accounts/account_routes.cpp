@@ -25,7 +25,7 @@ using web::RequestContext;
 /// A new store's fields, validated.
 struct StoreRequest {
   std::string name;
-  tenancy::SchemaName slug;
+  db::SchemaName slug;
   std::string email;
   std::string password;
 };
@@ -38,10 +38,10 @@ StoreRequest read_store_request(const RequestContext& ctx) {
   auto email = in.email("email", {.required = true});
   auto password = in.string("password", {.required = true, .min = kMinPassword, .max = 1024});
   if (slug)
-    if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
+    if (auto why = db::SchemaName::why_invalid(*slug); !why.empty())
       in.error("slug", "Invalid slug: " + why + ".");
   in.finish();
-  return {*name, tenancy::SchemaName(*slug), *email, *password};
+  return {*name, db::SchemaName(*slug), *email, *password};
 }
 
 constexpr std::string_view kAccountExistsDetail =
@@ -81,7 +81,7 @@ Task<Response> store_created(RequestContext& ctx, const Accounts& accounts, cons
   const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users u WHERE u.id = $1";
   auto user = co_await public_db.query(sql, user_id);
   co_return token_response(
-      201, accounts.auth->issue(user_id, tenant.id.value, Role::kOwner),
+      201, accounts.auth->issue(user_id, tenant.id.value, auth::Role::kOwner),
       {{"tenant", tenancy::to_json(tenant)}, {"user", user_json(user.one())}, {"role", "owner"}});
 }
 
@@ -89,7 +89,7 @@ Task<Response> signup(RequestContext& ctx, const Accounts& accounts) {
   const StoreRequest store = read_store_request(ctx);
   const db::Session public_db(ctx.pool);
   const auto rules = signup_rules(ctx.config, ctx.request.remote_address);
-  co_await throttle(public_db, rules);
+  co_await auth::throttle(public_db, rules);
   // One fixed answer, whatever the password: signup is no way to test passwords.
   if (!(co_await public_db.query("SELECT 1 FROM users WHERE email = $1", store.email)).empty())
     account_exists();
@@ -114,11 +114,11 @@ Task<Response> signup(RequestContext& ctx, const Accounts& accounts) {
 /// Checks an account's password (throttled like a login, plus the `extra` rules); returns its id.
 Task<std::int64_t> authenticate_account(RequestContext& ctx, const Accounts& accounts,
                                         const std::string& email, const std::string& password,
-                                        const std::vector<ThrottleRule>& extra) {
+                                        const std::vector<auth::ThrottleRule>& extra) {
   const db::Session public_db(ctx.pool);
   auto rules = login_rules(ctx.config, ctx.request.remote_address, email);
   rules.insert(rules.end(), extra.begin(), extra.end());
-  co_await throttle(public_db, rules);
+  co_await auth::throttle(public_db, rules);
   auto rows =
       co_await public_db.query("SELECT id, password_hash, is_disabled FROM users WHERE email = $1", email);
   std::string hash = rows.empty() ? std::string() : rows.one().get<std::string>(1);
@@ -176,7 +176,7 @@ Task<Response> request_password_reset(RequestContext& ctx, const Accounts& accou
   in.finish();
   const db::Session public_db(ctx.pool);
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, *email);
-  co_await throttle(public_db, rules);
+  co_await auth::throttle(public_db, rules);
   auto user = co_await public_db.query("SELECT id FROM users WHERE email = $1 AND NOT is_disabled", *email);
   if (!user.empty()) {
     db::Transaction tx = co_await public_db.begin();
@@ -240,7 +240,7 @@ Task<std::int64_t> invitee_account(RequestContext& ctx, const Accounts& accounts
                                    const std::string& display_name) {
   auto existing = co_await tx.query("SELECT 1 FROM users WHERE email = $1", email);
   if (!existing.empty()) {
-    const std::vector<ThrottleRule> none;
+    const std::vector<auth::ThrottleRule> none;
     const std::int64_t id = co_await authenticate_account(ctx, accounts, email, password, none);
     co_await tx.query("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
                       id);
@@ -264,7 +264,7 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
   const MailLink link = co_await accounts.links.use(tx, LinkPurpose::kInvitation, *token);
   // Serialise member changes of the store, so that the plan limit holds under concurrency.
   auto store = co_await tx.query("SELECT schema_name FROM tenants WHERE id = $1 FOR UPDATE", link.tenant_id);
-  const tenancy::SchemaName schema(store.one().get<std::string_view>(0));
+  const db::SchemaName schema(store.one().get<std::string_view>(0));
   const tenancy::TenantCatalog catalog(ctx.pool);
   const tenancy::Tenant tenant = co_await catalog.get(schema);
   const std::int64_t user_id =
@@ -282,7 +282,7 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
   co_await tx.commit();
   auto store_json = tenancy::to_json(tenant);
   co_return token_response(
-      200, accounts.auth->issue(user_id, tenant.id.value, *parse_role(*link.role)),
+      200, accounts.auth->issue(user_id, tenant.id.value, *auth::parse_role(*link.role)),
       {{"tenant", std::move(store_json)}, {"user", user_json(user.one())}, {"role", *link.role}});
 }
 
@@ -293,7 +293,6 @@ std::span<const web::ConstraintProblem> constraint_problems() {
 }
 
 void register_account_routes(web::Routes& routes, const std::shared_ptr<const Accounts>& accounts) {
-  routes.add_constraint_problems(constraint_problems());
   auto& r = routes.public_routes;
   r.add("POST", "/api/signup", [accounts](RequestContext& ctx) { return signup(ctx, *accounts); },
         {.summary = "Create a store and its owner's account", .tags = {"accounts"}});

@@ -26,7 +26,7 @@ Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
   auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
   in.finish();
   const auto rules = login_rules(ctx.config, ctx.request.remote_address, *email);
-  co_await throttle(ctx.db, rules);
+  co_await auth::throttle(ctx.db, rules);
   const std::string sql = std::string("SELECT ") + kUserColumns +
                           ", u.password_hash, u.is_disabled, m.role FROM public.users u "
                           "LEFT JOIN public.memberships m ON m.user_id = u.id AND m.tenant_id = $2 "
@@ -40,12 +40,12 @@ Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
   auto role = rows.one().get<std::optional<std::string>>("role");
   if (!role) throw http::Forbidden(kNotAMember, "This account is not a member of this store.");
   co_return token_response(
-      200, accounts.auth->issue(rows.one().get<std::int64_t>("id"), ctx.tenant->id.value, *parse_role(*role)),
+      200, accounts.auth->issue(rows.one().get<std::int64_t>("id"), ctx.tenant->id.value, *auth::parse_role(*role)),
       {{"user", user_json(rows.one())}, {"role", *role}});
 }
 
 Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
-  const Principal who = accounts.auth->authenticate(ctx);
+  const auth::Principal who = accounts.auth->authenticate(ctx);
   const std::string sql =
       std::string("SELECT ") + kUserColumns + " FROM public.users u WHERE u.id = $1 AND NOT u.is_disabled";
   auto rows = co_await ctx.db.query(sql, who.user_id);
@@ -62,14 +62,14 @@ Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
 }
 
 Task<Response> resend_verification(RequestContext& ctx, const Accounts& accounts) {
-  const Principal who = accounts.auth->authenticate(ctx);
+  const auth::Principal who = accounts.auth->authenticate(ctx);
   auto rows = co_await ctx.db.query(
       "SELECT email, email_verified_at IS NOT NULL FROM public.users WHERE id = $1", who.user_id);
   if (rows.empty()) throw http::Unauthorized("This account no longer exists.");
   const std::string email = rows.one().get<std::string>(0);
   if (rows.one().get<bool>(1)) co_return Response::json(200, {{"email", email}, {"email_verified", true}});
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, email);
-  co_await throttle(ctx.db, rules);
+  co_await auth::throttle(ctx.db, rules);
   db::Transaction tx = co_await ctx.db.begin();
   LinkMail verification = co_await verification_mail(tx, accounts, ctx.config, who.user_id, email);
   co_await tx.commit();
@@ -112,15 +112,15 @@ Task<void> keep_an_owner(db::Transaction& tx, std::int64_t tenant_id, std::int64
 /// Mails an invitation; nobody joins until the holder of the address accepts it. The answer is the same
 /// whether the address has an account or not.
 Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
-  const Principal who = accounts.auth->require(ctx, Role::kAdmin);
+  const auth::Principal who = accounts.auth->require(ctx, auth::Role::kAdmin);
   JsonInput in(ctx.request);
   in.only({"email", "role"});
   auto email = in.email("email", {.required = true});
   auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
   in.finish();
-  if (*role == "owner" && who.role != Role::kOwner) throw http::Forbidden("Only an owner can invite owners.");
+  if (*role == "owner" && who.role != auth::Role::kOwner) throw http::Forbidden("Only an owner can invite owners.");
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, *email);
-  co_await throttle(ctx.db, rules);
+  co_await auth::throttle(ctx.db, rules);
   db::Transaction tx = co_await ctx.db.begin();
   // Serialise member changes of one store so that the plan limit holds under concurrency.
   co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", ctx.tenant->id);
@@ -148,7 +148,7 @@ Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
 }
 
 Task<Response> list_invitations(RequestContext& ctx, const Accounts& accounts) {
-  accounts.auth->require(ctx, Role::kAdmin);
+  accounts.auth->require(ctx, auth::Role::kAdmin);
   const auto page = web::Page::from(ctx.request);
   const std::string where =
       " FROM public.auth_links WHERE purpose = 'invitation' AND tenant_id = $1 AND used_at IS NULL AND "
@@ -172,8 +172,8 @@ Task<Response> list_invitations(RequestContext& ctx, const Accounts& accounts) {
 
 }  // namespace
 
-Task<std::int64_t> ensure_user(db::Session& db, AuthService& auth, std::string email, std::string password,
-                               std::string display_name) {
+Task<std::int64_t> ensure_user(db::Session& db, auth::AuthService& auth, std::string email,
+                               std::string password, std::string display_name) {
   auto existing = co_await db.query("SELECT id FROM public.users WHERE email = $1", email);
   if (!existing.empty()) co_return existing.one().get<std::int64_t>(0);
   const std::string hash = co_await auth.hash_password(std::move(password));
@@ -185,7 +185,7 @@ Task<std::int64_t> ensure_user(db::Session& db, AuthService& auth, std::string e
   co_return row.one().get<std::int64_t>(0);
 }
 
-void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
+void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth,
                      std::shared_ptr<mail::Mailer> mailer, const migrations::MigrationPlan& tenant_plan) {
   const auto accounts = std::make_shared<const Accounts>(Accounts{auth, std::move(mailer), tenant_plan});
   routes.on_start.push_back([auth](db::Pool& pool) { return auth->load(pool); });
@@ -203,7 +203,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
         {.summary = "Mail a new e-mail verification link", .tags = {"accounts"}});
   t.add("POST", "/api/auth/logout",
         [auth](RequestContext& ctx) -> Task<Response> {
-          const Principal who = auth->authenticate(ctx);
+          const auth::Principal who = auth->authenticate(ctx);
           co_await auth->revoke_token(ctx.db, who);
           co_return Response::empty(204);
         },
@@ -213,7 +213,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
 
   t.add("GET", "/api/members",
         [auth](RequestContext& ctx) -> Task<Response> {
-          auth->require(ctx, Role::kAdmin);
+          auth->require(ctx, auth::Role::kAdmin);
           const auto page = web::Page::from(ctx.request);
           auto count = co_await ctx.db.query("SELECT count(*) FROM public.memberships WHERE tenant_id = $1",
                                              ctx.tenant->id);
@@ -233,7 +233,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
         {.summary = "Pending invitations", .tags = {"members"}});
   t.add("DELETE", "/api/invitations/{id:int}",
         [accounts](RequestContext& ctx) -> Task<Response> {
-          accounts->auth->require(ctx, Role::kAdmin);
+          accounts->auth->require(ctx, auth::Role::kAdmin);
           auto revoked = co_await ctx.db.query(
               "UPDATE public.auth_links SET used_at = now() WHERE id = $1 AND tenant_id = $2 AND purpose = "
               "'invitation' AND used_at IS NULL AND expires_at > now() RETURNING id",
@@ -244,7 +244,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
         {.summary = "Withdraw an invitation", .tags = {"members"}});
   t.add("PATCH", "/api/members/{user_id:int}",
         [auth](RequestContext& ctx) -> Task<Response> {
-          const Principal who = auth->require(ctx, Role::kAdmin);
+          const auth::Principal who = auth->require(ctx, auth::Role::kAdmin);
           const auto user_id = *ctx.params.get_int("user_id");
           JsonInput in(ctx.request);
           in.only({"role"});
@@ -252,7 +252,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
           in.finish();
           db::Transaction tx = co_await ctx.db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
-          if ((before == "owner" || *role == "owner") && who.role != Role::kOwner)
+          if ((before == "owner" || *role == "owner") && who.role != auth::Role::kOwner)
             throw http::Forbidden("Only an owner can grant or take the owner role.");
           if (before == "owner" && *role != "owner")
             co_await keep_an_owner(tx, ctx.tenant->id.value, user_id);
@@ -269,12 +269,12 @@ void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth,
         {.summary = "Change a member's role", .tags = {"members"}});
   t.add("DELETE", "/api/members/{user_id:int}",
         [auth](RequestContext& ctx) -> Task<Response> {
-          const Principal who = auth->require(ctx, Role::kAdmin);
+          const auth::Principal who = auth->require(ctx, auth::Role::kAdmin);
           const auto user_id = *ctx.params.get_int("user_id");
           db::Transaction tx = co_await ctx.db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
           if (before == "owner") {
-            if (who.role != Role::kOwner) throw http::Forbidden("Only an owner can remove an owner.");
+            if (who.role != auth::Role::kOwner) throw http::Forbidden("Only an owner can remove an owner.");
             co_await keep_an_owner(tx, ctx.tenant->id.value, user_id);
           }
           co_await tx.query("DELETE FROM public.memberships WHERE tenant_id = $1 AND user_id = $2",

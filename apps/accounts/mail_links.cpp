@@ -42,7 +42,7 @@ struct Parsed {
   std::string nonce;
 };
 
-std::optional<Parsed> parse(const AuthService& auth, LinkPurpose purpose, std::string_view token) {
+std::optional<Parsed> parse(const auth::AuthService& auth, LinkPurpose purpose, std::string_view token) {
   // <purpose>.<id>.<nonce>.<mac>: the signed text is everything before the last dot.
   const auto last = token.rfind('.');
   if (last == std::string_view::npos || token.size() > 256) return std::nullopt;

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "apps/accounts/auth_service.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/db/transaction.hpp"
 
 namespace tenantry::apps::accounts {
@@ -45,7 +45,7 @@ struct CreatedLink {
 /// row used in the caller's transaction, so a token works once even when two requests race.
 class MailLinks {
  public:
-  explicit MailLinks(const AuthService& auth) : auth_(auth) {}
+  explicit MailLinks(const auth::AuthService& auth) : auth_(auth) {}
 
   /// Inserts the link's row in `tx`.
   Task<CreatedLink> create(db::Transaction& tx, const NewLink& link) const;
@@ -56,7 +56,7 @@ class MailLinks {
 
  private:
   Task<MailLink> find(db::Transaction& tx, LinkPurpose purpose, const std::string& token, bool consume) const;
-  const AuthService& auth_;
+  const auth::AuthService& auth_;
 };
 
 }  // namespace tenantry::apps::accounts

@@ -12,7 +12,7 @@ namespace tenantry::apps::admin {
 
 namespace {
 
-using accounts::Principal;
+using auth::Principal;
 using http::Response;
 using web::JsonInput;
 using web::RequestContext;
@@ -26,7 +26,7 @@ Task<Response> login(RequestContext& ctx, const AdminState& state) {
   in.finish();
   const db::Session throttled(ctx.pool);
   const auto rules = accounts::login_rules(ctx.config, ctx.request.remote_address, *email);
-  co_await accounts::throttle(throttled, rules);
+  co_await auth::throttle(throttled, rules);
   const db::Session public_db(ctx.pool);
   auto rows = co_await public_db.query(
       "SELECT id, password_hash, is_platform_admin, is_disabled FROM users WHERE email = $1", *email);
@@ -35,7 +35,7 @@ Task<Response> login(RequestContext& ctx, const AdminState& state) {
   if (rows.empty() || !valid || rows.one().get<bool>(3)) accounts::invalid_credentials();
   if (!rows.one().get<bool>(2))
     throw http::Forbidden(kNotAPlatformAdmin, "This account cannot administer the platform.");
-  const auto token = state.auth->issue(rows.one().get<std::int64_t>(0), 0, accounts::Role::kOwner);
+  const auto token = state.auth->issue(rows.one().get<std::int64_t>(0), 0, auth::Role::kOwner);
   co_return Response::json(200, {{"token", token.token},
                                  {"token_type", "Bearer"},
                                  {"expires_at", token.expires_at},
@@ -44,7 +44,7 @@ Task<Response> login(RequestContext& ctx, const AdminState& state) {
 
 }  // namespace
 
-void register_routes(web::Routes& routes, std::shared_ptr<accounts::AuthService> auth,
+void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth,
                      std::shared_ptr<mail::Mailer> mailer, std::span<const migrations::App* const> apps,
                      const migrations::MigrationPlan& tenant_plan) {
   auto state = std::make_shared<AdminState>(auth, std::move(mailer), apps, tenant_plan);

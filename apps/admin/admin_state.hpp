@@ -13,7 +13,7 @@
 #include "tenantry/core/embedded_file.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
-#include "tenantry/tenancy/schema_name.hpp"
+#include "tenantry/db/schema_name.hpp"
 
 namespace tenantry::apps::admin {
 
@@ -21,10 +21,10 @@ struct FleetRun;
 
 /// What the admin handlers share.
 struct AdminState {
-  AdminState(std::shared_ptr<accounts::AuthService> a, std::shared_ptr<mail::Mailer> mailer,
+  AdminState(std::shared_ptr<auth::AuthService> a, std::shared_ptr<mail::Mailer> mailer,
              std::span<const migrations::App* const> s, const migrations::MigrationPlan& plan)
       : auth(a), apps(s), tenant_plan(plan), accounts{std::move(a), std::move(mailer), plan} {}
-  std::shared_ptr<accounts::AuthService> auth;
+  std::shared_ptr<auth::AuthService> auth;
   std::span<const migrations::App* const> apps;
   const migrations::MigrationPlan& tenant_plan;
   /// For the owner invitations of the tenants created here.
@@ -35,14 +35,14 @@ struct AdminState {
 };
 
 /// The tenant named by the {slug} path parameter; 404 when it is no valid slug.
-tenancy::SchemaName slug_of(const web::RequestContext& ctx);
+db::SchemaName slug_of(const web::RequestContext& ctx);
 
 /// A tenant with domains, members, size, migrations and request counts.
 Task<http::Response> tenant_detail(web::RequestContext& ctx, AdminState& state,
-                                   const tenancy::SchemaName& schema);
+                                   const db::SchemaName& schema);
 
 /// A change of one tenant; `detail` is what the audit entry records of it.
-using TenantChange = std::function<Task<void>(web::RequestContext& ctx, const tenancy::SchemaName& schema,
+using TenantChange = std::function<Task<void>(web::RequestContext& ctx, const db::SchemaName& schema,
                                               const boost::json::object& detail)>;
 /// The audit detail of a tenant change, read from the request before anything is recorded.
 using DescribeChange = std::function<boost::json::object(web::RequestContext& ctx)>;
@@ -57,6 +57,6 @@ void register_console_routes(web::RouteTable& routes);
 void register_tenant_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
 void register_domain_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
 void register_migration_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
-void register_audit_routes(web::RouteTable& routes, std::shared_ptr<accounts::AuthService> auth);
+void register_audit_routes(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth);
 
 }  // namespace tenantry::apps::admin

@@ -7,7 +7,7 @@
 
 namespace tenantry::apps::admin {
 
-using accounts::Principal;
+using auth::Principal;
 using http::Response;
 using web::RequestContext;
 
@@ -53,7 +53,7 @@ Task<Response> audited(RequestContext& ctx, const Principal& who, const std::str
   co_return std::move(*response);
 }
 
-void audited_route(web::RouteTable& routes, std::shared_ptr<accounts::AuthService> auth, std::string method,
+void audited_route(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth, std::string method,
                    std::string_view path, std::string action, AuditedPrepare prepare, http::RouteInfo info) {
   routes.add(
       std::move(method), path,

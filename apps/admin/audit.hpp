@@ -4,7 +4,7 @@
 #include <functional>
 #include <string>
 
-#include "apps/accounts/auth_service.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/http/response.hpp"
 #include "tenantry/web/request_context.hpp"
 
@@ -12,7 +12,7 @@ namespace tenantry::apps::admin {
 
 /// Runs `work` and writes one audit entry with its outcome, whether it succeeds, answers 4xx or throws.
 /// Arguments by reference: callers pass named values (the coroutine rule, tenantry/core/task.hpp).
-Task<http::Response> audited(web::RequestContext& ctx, const accounts::Principal& who,
+Task<http::Response> audited(web::RequestContext& ctx, const auth::Principal& who,
                              const std::string& action, const std::string& tenant,
                              const boost::json::object& detail,
                              const std::function<Task<http::Response>()>& work);
@@ -27,14 +27,14 @@ struct AuditedWork {
 /// Reads an audited request once the caller is known to be a platform admin: what fails here (e.g. a
 /// malformed body) is answered without an audit entry. The work it returns must capture by value.
 using AuditedPrepare =
-    std::function<Task<AuditedWork>(web::RequestContext& ctx, const accounts::Principal& who)>;
+    std::function<Task<AuditedWork>(web::RequestContext& ctx, const auth::Principal& who)>;
 
 /// Adds an audited platform-admin route: the skeleton of every admin change (authorize a platform admin,
 /// prepare, then run the work through audited() under `action`).
-void audited_route(web::RouteTable& routes, std::shared_ptr<accounts::AuthService> auth, std::string method,
+void audited_route(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth, std::string method,
                    std::string_view path, std::string action, AuditedPrepare prepare, http::RouteInfo info);
 
 /// The platform's users under /admin/api/users: list, disable, enable, grant or take platform-admin rights.
-void register_user_routes(web::RouteTable& routes, std::shared_ptr<accounts::AuthService> auth);
+void register_user_routes(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth);
 
 }  // namespace tenantry::apps::admin

@@ -46,7 +46,7 @@ Task<http::Response> list_audit(web::RequestContext& ctx) {
 
 }  // namespace
 
-void register_audit_routes(web::RouteTable& r, std::shared_ptr<accounts::AuthService> auth) {
+void register_audit_routes(web::RouteTable& r, std::shared_ptr<auth::AuthService> auth) {
   r.add("GET", "/admin/api/audit",
         [auth](web::RequestContext& ctx) -> Task<http::Response> {
           auth->require_platform_admin(ctx);

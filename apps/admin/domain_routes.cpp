@@ -15,7 +15,7 @@ using web::RequestContext;
 
 /// 404 unless `domain` belongs to the tenant `schema`.
 Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& domain,
-                             const tenancy::SchemaName& schema) {
+                             const db::SchemaName& schema) {
   const db::Session public_db(ctx.pool);
   auto owner = co_await public_db.query(
       "SELECT 1 FROM domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1 AND t.schema_name = "
@@ -24,7 +24,7 @@ Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& dom
   if (owner.empty()) throw http::NotFound("No domain '" + domain.str() + "' on this tenant.");
 }
 
-Task<void> add_domain(RequestContext& ctx, const tenancy::SchemaName& schema, const boost::json::object&) {
+Task<void> add_domain(RequestContext& ctx, const db::SchemaName& schema, const boost::json::object&) {
   JsonInput in(ctx.request);
   in.only({"domain", "primary"});
   auto domain = in.string("domain", {.required = true, .min = 1});
@@ -46,7 +46,7 @@ tenancy::DomainName domain_of(const RequestContext& ctx) {
 using DomainChange = Task<void> (tenancy::TenantCatalog::*)(const tenancy::DomainName&);
 
 TenantChange domain_change(DomainChange change) {
-  return [change](RequestContext& ctx, const tenancy::SchemaName& schema,
+  return [change](RequestContext& ctx, const db::SchemaName& schema,
                   const boost::json::object&) -> Task<void> {
     const tenancy::DomainName domain = domain_of(ctx);
     co_await require_domain_of(ctx, domain, schema);

@@ -55,7 +55,7 @@ struct FleetRun {
 
 namespace {
 
-using accounts::Principal;
+using auth::Principal;
 using http::Response;
 using web::RequestContext;
 
@@ -83,7 +83,7 @@ Task<void> run_fleet(db::Pool& pool, std::span<const migrations::App* const> app
 
 Task<Response> migration_status(RequestContext& ctx, const AdminState& state) {
   migrations::MigrationRunner runner(ctx.pool, state.apps);
-  const std::optional<tenancy::SchemaName> all;
+  const std::optional<db::SchemaName> all;
   auto status = co_await runner.status(all);
   boost::json::array schemas;
   for (const auto& s : status) {

@@ -15,18 +15,18 @@
 
 namespace tenantry::apps::admin {
 
-using accounts::Principal;
+using auth::Principal;
 using http::Response;
 using web::JsonInput;
 using web::RequestContext;
 
-tenancy::SchemaName slug_of(const RequestContext& ctx) {
+db::SchemaName slug_of(const RequestContext& ctx) {
   const std::string slug(ctx.params.get("slug").value_or(""));
-  if (!tenancy::SchemaName::why_invalid(slug).empty()) throw http::NotFound("No tenant '" + slug + "'.");
-  return tenancy::SchemaName(slug);
+  if (!db::SchemaName::why_invalid(slug).empty()) throw http::NotFound("No tenant '" + slug + "'.");
+  return db::SchemaName(slug);
 }
 
-Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const tenancy::SchemaName& schema) {
+Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const db::SchemaName& schema) {
   const tenancy::TenantCatalog catalog(ctx.pool);
   const tenancy::Tenant tenant = co_await catalog.get(schema);
   const db::Session public_db(ctx.pool);
@@ -36,7 +36,7 @@ Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const tenan
       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')",
       schema);
   migrations::MigrationRunner runner(ctx.pool, state.apps);
-  const std::optional<tenancy::SchemaName> only = schema;
+  const std::optional<db::SchemaName> only = schema;
   auto status = co_await runner.status(only);
   boost::json::array applied, pending, problems;
   for (const auto& a : status.at(0).applied)
@@ -60,7 +60,7 @@ void tenant_change_route(web::RouteTable& routes, const std::shared_ptr<AdminSta
                          http::RouteInfo info, DescribeChange describe) {
   AuditedPrepare prepare = [state, change = std::move(change), describe = std::move(describe)](
                                RequestContext& ctx, const Principal&) -> Task<AuditedWork> {
-    const tenancy::SchemaName schema = slug_of(ctx);
+    const db::SchemaName schema = slug_of(ctx);
     boost::json::object detail = describe ? describe(ctx) : boost::json::object();
     std::function<Task<Response>()> work = [&ctx, state, change, schema, detail]() -> Task<Response> {
       co_await change(ctx, schema, detail);
@@ -93,7 +93,7 @@ Task<Response> list_tenants(RequestContext& ctx) {
   const tenancy::TenantCatalog catalog(ctx.pool);
   boost::json::array results;
   for (auto row : ids) {
-    const tenancy::SchemaName schema(row.get<std::string_view>(0));
+    const db::SchemaName schema(row.get<std::string_view>(0));
     auto tenant = co_await catalog.find(schema);
     if (tenant) results.push_back(tenancy::to_json(*tenant));
   }
@@ -127,11 +127,11 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Princ
   auto plan = in.string("plan", {.min = 1});
   auto owner_email = in.email("owner", {});
   if (slug)
-    if (auto why = tenancy::SchemaName::why_invalid(*slug); !why.empty())
+    if (auto why = db::SchemaName::why_invalid(*slug); !why.empty())
       in.error("slug", "Invalid slug: " + why + ".");
   if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
   in.finish();
-  tenancy::NewTenant request{tenancy::SchemaName(*slug), *name, requested_domains(ctx.request),
+  tenancy::NewTenant request{db::SchemaName(*slug), *name, requested_domains(ctx.request),
                              plan.value_or("free")};
   if (request.domains.empty())
     request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
@@ -163,14 +163,14 @@ std::string slug_sent(const http::Request& request) {
 Task<AuditedWork> prepare_creation(RequestContext& ctx, const std::shared_ptr<AdminState>& state,
                                    const Principal& who) {
   // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
-  const std::vector<accounts::ThrottleRule> rules{
+  const std::vector<auth::ThrottleRule> rules{
       {"create:admin:" + std::to_string(who.user_id), ctx.config.auth.admin_tenant_creations_per_minute}};
-  co_await accounts::throttle(ctx.db, rules);
+  co_await auth::throttle(ctx.db, rules);
   co_return AuditedWork{
       slug_sent(ctx.request), {}, [&ctx, state, who]() { return create_tenant(ctx, *state, who); }};
 }
 
-Task<void> update_tenant(RequestContext& ctx, const tenancy::SchemaName& schema, const boost::json::object&) {
+Task<void> update_tenant(RequestContext& ctx, const db::SchemaName& schema, const boost::json::object&) {
   JsonInput in(ctx.request);
   in.only({"name", "plan"});
   auto name = in.string("name", {.min = 1, .max = 200, .single_line = true});
@@ -193,7 +193,7 @@ boost::json::object suspension(RequestContext& ctx) {
   return detail;
 }
 
-Task<void> suspend_tenant(RequestContext& ctx, const tenancy::SchemaName& schema,
+Task<void> suspend_tenant(RequestContext& ctx, const db::SchemaName& schema,
                           const boost::json::object& detail) {
   std::optional<std::string> reason;
   if (const auto* r = detail.if_contains("reason")) reason = std::string(r->as_string());
@@ -201,7 +201,7 @@ Task<void> suspend_tenant(RequestContext& ctx, const tenancy::SchemaName& schema
   co_await catalog.suspend(schema, reason);
 }
 
-Task<Response> drop_tenant(RequestContext& ctx, const AdminState& state, const tenancy::SchemaName& schema) {
+Task<Response> drop_tenant(RequestContext& ctx, const AdminState& state, const db::SchemaName& schema) {
   JsonInput in(ctx.request);
   auto confirm = in.string("confirm", {.required = true});
   if (confirm && *confirm != schema.str())
@@ -214,11 +214,11 @@ Task<Response> drop_tenant(RequestContext& ctx, const AdminState& state, const t
 }
 
 /// resume and archive: a state change of the catalog with no input.
-using StateChange = Task<void> (tenancy::TenantCatalog::*)(const tenancy::SchemaName&,
+using StateChange = Task<void> (tenancy::TenantCatalog::*)(const db::SchemaName&,
                                                            tenancy::TransactionHook);
 
 TenantChange catalog_change(StateChange change) {
-  return [change](RequestContext& ctx, const tenancy::SchemaName& schema,
+  return [change](RequestContext& ctx, const db::SchemaName& schema,
                   const boost::json::object&) -> Task<void> {
     tenancy::TenantCatalog catalog(ctx.pool);
     const tenancy::TransactionHook no_hook;  // audited() writes the entry
@@ -260,7 +260,7 @@ void register_tenant_routes(web::RouteTable& r, const std::shared_ptr<AdminState
   audited_route(
       r, state->auth, "DELETE", "/admin/api/tenants/{slug}", "tenant.drop",
       [state](RequestContext& ctx, const Principal&) -> Task<AuditedWork> {
-        const tenancy::SchemaName schema = slug_of(ctx);
+        const db::SchemaName schema = slug_of(ctx);
         co_return AuditedWork{
             schema.str(), {}, [&ctx, state, schema]() { return drop_tenant(ctx, *state, schema); }};
       },

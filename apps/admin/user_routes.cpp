@@ -11,7 +11,7 @@ namespace tenantry::apps::admin {
 
 namespace {
 
-using accounts::Principal;
+using auth::Principal;
 using http::Response;
 using web::JsonInput;
 using web::RequestContext;
@@ -45,7 +45,7 @@ Task<Response> list_users(RequestContext& ctx) {
 
 Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64_t id,
                            const std::optional<bool>& disabled, const std::optional<bool>& platform_admin,
-                           accounts::AuthService& auth) {
+                           auth::AuthService& auth) {
   if (id == who.user_id && (disabled.value_or(false) || !platform_admin.value_or(true)))
     throw http::Conflict(kCannotDemoteSelf,
                          "Another platform admin must disable you or take your platform-admin right.");
@@ -65,7 +65,7 @@ Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64
 
 }  // namespace
 
-void register_user_routes(web::RouteTable& r, std::shared_ptr<accounts::AuthService> auth) {
+void register_user_routes(web::RouteTable& r, std::shared_ptr<auth::AuthService> auth) {
   r.add("GET", "/admin/api/users",
         [auth](RequestContext& ctx) -> Task<Response> {
           auth->require_platform_admin(ctx);

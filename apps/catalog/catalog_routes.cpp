@@ -10,8 +10,8 @@ namespace tenantry::apps::catalog {
 
 namespace {
 
-using accounts::AuthService;
-using accounts::Role;
+using auth::AuthService;
+using auth::Role;
 using http::Response;
 using web::JsonInput;
 using web::RequestContext;
@@ -178,7 +178,6 @@ std::span<const web::ConstraintProblem> constraint_problems() {
 }
 
 void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
-  routes.add_constraint_problems(constraint_problems());
   auto& t = routes.tenant_routes;
   t.add("GET", "/api/products", [auth](RequestContext& ctx) { return list_products(ctx, *auth); },
         {.summary = "List products (filters q, category, min_price, max_price, in_stock; ordering; pages)",

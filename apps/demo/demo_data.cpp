@@ -93,12 +93,12 @@ Task<std::vector<std::string>> seed(db::Pool& pool, const migrations::MigrationP
                                     const Config& config) {
   std::vector<std::string> created;
   tenancy::TenantProvisioner provisioner(pool, tenant_plan, config.tenancy);
-  accounts::AuthService auth(config);
+  auth::AuthService auth(config);
   db::Session public_db(pool);
   const auto sam =
       co_await accounts::ensure_user(public_db, auth, "sam@techstore.demo", kDemoPassword, "Sam Fixer");
   for (const Store& store : kStores) {
-    const tenancy::SchemaName schema(store.slug);
+    const db::SchemaName schema(store.slug);
     if (co_await tenancy::TenantCatalog(pool).find(schema)) continue;
     tenancy::NewTenant request{schema, store.name, {}, store.plan};
     request.domains.push_back(tenancy::default_domain(schema, config.tenancy.base_domain));
@@ -112,7 +112,7 @@ Task<std::vector<std::string>> seed(db::Pool& pool, const migrations::MigrationP
     if (store.slug != std::string_view("globex"))
       co_await public_db.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, $3)", sam,
                                tenant.id, sam_role);
-    const db::Session session(pool, schema.str());
+    const db::Session session(pool, schema);
     co_await seed_tickets(session, owner);
     // Each store gets its own selection, so that the isolation of stores is visible at first sight.
     for (std::size_t i = 0; i < kProducts.size(); ++i) {

@@ -10,9 +10,9 @@ namespace tenantry::apps::service {
 
 namespace {
 
-using accounts::AuthService;
-using accounts::Principal;
-using accounts::Role;
+using auth::AuthService;
+using auth::Principal;
+using auth::Role;
 using http::Response;
 using web::JsonInput;
 using web::ListQuery;
@@ -321,7 +321,6 @@ std::span<const web::ConstraintProblem> constraint_problems() {
 }
 
 void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
-  routes.add_constraint_problems(constraint_problems());
   auto& t = routes.tenant_routes;
   t.add("GET", "/api/tickets", [auth](RequestContext& ctx) { return list_tickets(ctx, *auth); },
         {.summary = "List tickets (filters status, open, assigned_to, product_id, q; ordering; pages)",

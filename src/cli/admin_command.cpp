@@ -30,8 +30,8 @@ std::string read_hidden(const char* prompt) {
   return line;
 }
 
-Task<void> make_admin(db::Pool& pool, apps::accounts::AuthService& auth, std::string email,
-                      std::string password, std::string name) {
+Task<void> make_admin(db::Pool& pool, auth::AuthService& auth, std::string email, std::string password,
+                      std::string name) {
   const db::Session session(pool);
   const std::string hash = co_await auth.hash_password(std::move(password));
   db::Transaction tx = co_await session.begin();
@@ -117,7 +117,7 @@ void add_admin_command(CLI::App& app, CliContext& ctx) {
         throw CommandError("no terminal to ask for the password: use --password-stdin");
       }
       if (password.size() < 10) throw CommandError("the password must have at least 10 characters");
-      apps::accounts::AuthService auth(ctx.config());
+      auth::AuthService auth(ctx.config());
       ctx.run(make_admin(ctx.pool(), auth, email, std::move(password), o->name));
       if (ctx.json)
         print_json(boost::json::object{{"email", email}, {"platform_admin", true}});

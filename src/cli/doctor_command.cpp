@@ -29,7 +29,7 @@ Task<void> examine(db::Pool& pool, const SchemaShape& expected, std::vector<Chec
   std::function<Task<void>(std::size_t)> worker = [&](std::size_t) -> Task<void> {
     while (next < checkups.size()) {
       Checkup& c = checkups[next++];
-      const db::Session session(pool, c.schema);
+      const db::Session session(pool, db::SchemaName(c.schema));
       try {
         auto rows = co_await session.query(describe_schema_sql(), c.schema);
         if (rows.empty())
@@ -116,7 +116,7 @@ int doctor(CliContext& ctx, std::size_t jobs, const std::vector<std::string>& on
         checkups.push_back({t.schema.str(), {}, {}});
   } else {
     for (const auto& name : only)
-      checkups.push_back({ctx.run(catalog.get(tenancy::SchemaName(name))).schema.str(), {}, {}});
+      checkups.push_back({ctx.run(catalog.get(db::SchemaName(name))).schema.str(), {}, {}});
   }
   FleetProgress progress("checking");
   const SchemaShape expected = ctx.run(expected_shape(ctx.pool(), ctx.migrations().tenant_plan()));

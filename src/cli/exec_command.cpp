@@ -17,8 +17,8 @@ namespace {
 /// `exec --all`: each tenant's SQL runs in one transaction with its audit entry, so that the log holds
 /// exactly the tenants it changed (statements that cannot run in a transaction, such as VACUUM, go with
 /// --tenant).
-Task<db::Result> exec_audited(db::Pool& pool, const tenancy::SchemaName& schema, const std::string& sql) {
-  const db::Session session(pool, schema.str());
+Task<db::Result> exec_audited(db::Pool& pool, const db::SchemaName& schema, const std::string& sql) {
+  const db::Session session(pool, schema);
   db::Transaction tx = co_await session.begin();
   db::Result result = co_await tx.execute_script(sql);
   const auto entry = cli_entry("exec", schema.str(), {{"sql", sql.substr(0, 2000)}, {"all", true}});
@@ -34,9 +34,8 @@ struct ExecResult {
   std::string error;
 };
 
-std::vector<tenancy::SchemaName> target_schemas(CliContext& ctx, bool all,
-                                                const std::vector<std::string>& names) {
-  std::vector<tenancy::SchemaName> schemas;
+std::vector<db::SchemaName> target_schemas(CliContext& ctx, bool all, const std::vector<std::string>& names) {
+  std::vector<db::SchemaName> schemas;
   const tenancy::TenantCatalog catalog(ctx.pool());
   if (all) {
     for (const auto& t : ctx.run(catalog.list()))
@@ -45,7 +44,7 @@ std::vector<tenancy::SchemaName> target_schemas(CliContext& ctx, bool all,
         schemas.push_back(t.schema);
     return schemas;
   }
-  for (const auto& name : names) schemas.push_back(ctx.run(catalog.get(tenancy::SchemaName(name))).schema);
+  for (const auto& name : names) schemas.push_back(ctx.run(catalog.get(db::SchemaName(name))).schema);
   return schemas;
 }
 
@@ -57,12 +56,12 @@ Task<void> run_everywhere(db::Pool& pool, const std::string& sql, std::vector<Ex
   std::function<Task<void>(std::size_t)> worker = [&](std::size_t) -> Task<void> {
     while (next < results.size()) {
       ExecResult& slot = results[next++];
-      const tenancy::SchemaName schema(slot.schema);
+      const db::SchemaName schema(slot.schema);
       try {
         if (audited) {
           slot.result = co_await exec_audited(pool, schema, sql);
         } else {
-          const db::Session session(pool, slot.schema);
+          const db::Session session(pool, schema);
           slot.result = co_await session.execute_script(sql);
         }
       } catch (const std::exception& e) {

@@ -10,8 +10,8 @@
 #include "cli/version.hpp"
 #include "tenantry/core/logging.hpp"
 #include "tenantry/db/errors.hpp"
+#include "tenantry/db/schema_name.hpp"
 #include "tenantry/tenancy/errors.hpp"
-#include "tenantry/tenancy/schema_name.hpp"
 
 int main(int argc, char** argv) {
   using namespace tenantry;
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   };
   try {
     return ctx.action ? ctx.action() : 2;
-  } catch (const tenancy::ValidationError& e) {
+  } catch (const ValidationError& e) {
     return fail(2, e.what());
   } catch (const ConfigError& e) {
     return fail(2, e.what());

@@ -78,7 +78,7 @@ boost::json::object status_json(const migrations::SchemaStatus& s) {
 }
 
 int status(CliContext& ctx, const std::optional<std::string>& tenant) {
-  std::optional<tenancy::SchemaName> only;
+  std::optional<db::SchemaName> only;
   if (tenant) only.emplace(*tenant);
   auto all = ctx.run(ctx.migrations().status(only));
   bool problems = false;
@@ -109,7 +109,7 @@ int status(CliContext& ctx, const std::optional<std::string>& tenant) {
 /// For deploy pipelines: 1 when anything is pending (or inconsistent) in public or any tenant schema, with
 /// what; 0 when everything is current. Reads every schema's history, as --status does; changes nothing.
 int check(CliContext& ctx, const std::optional<std::string>& tenant) {
-  std::optional<tenancy::SchemaName> only;
+  std::optional<db::SchemaName> only;
   if (tenant) only.emplace(*tenant);
   auto all = ctx.run(ctx.migrations().status(only));
   std::size_t behind = 0, schemas = 0;
@@ -161,7 +161,7 @@ void recover_provisioning(CliContext& ctx) {
     (ctx.json ? std::cerr : std::cout) << schema.str() << ": removed (its provisioning was abandoned)\n";
 }
 
-int migrate_one(CliContext& ctx, const tenancy::SchemaName& schema) {
+int migrate_one(CliContext& ctx, const db::SchemaName& schema) {
   const db::Session catalog(ctx.pool());
   if (ctx.run(catalog.query("SELECT 1 FROM tenants WHERE schema_name = $1", schema)).empty())
     throw CommandError("no tenant '" + schema.str() + "'");
@@ -248,7 +248,7 @@ void add_migrate_command(CLI::App& app, CliContext& ctx) {
       if (opts->check) return check(ctx, opts->tenant);
       const std::size_t jobs = static_cast<std::size_t>(opts->jobs.value_or(ctx.config().migrations.jobs));
       ctx.pool(jobs + 1);
-      if (opts->tenant) return migrate_one(ctx, tenancy::SchemaName(*opts->tenant));
+      if (opts->tenant) return migrate_one(ctx, db::SchemaName(*opts->tenant));
       return migrate_all(ctx, jobs, opts->fail_fast, opts->shared);
     };
   });

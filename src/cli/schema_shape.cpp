@@ -74,8 +74,10 @@ SchemaShape shape_of(const db::Result& rows) {
 
 Task<SchemaShape> expected_shape(db::Pool& pool, const migrations::MigrationPlan& tenant_plan) {
   // A name of this process's own: two doctors never wait for each other's uncommitted schema.
-  const std::string scratch = "tenantry_doctor_" + std::to_string(::getpid());
-  const db::Session session(pool, scratch);
+  const db::SchemaName scratch_schema =
+      db::SchemaName::tenantry_owned("doctor_" + std::to_string(::getpid()));
+  const std::string& scratch = scratch_schema.str();
+  const db::Session session(pool, scratch_schema);
   db::Transaction tx = co_await session.begin();
   const std::string create = "CREATE SCHEMA " + tx.quote_identifier(scratch);
   co_await tx.execute_script(create);

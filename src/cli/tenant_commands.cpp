@@ -17,8 +17,8 @@ namespace tenantry::cli {
 
 namespace {
 
+using db::SchemaName;
 using tenancy::DomainName;
-using tenancy::SchemaName;
 
 std::string short_time(db::Timestamp t) {
   return db::format_timestamp(t).substr(0, 16);
@@ -85,7 +85,7 @@ void require_plan(const Config& config, const std::string& plan) {
   if (config.plans.count(plan)) return;
   std::string known;
   for (const auto& [name, limits] : config.plans) known += (known.empty() ? "" : ", ") + name;
-  throw tenancy::ValidationError("plan", "unknown plan '" + plan + "' (configured plans: " + known + ")");
+  throw ValidationError("plan", "unknown plan '" + plan + "' (configured plans: " + known + ")");
 }
 
 int create_tenant(CliContext& ctx, const CreateOptions& o) {
@@ -99,7 +99,7 @@ int create_tenant(CliContext& ctx, const CreateOptions& o) {
   std::optional<std::string> owner_email;
   if (o.owner) {
     owner_email = web::normalize_email(*o.owner);
-    if (!owner_email) throw tenancy::ValidationError("owner", "--owner: not an e-mail address: " + *o.owner);
+    if (!owner_email) throw ValidationError("owner", "--owner: not an e-mail address: " + *o.owner);
   }
   // Built only for an owner: the mailer's thread and the password hasher are not needed otherwise.
   std::unique_ptr<apps::accounts::Accounts> accounts;
@@ -107,7 +107,7 @@ int create_tenant(CliContext& ctx, const CreateOptions& o) {
   tenancy::ActivationHook on_activate = audit_create(request);
   if (owner_email) {
     accounts = std::make_unique<apps::accounts::Accounts>(
-        apps::accounts::Accounts{std::make_shared<apps::accounts::AuthService>(config),
+        apps::accounts::Accounts{std::make_shared<auth::AuthService>(config),
                                  std::make_shared<mail::Mailer>(config), ctx.migrations().tenant_plan()});
     owner.emplace(*accounts, config, *owner_email, std::nullopt);
     on_activate = both(std::move(on_activate), owner->hook(request.name));

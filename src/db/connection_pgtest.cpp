@@ -120,12 +120,12 @@ TEST_F(DbTest, AlternatingSchemasOnOneConnectionNeverMixAndCostNoExtraRoundTrip)
       co_await admin.execute_script(std::string("INSERT INTO ") + schema + ".notes SELECT g, '" + schema +
                                     "' FROM generate_series(1, 10) g");
     }
-    Session a(*small, "tenant_a"), b(*small, "tenant_b");
+    Session a(*small, SchemaName("tenant_a")), b(*small, SchemaName("tenant_b"));
     const auto before = small->stats();
     for (int i = 0; i < 1000; ++i) {
       const Session& s = (i % 2 == 0) ? a : b;
       auto r = co_await s.query("SELECT owner FROM notes WHERE id = $1", i % 10 + 1);
-      EXPECT_EQ(r.one().get<std::string>(0), s.schema()) << "query " << i;
+      EXPECT_EQ(r.one().get<std::string>(0), s.schema().str()) << "query " << i;
     }
     const auto after = small->stats();
     EXPECT_EQ(after.round_trips - before.round_trips, 1000u);
@@ -149,7 +149,7 @@ TEST_F(DbTest, ABatchIsOneRoundTripWithItsSwitch) {
     co_await public_session().execute_script(
         "CREATE SCHEMA shop; CREATE TABLE shop.items (id bigint PRIMARY KEY); "
         "INSERT INTO shop.items SELECT generate_series(1, 30)");
-    Session shop(*pool_, "shop");
+    Session shop(*pool_, SchemaName("shop"));
     const auto before = pool_->stats();
     std::vector<Statement> batch;
     batch.push_back({"SELECT count(*) FROM items WHERE id > $1", ParamList(std::int64_t{10})});

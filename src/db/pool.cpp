@@ -98,16 +98,16 @@ struct Pool::Impl {
   /// A tenant's home slots: its statements go to the same few backends, so each backend caches the catalog
   /// entries of a share of the tenants instead of all of them (with 10,000 schemas that cache decides
   /// PostgreSQL's speed: a cold lookup costs several times the query).
-  Affinity affinity(const std::string* schema) const {
+  Affinity affinity(const SchemaName* schema) const {
     const std::size_t width = config.connections_per_tenant;
-    if (!schema || schema->empty() || width == 0 || width >= config.max_size) return {};
-    return {.home = std::hash<std::string>{}(*schema) % config.max_size, .width = width, .any = false};
+    if (!schema || schema->is_public() || width == 0 || width >= config.max_size) return {};
+    return {.home = std::hash<std::string>{}(schema->str()) % config.max_size, .width = width, .any = false};
   }
 
   // The bulkhead.
-  detail::TenantShare* share_for(const std::string* schema) {
-    if (cap == 0 || !schema || schema->empty()) return nullptr;
-    return &shares.try_emplace(*schema).first->second;  // no allocation once the tenant has an entry
+  detail::TenantShare* share_for(const SchemaName* schema) {
+    if (cap == 0 || !schema || schema->is_public()) return nullptr;
+    return &shares.try_emplace(schema->str()).first->second;  // no allocation once the tenant has an entry
   }
   bool at_cap(const detail::TenantShare* share) const { return share && share->leased >= cap; }
   void grant(detail::TenantShare* share) {
@@ -137,11 +137,11 @@ struct Pool::Impl {
 
   /// The idle connection to lease, or idle.end(): one already on the schema, else the most recently used
   /// (warm caches) of those the affinity accepts.
-  std::vector<std::unique_ptr<detail::Connection>>::iterator pick_idle(const std::string* schema,
+  std::vector<std::unique_ptr<detail::Connection>>::iterator pick_idle(const SchemaName* schema,
                                                                        const Affinity& a) {
     if (schema) {
-      auto on_schema =
-          std::find_if(idle.rbegin(), idle.rend(), [&](const auto& c) { return c->schema() == *schema; });
+      auto on_schema = std::find_if(idle.rbegin(), idle.rend(),
+                                    [&](const auto& c) { return c->schema() == schema->str(); });
       if (on_schema != idle.rend()) return std::prev(on_schema.base());
     }
     auto preferred = std::find_if(idle.rbegin(), idle.rend(),
@@ -150,7 +150,7 @@ struct Pool::Impl {
     return (a.any && !idle.empty()) ? idle.end() - 1 : idle.end();
   }
   /// An idle connection that is still alive (dead ones are discarded on the way), or null.
-  std::unique_ptr<detail::Connection> take_idle(const std::string* schema, const Affinity& a) {
+  std::unique_ptr<detail::Connection> take_idle(const SchemaName* schema, const Affinity& a) {
     for (auto it = pick_idle(schema, a); it != idle.end(); it = pick_idle(schema, a)) {
       auto conn = std::move(*it);
       idle.erase(it);
@@ -194,10 +194,10 @@ struct Pool::Impl {
     waiters.erase(it);
     return w;
   }
-  void count_lease(detail::Connection& conn, const std::string* schema, const Affinity& a) {
+  void count_lease(detail::Connection& conn, const SchemaName* schema, const Affinity& a) {
     ++stats.acquired;
     if (a.width > 0) {
-      const bool own = a.prefers(conn.slot(), config.max_size) || (schema && conn.schema() == *schema);
+      const bool own = a.prefers(conn.slot(), config.max_size) || (schema && conn.schema() == schema->str());
       ++(own ? stats.affinity_hits : stats.affinity_spills);
     }
     conn.count_use();
@@ -235,7 +235,7 @@ Pool::~Pool() {
   close();
 }
 
-std::size_t Pool::home_slot(const std::string& schema) const {
+std::size_t Pool::home_slot(const SchemaName& schema) const {
   return impl_->affinity(&schema).home;
 }
 
@@ -246,7 +246,7 @@ const PoolConfig& Pool::config() const noexcept {
   return impl_->config;
 }
 
-Task<Lease> Pool::acquire(const std::string* schema) {
+Task<Lease> Pool::acquire(const SchemaName* schema) {
   Impl& p = *impl_;
   Affinity affinity = p.affinity(schema);
   detail::TenantShare* const share = p.share_for(schema);

@@ -32,7 +32,8 @@ class PoolTest : public testing::PgTest {
     std::array<std::string, 3> names{"t0", "", ""};
     for (int i = 1; names[1].empty() || names[2].empty(); ++i) {
       const std::string name = "t" + std::to_string(i);
-      auto& which = pool.home_slot(name) == pool.home_slot(names[0]) ? names[1] : names[2];
+      auto& which =
+          pool.home_slot(SchemaName(name)) == pool.home_slot(SchemaName(names[0])) ? names[1] : names[2];
       if (which.empty()) which = name;
     }
     return names;
@@ -58,9 +59,10 @@ TEST_F(PoolTest, EachTenantKeepsToItsHomeConnection) {
     boost::asio::co_spawn(
         io_,
         [&, t]() -> Task<void> {
-          Session s(*pool, "s" + std::to_string(t));
+          Session s(*pool, SchemaName("s" + std::to_string(t)));
           for (int n = 0; n < 10; ++n)
-            backends[s.schema()].insert((co_await s.query("SELECT pg_backend_pid()")).one().get<int>(0));
+            backends[s.schema().str()].insert(
+                (co_await s.query("SELECT pg_backend_pid()")).one().get<int>(0));
           ++done;
         },
         boost::asio::detached);
@@ -81,7 +83,7 @@ TEST_F(PoolTest, EachTenantKeepsToItsHomeConnection) {
 TEST_F(PoolTest, WaitsForItsHomeWhileANeighbourHoldsItThenTakesAnother) {
   auto pool = make_pool(3, 1, 300ms);
   const auto names = neighbours_and_stranger(*pool);
-  const std::string &a = names[0], &b = names[1], &c = names[2];
+  const SchemaName a(names[0]), b(names[1]), c(names[2]);
   run([&]() -> Task<void> {
     { Lease warm = co_await pool->acquire(&c); }  // an idle connection outside a's and b's home
     Lease held = co_await pool->acquire(&a);
@@ -116,13 +118,13 @@ TEST_F(PoolTest, PreparedStatementsPerConnectionStayBounded) {
           "CREATE SCHEMA p" + std::to_string(t) + "; CREATE TABLE p" + std::to_string(t) + ".x (id bigint);";
     co_await pool->session().execute_script(ddl);
     for (int t = 0; t < 6; ++t) {
-      const Session session(*pool, "p" + std::to_string(t));
+      const Session session(*pool, SchemaName("p" + std::to_string(t)));
       co_await session.query("SELECT count(*) FROM x");
     }
     const auto before = pool->stats().prepares;
     // The three most recent schemas still have their statement.
     for (int t = 3; t < 6; ++t) {
-      const Session session(*pool, "p" + std::to_string(t));
+      const Session session(*pool, SchemaName("p" + std::to_string(t)));
       co_await session.query("SELECT count(*) FROM x");
     }
     EXPECT_EQ(pool->stats().prepares, before);
@@ -132,7 +134,7 @@ TEST_F(PoolTest, PreparedStatementsPerConnectionStayBounded) {
     auto left = co_await pool->session().query(count);
     EXPECT_EQ(left.one().get<int>(0), 3);
     // An evicted one is prepared again, and still answers.
-    const Session p0(*pool, "p0");
+    const Session p0(*pool, SchemaName("p0"));
     auto again = co_await p0.query("SELECT count(*) FROM x");
     EXPECT_EQ(again.one().get<int>(0), 0);
     EXPECT_EQ(pool->stats().prepares, before + 2);
@@ -161,7 +163,7 @@ TEST_F(PoolTest, ATenantAtItsCapWaitsForItsOwnLeaseWhileOthersGetConnections) {
                                                      .acquire_timeout = 400ms,
                                                      .connections_per_tenant = 0,
                                                      .max_connections_per_tenant = 2});
-  const std::string a = "noisy", b = "quiet";
+  const SchemaName a("noisy"), b("quiet");
   run([&]() -> Task<void> {
     Lease first = co_await pool->acquire(&a);
     Lease second = co_await pool->acquire(&a);

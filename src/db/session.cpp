@@ -48,7 +48,7 @@ Task<Transaction> Session::begin(IsolationLevel level) const {
   co_return Transaction(std::move(lease), schema_, level, cost_);
 }
 
-Transaction::Transaction(Lease lease, std::string schema, IsolationLevel level, QueryCost* cost)
+Transaction::Transaction(Lease lease, SchemaName schema, IsolationLevel level, QueryCost* cost)
     : lease_(std::move(lease)),
       schema_(std::move(schema)),
       begin_sql_(begin_statement(level)),

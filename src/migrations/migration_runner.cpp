@@ -19,7 +19,8 @@ std::string_view history_table(Scope scope) {
   return scope == Scope::kShared ? "tenantry_shared_migrations" : "tenantry_migrations";
 }
 
-/// `schema` as an SQL identifier. A SchemaName holds no quote; doubled anyway, as PQescapeIdentifier does.
+/// `schema` as an SQL identifier. A db::SchemaName holds no quote; doubled anyway, as PQescapeIdentifier
+/// does.
 std::string quoted(std::string_view schema) {
   std::string out = "\"";
   for (char c : schema) {
@@ -56,7 +57,7 @@ Task<History> load_history(const db::Session& session, Scope scope) {
   History out;
   bool no_table = false;
   const std::string sql = "SELECT app, name, checksum, applied_at::text FROM " +
-                          history_of(scope, session.schema()) + " ORDER BY applied_at, app, name";
+                          history_of(scope, session.schema().str()) + " ORDER BY applied_at, app, name";
   try {
     auto rows = co_await session.query(sql);
     for (auto row : rows)
@@ -123,20 +124,20 @@ MigrationRunner::MigrationRunner(db::Pool& pool, std::span<const App* const> app
     : pool_(pool), shared_(apps, Scope::kShared), tenant_(apps, Scope::kTenant) {}
 
 Task<SchemaOutcome> MigrationRunner::migrate_shared() {
-  return migrate_schema("", shared_);
+  return migrate_schema(db::SchemaName::public_schema(), shared_);
 }
 
-Task<SchemaOutcome> MigrationRunner::migrate_tenant(const tenancy::SchemaName& schema) {
-  return migrate_schema(schema.str(), tenant_);
+Task<SchemaOutcome> MigrationRunner::migrate_tenant(const db::SchemaName& schema) {
+  return migrate_schema(schema, tenant_);
 }
 
-Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const MigrationPlan& plan) {
+Task<SchemaOutcome> MigrationRunner::migrate_schema(db::SchemaName schema, const MigrationPlan& plan) {
   const auto start = std::chrono::steady_clock::now();
-  SchemaOutcome outcome{schema.empty() ? "public" : schema};
+  SchemaOutcome outcome{schema.str()};
   const db::Session session(pool_, schema);
   const bool tenant = plan.scope() == Scope::kTenant;
-  const std::string history = history_of(plan.scope(), schema);
-  const std::string create_history = create_history_sql(plan.scope(), schema);
+  const std::string history = history_of(plan.scope(), schema.str());
+  const std::string create_history = create_history_sql(plan.scope(), schema.str());
   const std::string find_applied = "SELECT checksum FROM " + history + " WHERE app = $1 AND name = $2";
   const std::string record = "INSERT INTO " + history + " (app, name, checksum) VALUES ($1, $2, $3)";
   // Under the lock, in one statement: the schema still exists (drop and rename take the same lock, so it
@@ -144,7 +145,7 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(std::string schema, const Mi
   // transaction), so that an unqualified CREATE can only land in the tenant schema. No row: vanished.
   const std::string enter_schema =
       "SELECT set_config('search_path', $2, true) FROM pg_namespace WHERE nspname = $1";
-  const std::string only_schema = quoted(schema);
+  const std::string only_schema = quoted(schema.str());
   bool vanished = false;
   try {
     const History before = co_await load_history(session, plan.scope());
@@ -268,7 +269,8 @@ Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) 
   std::function<Task<void>(std::size_t)> worker = [&](std::size_t) -> Task<void> {
     while (!stop && next < schemas.size()) {
       const std::size_t i = next++;
-      report.outcomes[i] = co_await migrate_schema(schemas[i], tenant_);
+      const db::SchemaName schema(schemas[i]);
+      report.outcomes[i] = co_await migrate_schema(schema, tenant_);
       ++finished;
       if (report.outcomes[i].kind == SchemaOutcome::Kind::kFailed && options.fail_fast) stop = true;
       if (options.on_progress) options.on_progress(report.outcomes[i], finished, schemas.size());
@@ -280,9 +282,9 @@ Task<FleetReport> MigrationRunner::migrate_tenants(const FleetOptions& options) 
   co_return report;
 }
 
-Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tenancy::SchemaName>& only) {
-  std::vector<std::pair<std::string, const MigrationPlan*>> targets;
-  if (!only) targets.emplace_back("", &shared_);
+Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<db::SchemaName>& only) {
+  std::vector<std::pair<db::SchemaName, const MigrationPlan*>> targets;
+  if (!only) targets.emplace_back(db::SchemaName::public_schema(), &shared_);
   const db::Session catalog(pool_);
   // An if, not `only ? co_await a : co_await b`: the coroutine rule (tenantry/core/task.hpp).
   db::Result rows;
@@ -291,7 +293,7 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
   else
     rows = co_await catalog.query("SELECT schema_name FROM tenants ORDER BY id");
   if (only && rows.empty()) throw MigrationError("no tenant " + only->str());
-  for (auto row : rows) targets.emplace_back(row.get<std::string>(0), &tenant_);
+  for (auto row : rows) targets.emplace_back(row.get<db::SchemaName>(0), &tenant_);
 
   std::vector<SchemaStatus> out(targets.size());
   std::size_t next = 0;
@@ -300,7 +302,7 @@ Task<std::vector<SchemaStatus>> MigrationRunner::status(const std::optional<tena
       const std::size_t i = next++;
       const auto& [schema, plan] = targets[i];
       SchemaStatus& s = out[i];
-      s.schema = schema.empty() ? "public" : schema;
+      s.schema = schema.str();
       const db::Session session(pool_, schema);
       History history = co_await load_history(session, plan->scope());
       s.missing = history.missing_schema;
@@ -319,13 +321,13 @@ Task<void> MigrationRunner::apply_all(db::Transaction& tx, const MigrationPlan& 
   // The migrations see the new schema alone, as in migrate_schema(); the caller's path comes back after.
   auto path = co_await tx.query("SELECT current_setting('search_path')");
   const std::string caller_path = path.one().get<std::string>(0);
-  const std::string only_schema = quoted(tx.schema());
+  const std::string only_schema = quoted(tx.schema().str());
   co_await tx.query("SELECT set_config('search_path', $1, true)", only_schema);
-  const std::string create_history = create_history_sql(Scope::kTenant, tx.schema());
+  const std::string create_history = create_history_sql(Scope::kTenant, tx.schema().str());
   co_await tx.query(create_history);
   db::ParamList params;
   std::string insert =
-      "INSERT INTO " + history_of(Scope::kTenant, tx.schema()) + " (app, name, checksum) VALUES ";
+      "INSERT INTO " + history_of(Scope::kTenant, tx.schema().str()) + " (app, name, checksum) VALUES ";
   int n = 0;
   for (const Migration& m : plan.migrations()) {
     co_await apply_one(tx, m);

@@ -71,11 +71,11 @@ TEST_F(MigrationRunnerTest, ChangedChecksumIsReported) {
       {{"notes", "0001_notes", "CREATE TABLE notes (id bigint PRIMARY KEY, body text, extra int)"}}};
   static const App edited_app{"notes", {}, edited};
   use_apps({&tenancy::app(), &edited_app});
-  auto outcome = run(runner_->migrate_tenant(tenancy::SchemaName("alpha")));
+  auto outcome = run(runner_->migrate_tenant(db::SchemaName("alpha")));
   EXPECT_EQ(outcome.kind, Kind::kFailed);
   EXPECT_NE(outcome.error.find("notes/0001_notes was changed after it was applied"), std::string::npos)
       << outcome.error;
-  auto status = run(runner_->status(tenancy::SchemaName("alpha")));
+  auto status = run(runner_->status(db::SchemaName("alpha")));
   ASSERT_EQ(status.size(), 1u);
   ASSERT_EQ(status[0].problems.size(), 1u);
   EXPECT_NE(status[0].problems[0].find("changed"), std::string::npos);

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "tenantry/tenancy/schema_name.hpp"
+#include "tenantry/db/schema_name.hpp"
 #include "tenantry/tenancy/tenant_resolver.hpp"
 
 namespace tenantry::tenancy {

@@ -99,7 +99,7 @@ struct SourceShape {
   std::vector<std::string> indexes;
 };
 
-Task<SourceShape> read_shape(db::Transaction& tx, const SchemaName& source) {
+Task<SourceShape> read_shape(db::Transaction& tx, const db::SchemaName& source) {
   SourceShape shape;
   const db::Result partitioned = co_await tx.query(kPartitioned, source);
   if (!partitioned.empty())
@@ -227,7 +227,7 @@ Task<void> create_keys_and_views(db::Transaction& tx, const SourceShape& shape, 
 
 }  // namespace
 
-Task<void> copy_schema(db::Transaction& tx, const SchemaName& source, const SchemaName& target) {
+Task<void> copy_schema(db::Transaction& tx, const db::SchemaName& source, const db::SchemaName& target) {
   const std::string src = tx.quote_identifier(source.str()), dst = tx.quote_identifier(target.str());
   const db::Result path = co_await tx.query("SELECT current_setting('search_path')");
   const std::string caller_path = path.one().get<std::string>(0);

@@ -15,7 +15,7 @@ TEST_F(TenancyTest, RowsOfOneTenantAreInvisibleFromAnother) {
   create("alpha");
   create("beta");
   run([&]() -> Task<void> {
-    db::Session alpha(*pool_, "alpha"), beta(*pool_, "beta");
+    db::Session alpha(*pool_, db::SchemaName("alpha")), beta(*pool_, db::SchemaName("beta"));
     co_await alpha.query("INSERT INTO notes (body) VALUES ('alpha secret')");
     co_await beta.query("INSERT INTO notes (body) VALUES ('beta 1'), ('beta 2')");
     auto a = co_await alpha.query("SELECT body FROM notes");
@@ -76,9 +76,9 @@ TEST_F(TenancyTest, ARowLeftByACrashedAttemptIsTakenOver) {
 TEST_F(TenancyTest, DuplicateSlugAndDomainAreConflictsThatLeaveNothing) {
   create("alpha");
   EXPECT_THROW(create("alpha"), TenantConflict);
-  run(catalog().add_domain(SchemaName("alpha"), DomainName("shop.example.com")));
+  run(catalog().add_domain(db::SchemaName("alpha"), DomainName("shop.example.com")));
   auto p = provisioner();
-  NewTenant taken{SchemaName("beta"), "Beta", {DomainName("SHOP.example.com")}};
+  NewTenant taken{db::SchemaName("beta"), "Beta", {DomainName("SHOP.example.com")}};
   EXPECT_THROW(run(p.create(taken)), TenantConflict);
   EXPECT_EQ(scalar("SELECT count(*) FROM tenants WHERE schema_name = 'beta'"), "0");
 }
@@ -86,22 +86,22 @@ TEST_F(TenancyTest, DuplicateSlugAndDomainAreConflictsThatLeaveNothing) {
 TEST_F(TenancyTest, OnePrimaryDomainPerTenantEnforcedByTheDatabase) {
   create("alpha");
   auto c = catalog();
-  run(c.add_domain(SchemaName("alpha"), DomainName("a.example.com")));
-  run(c.add_domain(SchemaName("alpha"), DomainName("b.example.com")));
-  auto t = run(c.get(SchemaName("alpha")));
+  run(c.add_domain(db::SchemaName("alpha"), DomainName("a.example.com")));
+  run(c.add_domain(db::SchemaName("alpha"), DomainName("b.example.com")));
+  auto t = run(c.get(db::SchemaName("alpha")));
   EXPECT_EQ(t.primary_domain(), "a.example.com");
   run(c.set_primary(DomainName("b.example.com")));
-  EXPECT_EQ(run(c.get(SchemaName("alpha"))).primary_domain(), "b.example.com");
+  EXPECT_EQ(run(c.get(db::SchemaName("alpha"))).primary_domain(), "b.example.com");
   EXPECT_THROW(scalar("UPDATE domains SET is_primary = true"), db::UniqueViolation);
   run(c.remove_domain(DomainName("b.example.com")));
-  EXPECT_EQ(run(c.get(SchemaName("alpha"))).primary_domain(), "a.example.com");
+  EXPECT_EQ(run(c.get(db::SchemaName("alpha"))).primary_domain(), "a.example.com");
   EXPECT_THROW(run(c.remove_domain(DomainName("b.example.com"))), TenantNotFound);
 }
 
 TEST_F(TenancyTest, StateTransitions) {
   create("alpha");
   auto c = catalog();
-  const SchemaName alpha("alpha");
+  const db::SchemaName alpha("alpha");
   run(c.suspend(alpha, "unpaid"));
   EXPECT_EQ(run(c.get(alpha)).state, TenantState::kSuspended);
   EXPECT_EQ(run(c.get(alpha)).state_reason, "unpaid");
@@ -110,7 +110,7 @@ TEST_F(TenancyTest, StateTransitions) {
   EXPECT_THROW(run(c.suspend(alpha)), TenantConflict);
   run(c.resume(alpha));
   EXPECT_EQ(run(c.get(alpha)).state, TenantState::kActive);
-  EXPECT_THROW(run(c.suspend(SchemaName("nobody"))), TenantNotFound);
+  EXPECT_THROW(run(c.suspend(db::SchemaName("nobody"))), TenantNotFound);
 }
 
 TEST_F(TenancyTest, CreateRenamesAReadyMadeSpareIntoPlace) {
@@ -125,7 +125,7 @@ TEST_F(TenancyTest, CreateRenamesAReadyMadeSpareIntoPlace) {
   EXPECT_EQ(scalar("SELECT count(*) FROM tenant_spares"), "1");
   EXPECT_EQ(scalar("SELECT count(*) FROM tenantry_migrations", "alpha"), "1");
   EXPECT_EQ(scalar("INSERT INTO notes (body) VALUES ('x') RETURNING id", "alpha"), "1");
-  EXPECT_EQ(run(runner_->migrate_tenant(SchemaName("alpha"))).kind,
+  EXPECT_EQ(run(runner_->migrate_tenant(db::SchemaName("alpha"))).kind,
             migrations::SchemaOutcome::Kind::kCurrent);
   // Spares made for other migrations are dropped, and replaced.
   static constexpr std::array<migrations::MigrationSource, 2> v2{
@@ -141,21 +141,21 @@ TEST_F(TenancyTest, CreateRenamesAReadyMadeSpareIntoPlace) {
   auto gamma = create("gamma");
   EXPECT_EQ(gamma.state, TenantState::kActive);
   EXPECT_EQ(scalar("SELECT count(*) FROM tenantry_migrations", "gamma"), "2");
-  EXPECT_THROW(SchemaName("tenantry_spare_x"), ValidationError);
+  EXPECT_THROW(db::SchemaName("tenantry_spare_x"), ValidationError);
 }
 
 TEST_F(TenancyTest, CloneCopiesRowsAndItsSequencesContinue) {
   create("alpha");
   scalar("INSERT INTO notes (body) SELECT 'note ' || g FROM generate_series(1, 5) g RETURNING 1", "alpha");
   auto p = provisioner();
-  auto copy = run(p.clone(SchemaName("alpha"), SchemaName("alpha_copy")));
+  auto copy = run(p.clone(db::SchemaName("alpha"), db::SchemaName("alpha_copy")));
   EXPECT_EQ(copy.state, TenantState::kActive);
   EXPECT_EQ(scalar("SELECT string_agg(body, ',' ORDER BY id) FROM notes", "alpha_copy"),
             "note 1,note 2,note 3,note 4,note 5");
   EXPECT_EQ(scalar("INSERT INTO notes (body) VALUES ('new') RETURNING id", "alpha_copy"), "6");
   // The source is untouched.
   EXPECT_EQ(scalar("SELECT count(*) FROM notes", "alpha"), "5");
-  EXPECT_THROW(run(p.clone(SchemaName("alpha"), SchemaName("alpha_copy"))), TenantConflict);
+  EXPECT_THROW(run(p.clone(db::SchemaName("alpha"), db::SchemaName("alpha_copy"))), TenantConflict);
 }
 
 TEST_F(TenancyTest, RenameMovesSchemaAndRefusesAnExistingTarget) {
@@ -163,21 +163,21 @@ TEST_F(TenancyTest, RenameMovesSchemaAndRefusesAnExistingTarget) {
   create("beta");
   scalar("INSERT INTO notes (body) VALUES ('kept') RETURNING id", "alpha");
   auto p = provisioner();
-  EXPECT_THROW(run(p.rename(SchemaName("alpha"), SchemaName("beta"))), TenantConflict);
-  run(p.rename(SchemaName("alpha"), SchemaName("omega")));
+  EXPECT_THROW(run(p.rename(db::SchemaName("alpha"), db::SchemaName("beta"))), TenantConflict);
+  run(p.rename(db::SchemaName("alpha"), db::SchemaName("omega")));
   EXPECT_EQ(scalar("SELECT body FROM notes", "omega"), "kept");
-  EXPECT_FALSE(run(catalog().find(SchemaName("alpha"))).has_value());
+  EXPECT_FALSE(run(catalog().find(db::SchemaName("alpha"))).has_value());
   EXPECT_EQ(scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'alpha'"), "0");
 }
 
 TEST_F(TenancyTest, DropRemovesSchemaRowAndDomains) {
   create("alpha");
-  run(catalog().add_domain(SchemaName("alpha"), DomainName("a.example.com")));
-  run(provisioner().drop(SchemaName("alpha")));
+  run(catalog().add_domain(db::SchemaName("alpha"), DomainName("a.example.com")));
+  run(provisioner().drop(db::SchemaName("alpha")));
   EXPECT_EQ(scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'alpha'"), "0");
   EXPECT_EQ(scalar("SELECT count(*) FROM tenants"), "0");
   EXPECT_EQ(scalar("SELECT count(*) FROM domains"), "0");
-  EXPECT_THROW(run(provisioner().drop(SchemaName("alpha"))), TenantNotFound);
+  EXPECT_THROW(run(provisioner().drop(db::SchemaName("alpha"))), TenantNotFound);
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ std::vector<Domain> parse_domains(std::string_view json) {
 
 Tenant tenant_from(const db::Row& row) {
   Tenant t{row.get<TenantId>(0),
-           row.get<SchemaName>(1),
+           row.get<db::SchemaName>(1),
            row.get<std::string>(2),
            parse_tenant_state(row.get<std::string_view>(3)),
            row.get<std::string>(4),
@@ -77,20 +77,20 @@ Task<std::vector<Tenant>> TenantCatalog::list() const {
   co_return out;
 }
 
-Task<std::optional<Tenant>> TenantCatalog::find(const SchemaName& schema) const {
+Task<std::optional<Tenant>> TenantCatalog::find(const db::SchemaName& schema) const {
   const std::string sql = std::string(kSelectTenants) + "WHERE t.schema_name = $1 GROUP BY t.id";
   auto rows = co_await pool_.session().query(sql, schema);
   if (rows.empty()) co_return std::nullopt;
   co_return tenant_from(rows.one());
 }
 
-Task<Tenant> TenantCatalog::get(const SchemaName& schema) const {
+Task<Tenant> TenantCatalog::get(const db::SchemaName& schema) const {
   auto t = co_await find(schema);
   if (!t) throw TenantNotFound("no tenant '" + schema.str() + "'");
   co_return std::move(*t);
 }
 
-Task<void> TenantCatalog::change_state(const SchemaName& schema, TenantState to,
+Task<void> TenantCatalog::change_state(const db::SchemaName& schema, TenantState to,
                                        std::vector<TenantState> from, std::optional<std::string> reason,
                                        TransactionHook on_change) {
   db::Transaction tx = co_await pool_.session().begin();
@@ -108,21 +108,21 @@ Task<void> TenantCatalog::change_state(const SchemaName& schema, TenantState to,
   co_await tx.commit();
 }
 
-Task<void> TenantCatalog::suspend(const SchemaName& schema, std::optional<std::string> reason,
+Task<void> TenantCatalog::suspend(const db::SchemaName& schema, std::optional<std::string> reason,
                                   TransactionHook on_change) {
   return change_state(schema, TenantState::kSuspended, {TenantState::kActive}, std::move(reason),
                       std::move(on_change));
 }
-Task<void> TenantCatalog::resume(const SchemaName& schema, TransactionHook on_change) {
+Task<void> TenantCatalog::resume(const db::SchemaName& schema, TransactionHook on_change) {
   return change_state(schema, TenantState::kActive, {TenantState::kSuspended, TenantState::kArchived}, {},
                       std::move(on_change));
 }
-Task<void> TenantCatalog::archive(const SchemaName& schema, TransactionHook on_change) {
+Task<void> TenantCatalog::archive(const db::SchemaName& schema, TransactionHook on_change) {
   return change_state(schema, TenantState::kArchived, {TenantState::kActive, TenantState::kSuspended}, {},
                       std::move(on_change));
 }
 
-Task<void> TenantCatalog::update(const SchemaName& schema, std::optional<std::string> name,
+Task<void> TenantCatalog::update(const db::SchemaName& schema, std::optional<std::string> name,
                                  std::optional<std::string> plan) {
   if (name && (name->empty() || name->size() > 200))
     throw ValidationError("name", "name must be 1 to 200 characters");
@@ -150,7 +150,7 @@ Task<void> detail::insert_domain(db::Transaction& tx, const PublicHosts& public_
   if (taken) throw TenantConflict("domain '" + domain.str() + "' is already in use");
 }
 
-Task<void> TenantCatalog::add_domain(const SchemaName& schema, const DomainName& domain, bool primary) {
+Task<void> TenantCatalog::add_domain(const db::SchemaName& schema, const DomainName& domain, bool primary) {
   const PublicHosts public_hosts(tenancy_);
   db::Transaction tx = co_await pool_.session().begin();
   auto t = co_await tx.query("SELECT id FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);

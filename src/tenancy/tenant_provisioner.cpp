@@ -94,14 +94,14 @@ Task<void> TenantProvisioner::forget_reservation(TenantId id) {
   co_await pool_.session().query("DELETE FROM tenants WHERE id = $1 AND state = 'provisioning'", id);
 }
 
-Task<Tenant> TenantProvisioner::finish(TenantId id, const SchemaName& schema,
-                                       std::optional<SchemaName> copy_from,
+Task<Tenant> TenantProvisioner::finish(TenantId id, const db::SchemaName& schema,
+                                       std::optional<db::SchemaName> copy_from,
                                        const ActivationHook& on_activate) {
   const auto start = std::chrono::steady_clock::now();
   std::string error;
   std::exception_ptr hook_failure;
   try {
-    const db::Session session(pool_, schema.str());
+    const db::Session session(pool_, schema);
     db::Transaction tx = co_await session.begin();
     co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
     const std::string create_schema = "CREATE SCHEMA " + tx.quote_identifier(schema.str());
@@ -168,7 +168,7 @@ Task<Tenant> TenantProvisioner::create(const NewTenant& request, const Activatio
   co_return co_await finish(id, request.schema, std::nullopt, on_activate);
 }
 
-Task<bool> TenantProvisioner::take_spare(TenantId id, const SchemaName& schema,
+Task<bool> TenantProvisioner::take_spare(TenantId id, const db::SchemaName& schema,
                                          const ActivationHook& on_activate) {
   db::Transaction tx = co_await pool_.session().begin();
   bool renamed = false;
@@ -220,9 +220,11 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
     unsigned char random[8];
     std::random_device rd;
     for (auto& b : random) b = static_cast<unsigned char>(rd());
-    std::string name = "tenantry_spare_";
-    for (auto b : random) name += "0123456789abcdef"[b >> 4], name += "0123456789abcdef"[b & 15];
-    const db::Session session(pool_, name);
+    std::string suffix = "spare_";
+    for (auto b : random) suffix += "0123456789abcdef"[b >> 4], suffix += "0123456789abcdef"[b & 15];
+    const db::SchemaName spare = db::SchemaName::tenantry_owned(suffix);
+    const std::string& name = spare.str();
+    const db::Session session(pool_, spare);
     db::Transaction tx = co_await session.begin();
     const std::string create = "CREATE SCHEMA " + tx.quote_identifier(name);
     co_await tx.execute_script(create);
@@ -234,7 +236,7 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
   co_return created;
 }
 
-Task<Tenant> TenantProvisioner::clone(const SchemaName& source, const SchemaName& target,
+Task<Tenant> TenantProvisioner::clone(const db::SchemaName& source, const db::SchemaName& target,
                                       std::optional<std::string> name, const ActivationHook& on_activate) {
   const TenantCatalog catalog(pool_);
   const Tenant src = co_await catalog.get(source);
@@ -252,7 +254,7 @@ Task<Tenant> TenantProvisioner::clone(const SchemaName& source, const SchemaName
   co_return co_await finish(id, target, source, on_activate);
 }
 
-Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& to,
+Task<void> TenantProvisioner::rename(const db::SchemaName& from, const db::SchemaName& to,
                                      const TransactionHook& on_rename) {
   db::Transaction tx = co_await pool_.session().begin();
   auto rows = co_await tx.query("SELECT id, state FROM tenants WHERE schema_name = $1 FOR UPDATE", from);
@@ -274,7 +276,7 @@ Task<void> TenantProvisioner::rename(const SchemaName& from, const SchemaName& t
   co_await tx.commit();
 }
 
-Task<TenantState> TenantProvisioner::take_out_of_service(const SchemaName& schema) {
+Task<TenantState> TenantProvisioner::take_out_of_service(const db::SchemaName& schema) {
   const db::Session public_db(pool_);
   db::Transaction tx = co_await public_db.begin();
   auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
@@ -289,7 +291,7 @@ Task<TenantState> TenantProvisioner::take_out_of_service(const SchemaName& schem
   co_return before;
 }
 
-Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHook& on_drop,
+Task<void> TenantProvisioner::drop(const db::SchemaName& schema, const TransactionHook& on_drop,
                                    std::chrono::milliseconds drain) {
   const TenantState before = co_await take_out_of_service(schema);
   const db::Session public_db(pool_);
@@ -321,7 +323,7 @@ Task<void> TenantProvisioner::drop(const SchemaName& schema, const TransactionHo
   std::rethrow_exception(failure);
 }
 
-Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const SchemaName& schema) {
+Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const db::SchemaName& schema) {
   const db::Session public_db(pool_);
   db::Transaction tx = co_await public_db.begin();
   auto row = co_await tx.query(
@@ -336,13 +338,13 @@ Task<bool> TenantProvisioner::remove_if_abandoned(TenantId id, const SchemaName&
   co_return true;
 }
 
-Task<std::vector<SchemaName>> TenantProvisioner::recover_abandoned() {
+Task<std::vector<db::SchemaName>> TenantProvisioner::recover_abandoned() {
   const db::Session public_db(pool_);
   auto candidates = co_await public_db.query(kAbandonedCandidates);
-  std::vector<SchemaName> removed;
+  std::vector<db::SchemaName> removed;
   for (auto row : candidates) {
     const auto id = row.get<TenantId>(0);
-    auto schema = row.get<SchemaName>(1);
+    auto schema = row.get<db::SchemaName>(1);
     if (!co_await remove_if_abandoned(id, schema)) continue;
     spdlog::warn("removed tenant '{}': its provisioning was abandoned (the process creating it died)",
                  schema.str());

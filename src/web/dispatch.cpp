@@ -193,7 +193,7 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
   } cost{request, {}};
   RequestContext context{
       request,   found.params,
-      tenant,    db::Session(pool, tenant ? tenant->schema.str() : std::string(), &cost.cost),
+      tenant,    db::Session(pool, tenant ? tenant->schema : db::SchemaName::public_schema(), &cost.cost),
       live,      pool,
       directory, *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
@@ -205,7 +205,7 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     missing_relation = std::current_exception();
   } catch (const db::InvalidSchemaName&) {
     missing_relation = std::current_exception();
-  } catch (const tenancy::ValidationError& e) {
+  } catch (const ValidationError& e) {
     failure = http::Problem::validation({{e.field(), e.what()}}, e.what());
   } catch (const tenancy::TenantNotFound& e) {
     failure = http::Problem::not_found(e.what());

@@ -33,7 +33,7 @@ class CatalogTest : public PgTest {
   }
   tenancy::Tenant create(const std::string& slug) {
     tenancy::TenantProvisioner p(*pool_, runner_->tenant_plan());
-    return run(p.create(tenancy::NewTenant{tenancy::SchemaName(slug), "Tenant " + slug}));
+    return run(p.create(tenancy::NewTenant{db::SchemaName(slug), "Tenant " + slug}));
   }
   tenancy::TenantCatalog catalog() { return tenancy::TenantCatalog(*pool_); }
   tenancy::TenantProvisioner provisioner() {
@@ -42,7 +42,9 @@ class CatalogTest : public PgTest {
   /// A single-value query, as text.
   std::string scalar(const std::string& sql, const std::string& schema = "") {
     return run([&]() -> Task<std::string> {
-      auto r = co_await db::Session(*pool_, schema).query(sql);
+      const db::Session session(*pool_,
+                                schema.empty() ? db::SchemaName::public_schema() : db::SchemaName(schema));
+      auto r = co_await session.query(sql);
       co_return r.one().is_null(0) ? "NULL" : std::string(r.one().text(0));
     }());
   }

@@ -33,11 +33,11 @@ Task<void> fill_template(db::Pool& pool, const Config& config) {
   auto shared = co_await migrate.migrate_shared();
   if (shared.kind == migrations::SchemaOutcome::Kind::kFailed) throw std::runtime_error(shared.error);
   tenancy::TenantProvisioner provisioner(pool, migrate.tenant_plan());
-  apps::accounts::AuthService auth(config);
+  auth::AuthService auth(config);
   db::Session db(pool);
   static const std::array<std::string, 2> stores{TenantTestCase::kStore, TenantTestCase::kOtherStore};
   for (const std::string& store : stores) {
-    tenancy::NewTenant request{tenancy::SchemaName(store), "Test " + store, {}, "free"};
+    tenancy::NewTenant request{db::SchemaName(store), "Test " + store, {}, "free"};
     request.domains.emplace_back(TenantTestCase::host(store));
     const auto tenant = co_await provisioner.create(request);
     const std::vector<std::string> roles = store == TenantTestCase::kStore
@@ -246,7 +246,8 @@ HttpResponse TenantTestCase::del(const std::string& target, const std::string& r
 std::string TenantTestCase::sql(const std::string& statement, const std::string& schema) {
   boost::asio::io_context io;
   db::Pool pool(io, db::PoolConfig{.connect = database_->options(), .max_size = 1});
-  auto result = run_blocking(io, db::Session(pool, schema).execute_script(statement));
+  const db::Session session(pool, schema.empty() ? db::SchemaName::public_schema() : db::SchemaName(schema));
+  auto result = run_blocking(io, session.execute_script(statement));
   pool.close();
   return result.size() > 0 && result.columns() > 0 && !result[0].is_null(0) ? std::string(result[0].text(0))
                                                                             : "";

@@ -8,7 +8,7 @@ namespace {
 using Kind = Resolution::Kind;
 
 Tenant tenant(std::int64_t id, const char* schema, TenantState state, std::vector<std::string> domains = {}) {
-  Tenant t{.id = TenantId{id}, .schema = SchemaName(schema), .name = schema, .state = state};
+  Tenant t{.id = TenantId{id}, .schema = db::SchemaName(schema), .name = schema, .state = state};
   for (auto& d : domains) t.domains.push_back({.domain = std::move(d), .is_primary = t.domains.empty()});
   return t;
 }

@@ -5,12 +5,13 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 
-#include "apps/accounts/auth_service.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "problem_matchers.hpp"
 #include "tenantry/tenancy/tenant_directory.hpp"
 #include "tenantry/web/metrics.hpp"
+#include "tenantry/web/request_context.hpp"
 
-namespace tenantry::apps::accounts {
+namespace tenantry::auth {
 namespace {
 
 using testing::problem_of;
@@ -33,7 +34,7 @@ class TokenTest : public ::testing::Test {
     request.set_target("/api/me");
     if (!authorization.empty()) request.add_header("Authorization", authorization);
     const tenancy::Tenant tenant{.id = tenancy::TenantId{tenant_id.value_or(0)},
-                                 .schema = tenancy::SchemaName("store"),
+                                 .schema = db::SchemaName("store"),
                                  .state = tenancy::TenantState::kActive};
     const http::PathParams params;
     web::RequestContext ctx{request,   params, tenant_id ? &tenant : nullptr, db::Session(pool), config, pool,
@@ -162,4 +163,4 @@ TEST(Roles, NamesRoundTripAndOrderWeakestFirst) {
 }
 
 }  // namespace
-}  // namespace tenantry::apps::accounts
+}  // namespace tenantry::auth

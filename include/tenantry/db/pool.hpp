@@ -8,6 +8,7 @@
 
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/connect_options.hpp"
+#include "tenantry/db/schema_name.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -42,8 +43,8 @@ struct PoolConfig {
   std::size_t prepared_statements = 1024;
   /// The bulkhead: at most this many of the pool's connections serve one tenant schema at a time (0 = no
   /// cap). A tenant whose requests all block (a table lock, a slow query) then queues behind its own
-  /// requests, bounded by the acquire timeout, and the other tenants keep the rest of the pool. Public
-  /// (empty schema) leases are not capped.
+  /// requests, bounded by the acquire timeout, and the other tenants keep the rest of the pool. Leases for
+  /// public are not capped.
   std::size_t max_connections_per_tenant = 0;
   /// Told about connections that cannot be opened and about the first one that opens again (may be null).
   OutageMonitor* outage = nullptr;
@@ -91,15 +92,15 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  /// A connection for `schema` (empty or null: public): an idle one already on the schema, else one of the
+  /// A connection for `schema` (null: any, e.g. public): an idle one already on the schema, else one of the
   /// schema's home slots (tenant affinity). When those are busy it waits for one of them, for another
   /// connection after `affinity_wait`, and throws PoolTimeout after the acquire timeout. A tenant with
   /// max_connections_per_tenant leases out waits for one of its own to come back. When a new connection
   /// cannot be opened (e.g. PostgreSQL's max_connections) it takes an open one instead, idle or the next
   /// to come free; it throws ConnectionError only when the pool has none.
-  Task<Lease> acquire(const std::string* schema = nullptr);
+  Task<Lease> acquire(const SchemaName* schema = nullptr);
   /// The first of the slots whose connections serve `schema` (its home); the others follow it, wrapping.
-  std::size_t home_slot(const std::string& schema) const;
+  std::size_t home_slot(const SchemaName& schema) const;
   /// Closes idle connections and refuses new acquisitions; leases still out close on return.
   void close();
   PoolStats stats() const;

@@ -9,6 +9,7 @@
 #include "tenantry/db/pool.hpp"
 #include "tenantry/db/query_cost.hpp"
 #include "tenantry/db/result.hpp"
+#include "tenantry/db/schema_name.hpp"
 #include "tenantry/db/transaction.hpp"
 
 namespace tenantry::db {
@@ -20,13 +21,13 @@ struct Statement {
 };
 
 /// Runs statements in one schema's scope on a Pool: `co_await session.query("SELECT ... $1", id)`.
-/// The search_path is `"<schema>", public` (or `public` for the empty schema); the switch, when the
+/// The search_path is `"<schema>", public` (or `public` alone for public); the switch, when the
 /// connection is on another schema, is pipelined with the statement: never a separate round trip.
-/// Cheap to copy; the schema name must be valid (see tenancy::SchemaName). With a `cost`, every statement of
+/// Cheap to copy. With a `cost`, every statement of
 /// the session, its copies and its transactions is added to it, so it must outlive their use.
 class Session {
  public:
-  explicit Session(Pool& pool, std::string schema = {}, QueryCost* cost = nullptr)
+  explicit Session(Pool& pool, SchemaName schema = SchemaName::public_schema(), QueryCost* cost = nullptr)
       : pool_(&pool), schema_(std::move(schema)), cost_(cost) {}
 
   template <typename... Args>
@@ -41,12 +42,12 @@ class Session {
   Task<Result> execute_script(std::string_view sql) const;
   Task<Transaction> begin(IsolationLevel level = IsolationLevel::kReadCommitted) const;
 
-  const std::string& schema() const noexcept { return schema_; }
+  const SchemaName& schema() const noexcept { return schema_; }
   Pool& pool() const noexcept { return *pool_; }
 
  private:
   Pool* pool_;
-  std::string schema_;
+  SchemaName schema_;
   QueryCost* cost_;
 };
 

@@ -9,6 +9,7 @@
 #include "tenantry/db/pool.hpp"
 #include "tenantry/db/query_cost.hpp"
 #include "tenantry/db/result.hpp"
+#include "tenantry/db/schema_name.hpp"
 
 namespace tenantry::db {
 
@@ -31,16 +32,16 @@ class Transaction {
   Task<Result> execute_script(std::string_view sql);
   Task<void> commit();
   Task<void> rollback();
-  const std::string& schema() const noexcept { return schema_; }
+  const SchemaName& schema() const noexcept { return schema_; }
   /// Quotes an identifier with libpq's escaping (PQescapeIdentifier) on this transaction's connection.
   std::string quote_identifier(std::string_view name) const;
 
  private:
   friend class Session;
-  Transaction(Lease lease, std::string schema, IsolationLevel level, QueryCost* cost);
+  Transaction(Lease lease, SchemaName schema, IsolationLevel level, QueryCost* cost);
 
   std::optional<Lease> lease_;
-  std::string schema_;
+  SchemaName schema_;
   const char* begin_sql_;  // not yet sent while non-null
   std::optional<std::string> schema_before_;
   bool failed_ = false;

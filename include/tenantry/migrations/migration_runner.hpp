@@ -12,9 +12,9 @@
 
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/pool.hpp"
+#include "tenantry/db/schema_name.hpp"
 #include "tenantry/db/transaction.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
-#include "tenantry/tenancy/schema_name.hpp"
 
 namespace tenantry::migrations {
 
@@ -82,14 +82,14 @@ class MigrationRunner {
   MigrationRunner(db::Pool& pool, std::span<const App* const> apps);
 
   Task<SchemaOutcome> migrate_shared();
-  Task<SchemaOutcome> migrate_tenant(const tenancy::SchemaName& schema);
+  Task<SchemaOutcome> migrate_tenant(const db::SchemaName& schema);
   /// Every tenant schema not known to be current, `jobs` at a time. A failure does not stop the others
   /// unless `fail_fast`. Known current: the catalog's digest matches the code's and the schema's history
   /// holds exactly the code's migrations (verified for all of them at once), so that a history restored
   /// from an old dump or edited by hand is migrated, as `status()` shows it.
   Task<FleetReport> migrate_tenants(const FleetOptions& options);
   /// Status of public (when `only` is empty) and of every tenant schema, or of the one named.
-  Task<std::vector<SchemaStatus>> status(const std::optional<tenancy::SchemaName>& only);
+  Task<std::vector<SchemaStatus>> status(const std::optional<db::SchemaName>& only);
 
   /// Creates the history table and applies every tenant migration inside `tx`, whose schema must be
   /// the new tenant's: all or nothing, for provisioning. The migrations see `search_path` = that schema
@@ -100,7 +100,7 @@ class MigrationRunner {
   const MigrationPlan& tenant_plan() const noexcept { return tenant_; }
 
  private:
-  Task<SchemaOutcome> migrate_schema(std::string schema, const MigrationPlan& plan);
+  Task<SchemaOutcome> migrate_schema(db::SchemaName schema, const MigrationPlan& plan);
   /// Of the tenant schemas the catalog's digest claims current, those whose history says otherwise (or
   /// cannot be read), in a query per few hundred schemas.
   Task<std::vector<std::string>> unverified(const std::vector<std::string>& claimed_current);

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "tenantry/tenancy/schema_name.hpp"
+#include "tenantry/db/schema_name.hpp"
 
 namespace tenantry::tenancy {
 
@@ -29,6 +29,6 @@ class DomainName {
 
 /// The hostname a tenant gets by default, `<slug>.<base_domain>`, with the slug's underscores turned into
 /// hyphens (hostnames may not contain '_').
-DomainName default_domain(const SchemaName& schema, const std::string& base_domain);
+DomainName default_domain(const db::SchemaName& schema, const std::string& base_domain);
 
 }  // namespace tenantry::tenancy

@@ -7,7 +7,7 @@
 
 #include "tenantry/core/strong_id.hpp"
 #include "tenantry/db/params.hpp"
-#include "tenantry/tenancy/schema_name.hpp"
+#include "tenantry/db/schema_name.hpp"
 
 namespace tenantry::tenancy {
 
@@ -30,7 +30,7 @@ struct Domain {
 /// A row of the tenant catalog with its domains.
 struct Tenant {
   TenantId id;
-  SchemaName schema;
+  db::SchemaName schema;
   std::string name;
   TenantState state = TenantState::kProvisioning;
   std::string plan;

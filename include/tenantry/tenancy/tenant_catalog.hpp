@@ -25,27 +25,27 @@ class TenantCatalog {
 
   /// Every tenant with its domains, ordered by id.
   Task<std::vector<Tenant>> list() const;
-  Task<std::optional<Tenant>> find(const SchemaName& schema) const;
+  Task<std::optional<Tenant>> find(const db::SchemaName& schema) const;
   /// Throws TenantNotFound.
-  Task<Tenant> get(const SchemaName& schema) const;
+  Task<Tenant> get(const db::SchemaName& schema) const;
 
   /// `on_change` runs in the state change's transaction (not when the tenant is already in that state).
-  Task<void> suspend(const SchemaName& schema, std::optional<std::string> reason = {},
+  Task<void> suspend(const db::SchemaName& schema, std::optional<std::string> reason = {},
                      TransactionHook on_change = {});
-  Task<void> resume(const SchemaName& schema, TransactionHook on_change = {});
-  Task<void> archive(const SchemaName& schema, TransactionHook on_change = {});
-  Task<void> update(const SchemaName& schema, std::optional<std::string> name,
+  Task<void> resume(const db::SchemaName& schema, TransactionHook on_change = {});
+  Task<void> archive(const db::SchemaName& schema, TransactionHook on_change = {});
+  Task<void> update(const db::SchemaName& schema, std::optional<std::string> name,
                     std::optional<std::string> plan);
 
   /// The tenant's first domain becomes primary; `primary` makes a later one primary. A public host is
   /// refused (ValidationError), a domain of another tenant is a TenantConflict.
-  Task<void> add_domain(const SchemaName& schema, const DomainName& domain, bool primary = false);
+  Task<void> add_domain(const db::SchemaName& schema, const DomainName& domain, bool primary = false);
   /// Removing the primary promotes the oldest remaining domain.
   Task<void> remove_domain(const DomainName& domain);
   Task<void> set_primary(const DomainName& domain);
 
  private:
-  Task<void> change_state(const SchemaName& schema, TenantState to, std::vector<TenantState> from,
+  Task<void> change_state(const db::SchemaName& schema, TenantState to, std::vector<TenantState> from,
                           std::optional<std::string> reason, TransactionHook on_change);
   db::Pool& pool_;
   const Config::Tenancy& tenancy_;

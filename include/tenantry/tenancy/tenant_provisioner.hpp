@@ -29,7 +29,7 @@ ProvisioningStats& provisioning_stats();
 
 /// What `TenantProvisioner::create` needs.
 struct NewTenant {
-  SchemaName schema;
+  db::SchemaName schema;
   std::string name;
   std::vector<DomainName> domains;  // the first becomes primary; a public host is refused
   std::string plan = "free";
@@ -61,20 +61,21 @@ class TenantProvisioner {
   Task<Tenant> create(const NewTenant& request, const ActivationHook& on_activate = {});
   /// A new tenant with the whole of `source`: every table (also those no migration made), sequence (with its
   /// value), constraint, index, default, view and row (see detail::copy_schema).
-  Task<Tenant> clone(const SchemaName& source, const SchemaName& target, std::optional<std::string> name = {},
-                     const ActivationHook& on_activate = {});
-  Task<void> rename(const SchemaName& from, const SchemaName& to, const TransactionHook& on_rename = {});
+  Task<Tenant> clone(const db::SchemaName& source, const db::SchemaName& target,
+                     std::optional<std::string> name = {}, const ActivationHook& on_activate = {});
+  Task<void> rename(const db::SchemaName& from, const db::SchemaName& to,
+                    const TransactionHook& on_rename = {});
   /// Takes the tenant out of service everywhere first (state `dropping`: every server stops routing it on the
   /// catalog's NOTIFY and answers 404), waits `drain` for the requests already running, then drops the schema
   /// and the catalog row (with its domains). On failure the tenant gets its state back; after a crash it
   /// stays `dropping` (out of service) until a drop is run again.
-  Task<void> drop(const SchemaName& schema, const TransactionHook& on_drop = {},
+  Task<void> drop(const db::SchemaName& schema, const TransactionHook& on_drop = {},
                   std::chrono::milliseconds drain = std::chrono::milliseconds(1000));
 
   /// Removes the catalog rows of provisioning attempts that died (a killed `tenant create`): state
   /// `provisioning` for more than a moment, schema lock free, no schema. Returns their slugs. Cheap when
   /// there are none (one query): servers run it every few seconds.
-  Task<std::vector<SchemaName>> recover_abandoned();
+  Task<std::vector<db::SchemaName>> recover_abandoned();
 
   /// Keeps `count` ready-made schemas for create() (drops spares made for other migrations first); returns
   /// how many it created. Run it in the background: each spare costs a full migration replay.
@@ -82,14 +83,14 @@ class TenantProvisioner {
 
  private:
   /// Renames a spare into `schema` and activates the tenant; false when no current spare is left.
-  Task<bool> take_spare(TenantId id, const SchemaName& schema, const ActivationHook& on_activate);
+  Task<bool> take_spare(TenantId id, const db::SchemaName& schema, const ActivationHook& on_activate);
   Task<TenantId> reserve(const NewTenant& request);
-  Task<Tenant> finish(TenantId id, const SchemaName& schema, std::optional<SchemaName> copy_from,
+  Task<Tenant> finish(TenantId id, const db::SchemaName& schema, std::optional<db::SchemaName> copy_from,
                       const ActivationHook& on_activate);
   Task<void> forget_reservation(TenantId id);
   /// Commits state `dropping`; returns the state before.
-  Task<TenantState> take_out_of_service(const SchemaName& schema);
-  Task<bool> remove_if_abandoned(TenantId id, const SchemaName& schema);
+  Task<TenantState> take_out_of_service(const db::SchemaName& schema);
+  Task<bool> remove_if_abandoned(TenantId id, const db::SchemaName& schema);
 
   db::Pool& pool_;
   const migrations::MigrationPlan& plan_;

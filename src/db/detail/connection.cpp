@@ -210,13 +210,13 @@ std::string Connection::quote_identifier(std::string_view name) const {
   return out;
 }
 
-std::string Connection::search_path_for(const std::string& schema) const {
-  if (schema.empty() || schema == "public") return "public";
-  return quote_identifier(schema) + ", public";
+std::string Connection::search_path_for(const SchemaName& schema) const {
+  if (schema.is_public()) return "public";
+  return quote_identifier(schema.str()) + ", public";
 }
 
 std::string_view Connection::statement_schema(const Prelude& prelude) const {
-  if (prelude.schema) return *prelude.schema;
+  if (prelude.schema) return prelude.schema->str();
   return schema_ ? std::string_view(*schema_) : std::string_view();
 }
 
@@ -234,7 +234,7 @@ void Connection::send_prelude(const Prelude& prelude, int& commands) {
     for (const auto& name : statements_.take_deallocations())
       send(("DEALLOCATE " + name).c_str(), 0, nullptr);
   if (prelude.begin) send(prelude.begin, 0, nullptr);
-  if (prelude.schema && schema_ != *prelude.schema) {
+  if (prelude.schema && schema_ != prelude.schema->str()) {
     std::string path = search_path_for(*prelude.schema);
     const char* values[] = {path.c_str()};
     send(kSwitchSql, 1, values);
@@ -278,7 +278,7 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
   const std::string statement_schema(this->statement_schema(prelude));
   int commands = 0;
   send_prelude(prelude, commands);
-  const bool switching = prelude.schema && schema_ != *prelude.schema;
+  const bool switching = prelude.schema && schema_ != prelude.schema->str();
   // What each command of the pipeline is: -1 prelude, 2i the prepare of statement i, 2i+1 its execution.
   std::vector<int> role(static_cast<std::size_t>(commands), -1);
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -339,12 +339,12 @@ Task<std::vector<Result>> Connection::run_once(std::span<const BatchStatement> b
     schema_.reset();  // the implicit transaction of the group rolled back any switch
     throw_server_error(std::move(*error));
   }
-  if (switching) schema_ = *prelude.schema;
+  if (switching) schema_ = prelude.schema->str();
   co_return results;
 }
 
 Task<Result> Connection::run_script(std::string_view sql, const Prelude& prelude) {
-  if (rollback_pending_ || prelude.begin || (prelude.schema && schema_ != *prelude.schema)) {
+  if (rollback_pending_ || prelude.begin || (prelude.schema && schema_ != prelude.schema->str())) {
     const std::span<const BatchStatement> none;
     co_await run_once(none, prelude);
   }

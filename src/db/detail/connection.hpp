@@ -18,6 +18,7 @@
 #include "tenantry/db/params.hpp"
 #include "tenantry/db/query_cost.hpp"
 #include "tenantry/db/result.hpp"
+#include "tenantry/db/schema_name.hpp"
 
 struct pg_conn;
 
@@ -25,8 +26,8 @@ namespace tenantry::db::detail {
 
 /// What to send ahead of a statement in the same pipeline flush.
 struct Prelude {
-  /// The schema whose tables the statement must see ("" = public only); nullptr = leave search_path as is.
-  const std::string* schema = nullptr;
+  /// The schema whose tables the statement must see; nullptr = leave search_path as is.
+  const SchemaName* schema = nullptr;
   /// A statement that opens a transaction (e.g. "BEGIN"), or nullptr.
   const char* begin = nullptr;
   /// Inside a transaction: a failed statement must not be retried.
@@ -107,7 +108,7 @@ class Connection {
   Task<pg_result*> next_result();
   void adopt_socket();
   [[noreturn]] void fail(std::string_view what);
-  std::string search_path_for(const std::string& schema) const;
+  std::string search_path_for(const SchemaName& schema) const;
 
   /// The schema a statement is prepared for: the prelude's, else the connection's current one.
   std::string_view statement_schema(const Prelude& prelude) const;

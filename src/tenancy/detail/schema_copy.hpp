@@ -1,8 +1,8 @@
 #pragma once
 
 #include "tenantry/core/task.hpp"
+#include "tenantry/db/schema_name.hpp"
 #include "tenantry/db/transaction.hpp"
-#include "tenantry/tenancy/schema_name.hpp"
 
 namespace tenantry::tenancy::detail {
 
@@ -12,6 +12,6 @@ namespace tenantry::tenancy::detail {
 /// identity and generated columns and rows, then its primary keys, unique, check and exclusion constraints,
 /// foreign keys (those into `source` point into `target`), indexes (same names) and views. Each DDL statement
 /// is sent alone, at top level (Citus). Partitioned tables are refused (ProvisioningError).
-Task<void> copy_schema(db::Transaction& tx, const SchemaName& source, const SchemaName& target);
+Task<void> copy_schema(db::Transaction& tx, const db::SchemaName& source, const db::SchemaName& target);
 
 }  // namespace tenantry::tenancy::detail

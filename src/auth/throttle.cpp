@@ -1,10 +1,10 @@
-#include "apps/accounts/throttle.hpp"
+#include "tenantry/auth/throttle.hpp"
 
 #include <boost/json.hpp>
 
 #include "tenantry/http/problem.hpp"
 
-namespace tenantry::apps::accounts {
+namespace tenantry::auth {
 
 Task<void> throttle(const db::Session& db, const std::vector<ThrottleRule>& rules) {
   boost::json::array buckets;
@@ -53,4 +53,4 @@ Task<void> purge_throttles(const db::Session& db) {
   co_await db.query("DELETE FROM public.throttle_counters WHERE window_start <= now() - interval '1 minute'");
 }
 
-}  // namespace tenantry::apps::accounts
+}  // namespace tenantry::auth

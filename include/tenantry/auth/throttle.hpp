@@ -7,7 +7,7 @@
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/session.hpp"
 
-namespace tenantry::apps::accounts {
+namespace tenantry::auth {
 
 /// One counter a request bumps: its bucket (e.g. "login:account:a@b.c") and the hits a minute it allows.
 struct ThrottleRule {
@@ -25,4 +25,4 @@ Task<void> throttle(const db::Session& db, const std::vector<ThrottleRule>& rule
 /// Deletes counters whose window ended; run periodically.
 Task<void> purge_throttles(const db::Session& db);
 
-}  // namespace tenantry::apps::accounts
+}  // namespace tenantry::auth

@@ -1,24 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "tenantry/tenancy/domain_name.hpp"
-#include "tenantry/tenancy/schema_name.hpp"
 
 namespace tenantry::tenancy {
 namespace {
-
-TEST(SchemaName, AcceptsSlugs) {
-  EXPECT_EQ(SchemaName("acme").str(), "acme");
-  EXPECT_NO_THROW(SchemaName("store_1"));
-  EXPECT_NO_THROW(SchemaName(std::string(63, 'a')));
-}
-
-TEST(SchemaName, RejectsDangerousAndReservedNames) {
-  for (const std::string bad : {"", "Acme", "ac me", "acme\"; DROP SCHEMA public; --", "a'b", "pg_x",
-                                "public", "information_schema", "1store", "_x", "store-1", "caf\xc3\xa9"})
-    EXPECT_THROW(SchemaName{bad}, ValidationError) << bad;
-  EXPECT_THROW(SchemaName(std::string(64, 'a')), ValidationError);
-  EXPECT_NE(SchemaName::why_invalid("pg_x").find("pg_"), std::string::npos);
-}
 
 TEST(DomainName, NormalisesCaseAndTrailingDot) {
   EXPECT_EQ(DomainName("Store1.Example.COM.").str(), "store1.example.com");

@@ -1,46 +1,25 @@
 #pragma once
 
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 
+#include "tenantry/auth/password_hasher.hpp"
+#include "tenantry/auth/principal.hpp"
+#include "tenantry/auth/revocations.hpp"
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/pool.hpp"
-#include "tenantry/web/request_context.hpp"
+#include "tenantry/db/session.hpp"
+#include "tenantry/tenancy/tenant.hpp"
 
-namespace tenantry::apps::accounts {
+namespace tenantry::auth {
 
-/// A member's role in one store, weakest first.
-enum class Role { kViewer = 0, kStaff = 1, kAdmin = 2, kOwner = 3 };
-std::string_view to_string(Role role);
-std::optional<Role> parse_role(std::string_view name);
-
-/// Who made an authenticated request, read from its token.
-struct Principal {
-  std::int64_t user_id = 0;
-  std::int64_t tenant_id = 0;
-  Role role = Role::kViewer;
-  std::string token_id;
-  std::int64_t issued_at_us = 0;  // microseconds since the epoch
-  std::int64_t expires_at = 0;    // seconds since the epoch
-};
-
-/// A token handed to a client, and when it expires.
-struct IssuedToken {
-  std::string token;
-  std::int64_t expires_at = 0;
-};
-
-/// Passwords (argon2id, on a small thread pool off the I/O threads), tokens (HMAC-SHA-256 signed, valid for
-/// one tenant, verified in memory with no query) and revocations (kept in memory and refreshed through
+/// The facade over passwords (PasswordHasher: argon2id, on a small thread pool off the I/O threads), tokens
+/// (tokens.hpp: HMAC-SHA-256 signed, valid for one tenant, verified in memory with no query) and revocations
+/// (Revocations: kept in memory and refreshed through
 /// LISTEN/NOTIFY, so a logout in one process is refused by all within a second). Store tokens live
 /// auth.token_ttl_minutes, platform-admin tokens (tenant 0) auth.admin_token_ttl_minutes.
 class AuthService {
@@ -60,14 +39,31 @@ class AuthService {
   Task<bool> verify_password(std::string hash, std::string password);
 
   IssuedToken issue(std::int64_t user_id, std::int64_t tenant_id, Role role) const;
-  /// The request's bearer token, checked: signature, expiry, this tenant, not revoked. Throws 401.
-  Principal authenticate(const web::RequestContext& ctx) const;
+  /// The bearer token of `authorization` (the request's header), checked: signature, expiry, issued for
+  /// `tenant` (null: none resolved), not revoked. Throws 401.
+  Principal authenticate(std::optional<std::string_view> authorization, const tenancy::Tenant* tenant) const;
   /// authenticate() and at least `role` here, else 403.
-  Principal require(const web::RequestContext& ctx, Role role) const;
+  Principal require(std::optional<std::string_view> authorization, const tenancy::Tenant* tenant,
+                    Role role) const;
   /// A platform-admin token (issued with tenant id 0 by the admin login), else 401.
-  Principal require_platform_admin(const web::RequestContext& ctx) const;
+  Principal require_platform_admin(std::optional<std::string_view> authorization) const;
 
-  /// Revokes one token now in this process, and in the others once `tx` commits.
+  // The same for a handler's context (web::RequestContext, which sits above auth in the module chain):
+  // its request's Authorization header and its tenant.
+  template <typename Context>
+  Principal authenticate(const Context& ctx) const {
+    return authenticate(ctx.request.header("Authorization"), ctx.tenant);
+  }
+  template <typename Context>
+  Principal require(const Context& ctx, Role role) const {
+    return require(ctx.request.header("Authorization"), ctx.tenant, role);
+  }
+  template <typename Context>
+  Principal require_platform_admin(const Context& ctx) const {
+    return require_platform_admin(ctx.request.header("Authorization"));
+  }
+
+  /// Revokes one token now in this process, and in the others once `db`'s transaction commits.
   Task<void> revoke_token(db::Session& db, const Principal& who);
   /// Refuses at once, in this process, the tokens of a user issued until now: on one tenant (0: its
   /// platform-admin tokens), or on all when `tenant_id` is empty. The database's triggers record the
@@ -81,16 +77,12 @@ class AuthService {
   bool check_signature(std::string_view text, std::string_view mac) const;
 
  private:
-  struct Revocations;
-  Principal verify(const web::RequestContext& ctx) const;
-  Task<void> reload(db::Pool& pool);
-  bool revoked(const Principal& p) const;
+  Principal verify(std::optional<std::string_view> authorization) const;
 
   const Config& config_;
   std::string key_;
-  std::atomic<std::shared_ptr<const Revocations>> revocations_;
-  struct HashPool;
-  std::unique_ptr<HashPool> hashing_;
+  Revocations revocations_;
+  std::unique_ptr<PasswordHasher> hashing_;
 };
 
-}  // namespace tenantry::apps::accounts
+}  // namespace tenantry::auth

@@ -1,0 +1,2 @@
+#include "low/low.hpp"
+int low() { return 1; }

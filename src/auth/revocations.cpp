@@ -1,0 +1,115 @@
+#include "tenantry/auth/revocations.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "tenantry/db/errors.hpp"
+#include "tenantry/db/listener.hpp"
+#include "tenantry/db/session.hpp"
+
+namespace tenantry::auth {
+
+namespace {
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+/// The revocations in force, as loaded from the database.
+struct Revocations::State {
+  std::unordered_set<std::string> tokens;
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> member_not_before;  // (user, tenant) → µs
+  std::unordered_map<std::int64_t, std::int64_t> user_not_before;
+};
+
+Revocations::Revocations() : state_(std::make_shared<const State>()) {}
+Revocations::~Revocations() = default;
+
+Task<void> Revocations::reload(db::Pool& pool) {
+  auto rows = co_await db::Session(pool).query(
+      "SELECT token_id, user_id, tenant_id, (extract(epoch FROM not_before) * 1000000)::bigint "
+      "FROM token_revocations WHERE expires_at > now()");
+  auto next = std::make_shared<State>();
+  for (auto row : rows) {
+    if (auto token = row.get<std::optional<std::string>>(0)) {
+      next->tokens.insert(*token);
+      continue;
+    }
+    const auto user = row.get<std::int64_t>(1);
+    const auto not_before = row.get<std::int64_t>(3);
+    if (auto tenant = row.get<std::optional<std::int64_t>>(2)) {
+      auto& slot = next->member_not_before[{user, *tenant}];
+      slot = std::max(slot, not_before);
+    } else {
+      auto& slot = next->user_not_before[user];
+      slot = std::max(slot, not_before);
+    }
+  }
+  state_.store(std::move(next));
+}
+
+Task<void> Revocations::watch(boost::asio::io_context& io, db::Pool& pool) {
+  boost::asio::steady_timer pause(io);
+  // Revocations reload on a connection of their own, not through the request pool: a saturated pool must
+  // not keep a revoked token valid.
+  db::Pool reloads(io, db::PoolConfig{.connect = pool.config().connect, .max_size = 1});
+  bool lost = false;  // said once per outage, not every half second
+  for (;;) {
+    try {
+      auto listener = co_await db::Listener::connect(io, pool.config().connect);
+      co_await listener->listen("tenantry_auth");
+      co_await reload(reloads);
+      if (lost) spdlog::info("revocation listener: reconnected");
+      lost = false;
+      for (;;) {
+        co_await listener->next();
+        co_await reload(reloads);
+      }
+    } catch (const db::Error& e) {
+      if (!lost) spdlog::warn("revocation listener: {}; reconnecting", e.what());
+      lost = true;
+    }
+    if (lost) {
+      pause.expires_after(std::chrono::milliseconds(500));
+      co_await pause.async_wait(boost::asio::use_awaitable);
+    }
+  }
+}
+
+bool Revocations::revoked(const Principal& p) const {
+  const auto r = state_.load();
+  if (r->tokens.count(p.token_id)) return true;
+  if (auto it = r->member_not_before.find({p.user_id, p.tenant_id});
+      it != r->member_not_before.end() && p.issued_at_us < it->second)
+    return true;
+  if (auto it = r->user_not_before.find(p.user_id);
+      it != r->user_not_before.end() && p.issued_at_us < it->second)
+    return true;
+  return false;
+}
+
+void Revocations::revoke_here(const std::string& token_id) {
+  auto next = std::make_shared<State>(*state_.load());
+  next->tokens.insert(token_id);
+  state_.store(std::move(next));
+}
+
+void Revocations::forget_member_tokens(std::int64_t user_id, std::optional<std::int64_t> tenant_id) {
+  auto next = std::make_shared<State>(*state_.load());
+  if (tenant_id)
+    next->member_not_before[{user_id, *tenant_id}] = now_us();
+  else
+    next->user_not_before[user_id] = now_us();
+  state_.store(std::move(next));
+}
+
+}  // namespace tenantry::auth
