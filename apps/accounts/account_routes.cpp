@@ -102,7 +102,7 @@ Task<Response> signup(RequestContext& ctx, const Accounts& accounts) {
     co_await tx.query("INSERT INTO public.memberships (user_id, tenant_id, role) VALUES ($1, $2, 'owner')",
                       user_id, tenant);
     verification = co_await verification_mail(tx, accounts, ctx.config, user_id, store.email);
-    // Named: GCC 12 mishandles class-type temporaries inside co_await expressions.
+    // Named, not a temporary in the co_await (the coroutine rule, tenantry/core/task.hpp).
     admin::AuditEntry entry{user_id, store.email, "signup", store.slug.str(), {{"name", store.name}}};
     co_await admin::record(tx, entry);
   };

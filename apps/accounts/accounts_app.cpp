@@ -14,9 +14,11 @@ constexpr std::array kRoles{auth::Role::kViewer, auth::Role::kAdmin, auth::Role:
 }  // namespace
 
 const web::AppDescriptor& descriptor() {
-  static const web::AppDescriptor kDescriptor{
-      .name = "accounts", .migrations = app(), .register_routes = &register_with,
-      .roles = kRoles, .constraint_problems = constraint_problems()};
+  static const web::AppDescriptor kDescriptor{.name = "accounts",
+                                              .migrations = app(),
+                                              .register_routes = &register_with,
+                                              .roles = kRoles,
+                                              .constraint_problems = constraint_problems()};
   return kDescriptor;
 }
 

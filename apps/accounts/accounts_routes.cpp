@@ -33,15 +33,16 @@ Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
                           "WHERE u.email = $1";
   auto rows = co_await ctx.db.query(sql, *email, ctx.tenant->id);
   const bool known = !rows.empty();
-  // A named hash: GCC 12 destroys a `?:` temporary inside a co_await expression twice.
+  // A named hash, not a `?:` temporary in the co_await (the coroutine rule, tenantry/core/task.hpp).
   std::string hash = known ? rows.one().get<std::string>("password_hash") : std::string();
   const bool valid = co_await accounts.auth->verify_password(std::move(hash), *password);
   if (!known || !valid || rows.one().get<bool>("is_disabled")) invalid_credentials();
   auto role = rows.one().get<std::optional<std::string>>("role");
   if (!role) throw http::Forbidden(kNotAMember, "This account is not a member of this store.");
-  co_return token_response(
-      200, accounts.auth->issue(rows.one().get<std::int64_t>("id"), ctx.tenant->id.value, *auth::parse_role(*role)),
-      {{"user", user_json(rows.one())}, {"role", *role}});
+  co_return token_response(200,
+                           accounts.auth->issue(rows.one().get<std::int64_t>("id"), ctx.tenant->id.value,
+                                                *auth::parse_role(*role)),
+                           {{"user", user_json(rows.one())}, {"role", *role}});
 }
 
 Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
@@ -118,7 +119,8 @@ Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
   auto email = in.email("email", {.required = true});
   auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
   in.finish();
-  if (*role == "owner" && who.role != auth::Role::kOwner) throw http::Forbidden("Only an owner can invite owners.");
+  if (*role == "owner" && who.role != auth::Role::kOwner)
+    throw http::Forbidden("Only an owner can invite owners.");
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, *email);
   co_await auth::throttle(ctx.db, rules);
   db::Transaction tx = co_await ctx.db.begin();

@@ -11,9 +11,9 @@
 #include "apps/accounts/account_flows.hpp"
 #include "apps/admin/audit.hpp"
 #include "tenantry/core/embedded_file.hpp"
+#include "tenantry/db/schema_name.hpp"
 #include "tenantry/migrations/app.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
-#include "tenantry/db/schema_name.hpp"
 
 namespace tenantry::apps::admin {
 
@@ -38,8 +38,7 @@ struct AdminState {
 db::SchemaName slug_of(const web::RequestContext& ctx);
 
 /// A tenant with domains, members, size, migrations and request counts.
-Task<http::Response> tenant_detail(web::RequestContext& ctx, AdminState& state,
-                                   const db::SchemaName& schema);
+Task<http::Response> tenant_detail(web::RequestContext& ctx, AdminState& state, const db::SchemaName& schema);
 
 /// A change of one tenant; `detail` is what the audit entry records of it.
 using TenantChange = std::function<Task<void>(web::RequestContext& ctx, const db::SchemaName& schema,

@@ -12,9 +12,8 @@ namespace tenantry::apps::admin {
 
 /// Runs `work` and writes one audit entry with its outcome, whether it succeeds, answers 4xx or throws.
 /// Arguments by reference: callers pass named values (the coroutine rule, tenantry/core/task.hpp).
-Task<http::Response> audited(web::RequestContext& ctx, const auth::Principal& who,
-                             const std::string& action, const std::string& tenant,
-                             const boost::json::object& detail,
+Task<http::Response> audited(web::RequestContext& ctx, const auth::Principal& who, const std::string& action,
+                             const std::string& tenant, const boost::json::object& detail,
                              const std::function<Task<http::Response>()>& work);
 
 /// What an audited request records (the tenant schema acted on, empty for none, and details) and the work.
@@ -26,8 +25,7 @@ struct AuditedWork {
 
 /// Reads an audited request once the caller is known to be a platform admin: what fails here (e.g. a
 /// malformed body) is answered without an audit entry. The work it returns must capture by value.
-using AuditedPrepare =
-    std::function<Task<AuditedWork>(web::RequestContext& ctx, const auth::Principal& who)>;
+using AuditedPrepare = std::function<Task<AuditedWork>(web::RequestContext& ctx, const auth::Principal& who)>;
 
 /// Adds an audited platform-admin route: the skeleton of every admin change (authorize a platform admin,
 /// prepare, then run the work through audited() under `action`).

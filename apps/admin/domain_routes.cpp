@@ -46,13 +46,13 @@ tenancy::DomainName domain_of(const RequestContext& ctx) {
 using DomainChange = Task<void> (tenancy::TenantCatalog::*)(const tenancy::DomainName&);
 
 TenantChange domain_change(DomainChange change) {
-  return [change](RequestContext& ctx, const db::SchemaName& schema,
-                  const boost::json::object&) -> Task<void> {
-    const tenancy::DomainName domain = domain_of(ctx);
-    co_await require_domain_of(ctx, domain, schema);
-    tenancy::TenantCatalog catalog(ctx.pool);
-    co_await (catalog.*change)(domain);
-  };
+  return
+      [change](RequestContext& ctx, const db::SchemaName& schema, const boost::json::object&) -> Task<void> {
+        const tenancy::DomainName domain = domain_of(ctx);
+        co_await require_domain_of(ctx, domain, schema);
+        tenancy::TenantCatalog catalog(ctx.pool);
+        co_await (catalog.*change)(domain);
+      };
 }
 
 boost::json::object named_domain(RequestContext& ctx) {

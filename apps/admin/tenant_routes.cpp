@@ -214,16 +214,15 @@ Task<Response> drop_tenant(RequestContext& ctx, const AdminState& state, const d
 }
 
 /// resume and archive: a state change of the catalog with no input.
-using StateChange = Task<void> (tenancy::TenantCatalog::*)(const db::SchemaName&,
-                                                           tenancy::TransactionHook);
+using StateChange = Task<void> (tenancy::TenantCatalog::*)(const db::SchemaName&, tenancy::TransactionHook);
 
 TenantChange catalog_change(StateChange change) {
-  return [change](RequestContext& ctx, const db::SchemaName& schema,
-                  const boost::json::object&) -> Task<void> {
-    tenancy::TenantCatalog catalog(ctx.pool);
-    const tenancy::TransactionHook no_hook;  // audited() writes the entry
-    co_await (catalog.*change)(schema, no_hook);
-  };
+  return
+      [change](RequestContext& ctx, const db::SchemaName& schema, const boost::json::object&) -> Task<void> {
+        tenancy::TenantCatalog catalog(ctx.pool);
+        const tenancy::TransactionHook no_hook;  // audited() writes the entry
+        co_await (catalog.*change)(schema, no_hook);
+      };
 }
 
 }  // namespace

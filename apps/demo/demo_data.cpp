@@ -97,15 +97,17 @@ Task<std::vector<std::string>> seed(db::Pool& pool, const migrations::MigrationP
   db::Session public_db(pool);
   const auto sam =
       co_await accounts::ensure_user(public_db, auth, "sam@techstore.demo", kDemoPassword, "Sam Fixer");
+  const tenancy::TenantCatalog catalog(pool);
   for (const Store& store : kStores) {
     const db::SchemaName schema(store.slug);
-    if (co_await tenancy::TenantCatalog(pool).find(schema)) continue;
+    if (co_await catalog.find(schema)) continue;
     tenancy::NewTenant request{schema, store.name, {}, store.plan};
     request.domains.push_back(tenancy::default_domain(schema, config.tenancy.base_domain));
     const tenancy::Tenant tenant = co_await provisioner.create(request);
+    const std::string owner_email = "owner@" + std::string(store.slug) + ".demo";
+    const std::string owner_name = std::string("Owner of ") + store.name;
     const auto owner =
-        co_await accounts::ensure_user(public_db, auth, "owner@" + std::string(store.slug) + ".demo",
-                                       kDemoPassword, std::string("Owner of ") + store.name);
+        co_await accounts::ensure_user(public_db, auth, owner_email, kDemoPassword, owner_name);
     co_await public_db.query("INSERT INTO memberships (user_id, tenant_id, role) VALUES ($1, $2, 'owner')",
                              owner, tenant.id);
     const std::string sam_role = store.slug == std::string_view("northwind") ? "staff" : "admin";

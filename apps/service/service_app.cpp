@@ -14,9 +14,11 @@ constexpr std::array kRoles{auth::Role::kViewer, auth::Role::kStaff};
 }  // namespace
 
 const web::AppDescriptor& descriptor() {
-  static const web::AppDescriptor kDescriptor{
-      .name = "service", .migrations = app(), .register_routes = &register_with,
-      .roles = kRoles, .constraint_problems = constraint_problems()};
+  static const web::AppDescriptor kDescriptor{.name = "service",
+                                              .migrations = app(),
+                                              .register_routes = &register_with,
+                                              .roles = kRoles,
+                                              .constraint_problems = constraint_problems()};
   return kDescriptor;
 }
 

@@ -1,16 +1,10 @@
 #include "tenantry/auth/revocations.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <chrono>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "tenantry/db/errors.hpp"
 #include "tenantry/db/listener.hpp"
 #include "tenantry/db/session.hpp"
 
@@ -35,7 +29,7 @@ Revocations::Revocations() : state_(std::make_shared<const State>()) {}
 Revocations::~Revocations() = default;
 
 Task<void> Revocations::reload(db::Pool& pool) {
-  auto rows = co_await db::Session(pool).query(
+  auto rows = co_await pool.session().query(
       "SELECT token_id, user_id, tenant_id, (extract(epoch FROM not_before) * 1000000)::bigint "
       "FROM token_revocations WHERE expires_at > now()");
   auto next = std::make_shared<State>();
@@ -58,31 +52,15 @@ Task<void> Revocations::reload(db::Pool& pool) {
 }
 
 Task<void> Revocations::watch(boost::asio::io_context& io, db::Pool& pool) {
-  boost::asio::steady_timer pause(io);
   // Revocations reload on a connection of their own, not through the request pool: a saturated pool must
   // not keep a revoked token valid.
   db::Pool reloads(io, db::PoolConfig{.connect = pool.config().connect, .max_size = 1});
-  bool lost = false;  // said once per outage, not every half second
-  for (;;) {
-    try {
-      auto listener = co_await db::Listener::connect(io, pool.config().connect);
-      co_await listener->listen("tenantry_auth");
-      co_await reload(reloads);
-      if (lost) spdlog::info("revocation listener: reconnected");
-      lost = false;
-      for (;;) {
-        co_await listener->next();
-        co_await reload(reloads);
-      }
-    } catch (const db::Error& e) {
-      if (!lost) spdlog::warn("revocation listener: {}; reconnecting", e.what());
-      lost = true;
-    }
-    if (lost) {
-      pause.expires_after(std::chrono::milliseconds(500));
-      co_await pause.async_wait(boost::asio::use_awaitable);
-    }
-  }
+  const db::ListenLoop loop{
+      .channel = "tenantry_auth",
+      .name = "revocation listener",
+      .on_connected = [this, &reloads] { return reload(reloads); },
+      .on_notify = [this, &reloads](const db::Notification&) { return reload(reloads); }};
+  co_await db::listen(io, pool.config().connect, loop);  // for the io_context's life
 }
 
 bool Revocations::revoked(const Principal& p) const {

@@ -15,15 +15,6 @@ std::string must_be_one_of(const std::vector<std::string_view>& allowed) {
   return fmt::format("Must be one of: {}.", fmt::join(allowed, ", "));
 }
 
-void fail(int status, std::string type, std::string title, std::string detail) {
-  http::Problem p;
-  p.status = status;
-  p.type = std::move(type);
-  p.title = std::move(title);
-  p.detail = std::move(detail);
-  throw http::ProblemError(std::move(p));
-}
-
 JsonInput::JsonInput(const http::Request& request) {
   boost::system::error_code ec;
   auto value = boost::json::parse(request.body, ec);

@@ -140,8 +140,9 @@ TEST(NormalizeEmail, RefusesWhatIsNoAddress) {
   EXPECT_TRUE(normalize_email(std::string(242, 'a') + "@example.com"));              // 254
 }
 
-TEST(Fail, ThrowsTheProblemItDescribes) {
-  auto p = problem_of([] { fail(409, "slug-taken", "Slug taken", "Pick another."); });
+TEST(ProblemTypes, AThrownProblemCarriesItsTypeTitleAndDetail) {
+  static constexpr http::ProblemType<409> kSlugTaken{"slug-taken", "Slug taken"};
+  auto p = problem_of([] { throw http::Conflict(kSlugTaken, "Pick another."); });
   ASSERT_TRUE(p);
   EXPECT_EQ(p->status, 409);
   EXPECT_EQ(p->type, "slug-taken");

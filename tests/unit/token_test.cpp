@@ -5,8 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 
-#include "tenantry/auth/auth_service.hpp"
 #include "problem_matchers.hpp"
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/tenancy/tenant_directory.hpp"
 #include "tenantry/web/metrics.hpp"
 #include "tenantry/web/request_context.hpp"

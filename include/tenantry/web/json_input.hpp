@@ -69,9 +69,4 @@ std::optional<std::string> normalize_email(std::string_view text);
 /// The field error of a value outside `allowed`: "Must be one of: a, b, c."
 std::string must_be_one_of(const std::vector<std::string_view>& allowed);
 
-/// Throws ProblemError with `status`, a problem `type` slug and a detail. Superseded by the problem classes
-/// of tenantry/http/problem.hpp (http::NotFound, http::Conflict, ...); kept only for
-/// apps/accounts/auth_service.cpp until it moves to src/auth/, where it throws those instead.
-[[noreturn]] void fail(int status, std::string type, std::string title, std::string detail = {});
-
 }  // namespace tenantry::web
