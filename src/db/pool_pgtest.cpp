@@ -160,7 +160,7 @@ TEST_F(PoolTest, PublicStatementsUseAnyConnection) {
 TEST_F(PoolTest, ATenantAtItsCapWaitsForItsOwnLeaseWhileOthersGetConnections) {
   auto pool = std::make_unique<Pool>(io_, PoolConfig{.connect = database_.options(),
                                                      .max_size = 4,
-                                                     .acquire_timeout = 400ms,
+                                                     .acquire_timeout = 1000ms,
                                                      .connections_per_tenant = 0,
                                                      .max_connections_per_tenant = 2});
   const SchemaName a("noisy"), b("quiet");
@@ -168,17 +168,17 @@ TEST_F(PoolTest, ATenantAtItsCapWaitsForItsOwnLeaseWhileOthersGetConnections) {
     Lease first = co_await pool->acquire(&a);
     Lease second = co_await pool->acquire(&a);
     const std::size_t freed = first.connection().slot();
-    // From here, not from the third acquire: opening b's connection (slow under sanitizers) eats into the
-    // 100 ms the third one waits.
+    // From here, not from the third acquire: opening b's connection (slow under sanitizers or a loaded
+    // machine) eats into the 300 ms the third one waits. The margins are wide for the same reason.
     const auto released = Clock::now();
-    boost::asio::co_spawn(io_, release_after(std::move(first), 100ms), boost::asio::detached);
+    boost::asio::co_spawn(io_, release_after(std::move(first), 300ms), boost::asio::detached);
 
-    const auto start = Clock::now();
-    Lease other = co_await pool->acquire(&b);  // two of the four connections are free for it
-    EXPECT_LT(Clock::now() - start, 50ms);
+    Lease other = co_await pool->acquire(&b);  // two of the four connections are free for it: no wait for a's
+    EXPECT_LT(Clock::now() - released, 250ms);
+    EXPECT_EQ(pool->stats().tenant_cap_waits, 0u);
 
     Lease third = co_await pool->acquire(&a);  // queued behind its own two leases
-    EXPECT_GE(Clock::now() - released, 90ms);
+    EXPECT_GE(Clock::now() - released, 290ms);
     EXPECT_EQ(third.connection().slot(), freed);
     EXPECT_EQ(pool->stats().tenant_cap_waits, 1u);
 
