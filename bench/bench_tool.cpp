@@ -163,7 +163,7 @@ Task<void> provision(db::Pool& pool, const Args& a) {
   if (!out) throw std::runtime_error("cannot write " + a.tokens);
   for (std::size_t i = 1; i <= a.tenants; ++i) {
     const std::string slug = a.prefix + std::to_string(i);
-    const auto token = auth.issue(user, existing.at(slug), auth::Role::kStaff);
+    const auto token = auth.issue(auth::UserId{user}, existing.at(slug), auth::Role::kStaff);
     out << slug << ' ' << max_id[slug] << ' ' << token.token << '\n';
   }
   out.close();

@@ -81,7 +81,7 @@ Task<Response> store_created(RequestContext& ctx, const Accounts& accounts, cons
   const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users u WHERE u.id = $1";
   auto user = co_await public_db.query(sql, user_id);
   co_return token_response(
-      201, accounts.auth->issue(user_id, tenant.id.value, auth::Role::kOwner),
+      201, accounts.auth->issue(auth::UserId{user_id}, tenant.id.value, auth::Role::kOwner),
       {{"tenant", tenancy::to_json(tenant)}, {"user", user_json(user.one())}, {"role", "owner"}});
 }
 
@@ -213,7 +213,7 @@ Task<Response> confirm_password_reset(RequestContext& ctx, const Accounts& accou
       "NULL",
       link.user_id);
   co_await tx.commit();
-  accounts.auth->forget_member_tokens(*link.user_id, std::nullopt);
+  accounts.auth->forget_member_tokens(auth::UserId{*link.user_id}, std::nullopt);
   co_return Response::json(200, {{"email", link.email}, {"email_verified", true}});
 }
 
@@ -282,7 +282,7 @@ Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) 
   co_await tx.commit();
   auto store_json = tenancy::to_json(tenant);
   co_return token_response(
-      200, accounts.auth->issue(user_id, tenant.id.value, *auth::parse_role(*link.role)),
+      200, accounts.auth->issue(auth::UserId{user_id}, tenant.id.value, *auth::parse_role(*link.role)),
       {{"tenant", std::move(store_json)}, {"user", user_json(user.one())}, {"role", *link.role}});
 }
 

@@ -40,7 +40,7 @@ Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
   auto role = rows.one().get<std::optional<std::string>>("role");
   if (!role) throw http::Forbidden(kNotAMember, "This account is not a member of this store.");
   co_return token_response(200,
-                           accounts.auth->issue(rows.one().get<std::int64_t>("id"), ctx.tenant->id.value,
+                           accounts.auth->issue(rows.one().get<auth::UserId>("id"), ctx.tenant->id.value,
                                                 *auth::parse_role(*role)),
                            {{"user", user_json(rows.one())}, {"role", *role}});
 }
@@ -72,7 +72,7 @@ Task<Response> resend_verification(RequestContext& ctx, const Accounts& accounts
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, email);
   co_await auth::throttle(ctx.db, rules);
   db::Transaction tx = co_await ctx.db.begin();
-  LinkMail verification = co_await verification_mail(tx, accounts, ctx.config, who.user_id, email);
+  LinkMail verification = co_await verification_mail(tx, accounts, ctx.config, who.user_id.value, email);
   co_await tx.commit();
   accounts.mailer->send(std::move(verification.message));
   co_return Response::json(202, {{"email", email}, {"email_verified", false}});
@@ -138,7 +138,7 @@ Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
                               .role = *role,
                               .tenant_id = ctx.tenant->id.value,
                               .store_name = ctx.tenant->name,
-                              .invited_by = who.user_id};
+                              .invited_by = who.user_id.value};
   LinkMail sent = co_await invitation_mail(tx, accounts, ctx.config, invitation);
   co_await tx.commit();
   accounts.mailer->send(std::move(sent.message));
@@ -265,7 +265,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           auto row = co_await tx.query(sql, ctx.tenant->id, user_id);
           co_await tx.commit();
           // Tokens carry the role: the member logs in again to get the new one (memberships_revoke_tokens).
-          if (before != *role) auth->forget_member_tokens(user_id, ctx.tenant->id.value);
+          if (before != *role) auth->forget_member_tokens(auth::UserId{user_id}, ctx.tenant->id.value);
           co_return Response::json(200, member_json(row.one()));
         },
         {.summary = "Change a member's role", .tags = {"members"}});
@@ -282,7 +282,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           co_await tx.query("DELETE FROM public.memberships WHERE tenant_id = $1 AND user_id = $2",
                             ctx.tenant->id, user_id);
           co_await tx.commit();
-          auth->forget_member_tokens(user_id, ctx.tenant->id.value);
+          auth->forget_member_tokens(auth::UserId{user_id}, ctx.tenant->id.value);
           co_return Response::empty(204);
         },
         {.summary = "Remove a member", .tags = {"members"}});

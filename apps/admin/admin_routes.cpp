@@ -35,7 +35,7 @@ Task<Response> login(RequestContext& ctx, const AdminState& state) {
   if (rows.empty() || !valid || rows.one().get<bool>(3)) accounts::invalid_credentials();
   if (!rows.one().get<bool>(2))
     throw http::Forbidden(kNotAPlatformAdmin, "This account cannot administer the platform.");
-  const auto token = state.auth->issue(rows.one().get<std::int64_t>(0), 0, auth::Role::kOwner);
+  const auto token = state.auth->issue(rows.one().get<auth::UserId>(0), 0, auth::Role::kOwner);
   co_return Response::json(200, {{"token", token.token},
                                  {"token_type", "Bearer"},
                                  {"expires_at", token.expires_at},

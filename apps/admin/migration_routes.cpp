@@ -107,7 +107,7 @@ Task<Response> start_run(RequestContext& ctx, const std::shared_ptr<AdminState>&
     run->id = state->next_run++;
     state->runs[run->id] = run;
   }
-  run->started_by = std::to_string(who.user_id);
+  run->started_by = who.user_id.to_string();
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::co_spawn(
       executor, run_fleet(ctx.pool, state->apps, run, static_cast<std::size_t>(ctx.config.migrations.jobs)),

@@ -140,7 +140,7 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Princ
   std::optional<TenantOwner> owner;
   tenancy::ActivationHook add_owner;
   if (owner_email) {
-    owner.emplace(state.accounts, ctx.config, *owner_email, who.user_id);
+    owner.emplace(state.accounts, ctx.config, *owner_email, who.user_id.value);
     add_owner = owner->hook(request.name);
   }
   const tenancy::Tenant tenant = co_await provisioner.create(request, add_owner);
@@ -164,7 +164,7 @@ Task<AuditedWork> prepare_creation(RequestContext& ctx, const std::shared_ptr<Ad
                                    const Principal& who) {
   // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
   const std::vector<auth::ThrottleRule> rules{
-      {"create:admin:" + std::to_string(who.user_id), ctx.config.auth.admin_tenant_creations_per_minute}};
+      {"create:admin:" + who.user_id.to_string(), ctx.config.auth.admin_tenant_creations_per_minute}};
   co_await auth::throttle(ctx.db, rules);
   co_return AuditedWork{
       slug_sent(ctx.request), {}, [&ctx, state, who]() { return create_tenant(ctx, *state, who); }};

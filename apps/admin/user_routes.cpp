@@ -46,7 +46,7 @@ Task<Response> list_users(RequestContext& ctx) {
 Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64_t id,
                            const std::optional<bool>& disabled, const std::optional<bool>& platform_admin,
                            auth::AuthService& auth) {
-  if (id == who.user_id && (disabled.value_or(false) || !platform_admin.value_or(true)))
+  if (auth::UserId{id} == who.user_id && (disabled.value_or(false) || !platform_admin.value_or(true)))
     throw http::Conflict(kCannotDemoteSelf,
                          "Another platform admin must disable you or take your platform-admin right.");
   const db::Session public_db(ctx.pool);
@@ -56,8 +56,8 @@ Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64
       id, disabled, platform_admin);
   if (changed.empty()) throw http::NotFound("No user with this id.");
   // Refused here at once; other processes follow on the trigger's NOTIFY.
-  if (disabled.value_or(false)) auth.forget_member_tokens(id, std::nullopt);
-  if (!platform_admin.value_or(true)) auth.forget_member_tokens(id, 0);
+  if (disabled.value_or(false)) auth.forget_member_tokens(auth::UserId{id}, std::nullopt);
+  if (!platform_admin.value_or(true)) auth.forget_member_tokens(auth::UserId{id}, 0);
   static const std::string user_sql = std::string(kUserColumns) + "WHERE id = $1";
   auto row = co_await public_db.query(user_sql, id);
   co_return Response::json(200, user_json(row.one()));

@@ -2,21 +2,16 @@
 
 #include <array>
 
-#include "tenantry/mail/mailer.hpp"
-
 namespace tenantry::apps::service {
 
 namespace {
-void register_with(web::AppContext& c) {
-  register_routes(c.routes, c.auth);
-}
 constexpr std::array kRoles{auth::Role::kViewer, auth::Role::kStaff};
 }  // namespace
 
 const web::AppDescriptor& descriptor() {
   static const web::AppDescriptor kDescriptor{.name = "service",
                                               .migrations = app(),
-                                              .register_routes = &register_with,
+                                              .register_routes = &web::register_with_auth<&register_routes>,
                                               .roles = kRoles,
                                               .constraint_problems = constraint_problems()};
   return kDescriptor;

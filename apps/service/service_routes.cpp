@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <stdexcept>
 
 #include "apps/service/service_app.hpp"
 #include "tenantry/db/session.hpp"
@@ -19,9 +21,19 @@ using web::ListQuery;
 using web::OrderingField;
 using web::RequestContext;
 
-/// Every status, in workflow order (the order `?ordering=status` sorts by).
+/// A ticket's status, in workflow order (the order `?ordering=status` sorts by).
+enum class TicketStatus { kReceived, kDiagnosing, kWaitingParts, kRepairing, kReady, kDelivered, kCancelled };
+
+/// Their names in the API and the database, indexed by TicketStatus.
 const std::vector<std::string_view> kStatuses{"received", "diagnosing", "waiting_parts", "repairing",
                                               "ready",    "delivered",  "cancelled"};
+
+/// Only for names already checked against kStatuses (JSON input, the database's check constraint).
+TicketStatus parse_status(std::string_view name) {
+  const auto at = std::find(kStatuses.begin(), kStatuses.end(), name);
+  if (at == kStatuses.end()) throw std::invalid_argument("unknown ticket status '" + std::string(name) + "'");
+  return static_cast<TicketStatus>(at - kStatuses.begin());
+}
 
 /// The status workflow. A ticket moves one step forward along
 ///
@@ -39,21 +51,21 @@ const std::vector<std::string_view> kStatuses{"received", "diagnosing", "waiting
 ///   repairing                                        ✓                   ✓
 ///   ready                                                  ✓             ✓
 struct Transition {
-  std::string_view from, to;
+  TicketStatus from, to;
 };
-constexpr std::array<Transition, 6> kSteps{{{"received", "diagnosing"},
-                                            {"diagnosing", "waiting_parts"},
-                                            {"diagnosing", "repairing"},
-                                            {"waiting_parts", "repairing"},
-                                            {"repairing", "ready"},
-                                            {"ready", "delivered"}}};
+constexpr std::array<Transition, 6> kSteps{{{TicketStatus::kReceived, TicketStatus::kDiagnosing},
+                                            {TicketStatus::kDiagnosing, TicketStatus::kWaitingParts},
+                                            {TicketStatus::kDiagnosing, TicketStatus::kRepairing},
+                                            {TicketStatus::kWaitingParts, TicketStatus::kRepairing},
+                                            {TicketStatus::kRepairing, TicketStatus::kReady},
+                                            {TicketStatus::kReady, TicketStatus::kDelivered}}};
 
-bool is_closed(std::string_view status) {
-  return status == "delivered" || status == "cancelled";
+bool is_closed(TicketStatus status) {
+  return status == TicketStatus::kDelivered || status == TicketStatus::kCancelled;
 }
 
-bool allowed(std::string_view from, std::string_view to) {
-  if (to == "cancelled") return !is_closed(from);
+bool allowed(TicketStatus from, TicketStatus to) {
+  if (to == TicketStatus::kCancelled) return !is_closed(from);
   for (const auto& step : kSteps)
     if (step.from == from && step.to == to) return true;
   return false;
@@ -283,11 +295,12 @@ Task<Response> transition_ticket(RequestContext& ctx, const AuthService& auth) {
   auto current = co_await tx.query("SELECT status FROM tickets WHERE id = $1 FOR UPDATE", id);
   if (current.empty()) ticket_not_found(id);
   const auto from = current.one().get<std::string>(0);
-  if (!allowed(from, *to)) invalid_transition(from, *to);
+  const TicketStatus target = parse_status(*to);
+  if (!allowed(parse_status(from), target)) invalid_transition(from, *to);
   co_await tx.query(
       "UPDATE tickets SET status = $2, updated_at = now(), "
       "closed_at = CASE WHEN $3::boolean THEN now() END WHERE id = $1",
-      id, *to, is_closed(*to));
+      id, *to, is_closed(target));
   co_await tx.query(
       "INSERT INTO ticket_events (ticket_id, kind, from_status, to_status, note, user_id) "
       "VALUES ($1, 'status', $2, $3, $4, $5)",

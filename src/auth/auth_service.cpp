@@ -56,7 +56,7 @@ Task<bool> AuthService::verify_password(std::string hash, std::string password) 
   co_return co_await hashing_->verify(std::move(hash), std::move(password));
 }
 
-IssuedToken AuthService::issue(std::int64_t user_id, std::int64_t tenant_id, Role role) const {
+IssuedToken AuthService::issue(UserId user_id, std::int64_t tenant_id, Role role) const {
   const std::int64_t issued = now_us();
   const std::int64_t ttl_minutes =
       tenant_id == 0 ? config_.auth.admin_token_ttl_minutes : config_.auth.token_ttl_minutes;
@@ -117,7 +117,7 @@ Task<void> AuthService::revoke_token(db::Session& db, const Principal& who) {
   revocations_.revoke_here(who.token_id);
 }
 
-void AuthService::forget_member_tokens(std::int64_t user_id, std::optional<std::int64_t> tenant_id) {
+void AuthService::forget_member_tokens(UserId user_id, std::optional<std::int64_t> tenant_id) {
   revocations_.forget_member_tokens(user_id, tenant_id);
 }
 

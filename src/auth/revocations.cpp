@@ -21,8 +21,8 @@ std::int64_t now_us() {
 /// The revocations in force, as loaded from the database.
 struct Revocations::State {
   std::unordered_set<std::string> tokens;
-  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> member_not_before;  // (user, tenant) → µs
-  std::unordered_map<std::int64_t, std::int64_t> user_not_before;
+  std::map<std::pair<UserId, std::int64_t>, std::int64_t> member_not_before;  // (user, tenant) → µs
+  std::unordered_map<UserId, std::int64_t> user_not_before;
 };
 
 Revocations::Revocations() : state_(std::make_shared<const State>()) {}
@@ -38,7 +38,7 @@ Task<void> Revocations::reload(db::Pool& pool) {
       next->tokens.insert(*token);
       continue;
     }
-    const auto user = row.get<std::int64_t>(1);
+    const UserId user{row.get<std::int64_t>(1)};
     const auto not_before = row.get<std::int64_t>(3);
     if (auto tenant = row.get<std::optional<std::int64_t>>(2)) {
       auto& slot = next->member_not_before[{user, *tenant}];
@@ -81,7 +81,7 @@ void Revocations::revoke_here(const std::string& token_id) {
   state_.store(std::move(next));
 }
 
-void Revocations::forget_member_tokens(std::int64_t user_id, std::optional<std::int64_t> tenant_id) {
+void Revocations::forget_member_tokens(UserId user_id, std::optional<std::int64_t> tenant_id) {
   auto next = std::make_shared<State>(*state_.load());
   if (tenant_id)
     next->member_not_before[{user_id, *tenant_id}] = now_us();

@@ -69,7 +69,7 @@ void hmac(const std::string& key, std::string_view text, unsigned char (&out)[cr
 std::string sign(const std::string& key, Principal claims) {
   unsigned char payload[kPayloadSize];
   randombytes_buf(payload + kTokenIdOffset, kTokenIdSize);
-  put64(payload + kUserOffset, claims.user_id);
+  put64(payload + kUserOffset, claims.user_id.value);
   put64(payload + kTenantOffset, claims.tenant_id);
   put64(payload + kIssuedOffset, claims.issued_at_us);
   put64(payload + kExpiresOffset, claims.expires_at);
@@ -92,7 +92,7 @@ Principal verify(const std::string& key, std::string_view value) {
   hmac(key, *payload, expected);
   if (sodium_memcmp(expected, mac->data(), sizeof expected) != 0) unauthenticated("Invalid token.");
   const auto* p = reinterpret_cast<const unsigned char*>(payload->data());
-  return Principal{get64(p + kUserOffset),
+  return Principal{UserId{get64(p + kUserOffset)},
                    get64(p + kTenantOffset),
                    static_cast<Role>(std::min<int>(p[kRoleOffset], static_cast<int>(Role::kOwner))),
                    hex(p + kTokenIdOffset, kTokenIdSize),

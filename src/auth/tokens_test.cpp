@@ -14,7 +14,7 @@ class Tokens : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_GE(sodium_init(), 0); }
   const std::string key = "0123456789abcdef0123456789abcdef";
-  Principal claims{.user_id = 42,
+  Principal claims{.user_id = UserId{42},
                    .tenant_id = 7,
                    .role = Role::kStaff,
                    .issued_at_us = 1'700'000'000'000'000,
@@ -25,7 +25,7 @@ TEST_F(Tokens, VerifyReturnsTheSignedClaims) {
   const std::string token = tokens::sign(key, claims);
   EXPECT_TRUE(token.starts_with("tt1."));
   const Principal who = tokens::verify(key, token);
-  EXPECT_EQ(who.user_id, 42);
+  EXPECT_EQ(who.user_id, UserId{42});
   EXPECT_EQ(who.tenant_id, 7);
   EXPECT_EQ(who.role, Role::kStaff);
   EXPECT_EQ(who.issued_at_us, claims.issued_at_us);

@@ -15,34 +15,36 @@ using tenancy::Resolution;
 
 namespace {
 
+// The 503s of dispatch: each says when to retry (Retry-After), since the request may well succeed then.
+constexpr http::ProblemType<503> kDatabaseTimeout{"database-timeout", "Database timeout"};
+constexpr http::ProblemType<503> kDatabaseUnavailable{"database-unavailable", "Database unavailable"};
+constexpr http::ProblemType<503> kDatabaseBusy{"database-busy", "Service busy"};
+constexpr http::ProblemType<503> kTenantMigrating{"tenant-migrating", "Tenant migrating"};
+constexpr http::ProblemType<503> kTenantUnavailable{"tenant-unavailable", "Tenant unavailable"};
+
+http::Problem retry_later(const http::ProblemType<503>& type, std::string detail,
+                          std::optional<int> retry_after) {
+  http::Problem p = http::make_problem(type, std::move(detail));
+  p.retry_after = retry_after;
+  return p;
+}
+
 /// A statement the database gave up on (a timeout): the request may well succeed a moment later.
 http::Problem database_timeout() {
-  return http::Problem{.type = "database-timeout",
-                       .title = "Database timeout",
-                       .status = 503,
-                       .detail = "The database did not answer in time; retry shortly.",
-                       .retry_after = 2};
+  return retry_later(kDatabaseTimeout, "The database did not answer in time; retry shortly.", 2);
 }
 
 /// The database is out of reach (stopped, restarting, refusing connections): a restart takes seconds.
 http::Problem database_unavailable() {
-  return http::Problem{.type = "database-unavailable",
-                       .title = "Database unavailable",
-                       .status = 503,
-                       .detail = "The database cannot be reached; retry shortly.",
-                       .retry_after = 5};
+  return retry_later(kDatabaseUnavailable, "The database cannot be reached; retry shortly.", 5);
 }
 
 /// database.max_connections_per_tenant, 0 meaning half the pool: at least 2, so that a handler holding a
 /// A tenant whose schema is behind the code's migrations (or whose migration failed): its own requests wait
 /// for `tenantry migrate`, the instance stays ready for the others.
 http::Response tenant_migrating() {
-  return http::to_response(http::Problem{
-      .type = "tenant-migrating",
-      .title = "Tenant migrating",
-      .status = 503,
-      .detail = "This store is being upgraded; retry shortly.",  // no schema: see tenant-suspended
-      .retry_after = 5});
+  // No schema in the detail: see tenant-suspended.
+  return http::to_response(retry_later(kTenantMigrating, "This store is being upgraded; retry shortly.", 5));
 }
 
 /// The answer of a request that resolved to no tenant it can serve.
@@ -215,8 +217,7 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     failure = constraint_problem(e, routes.constraint_problems);  // the apps' constraint → problem tables
     if (!failure) throw;
   } catch (const db::PoolTimeout& e) {
-    failure = http::Problem{
-        .type = "database-busy", .title = "Service busy", .status = 503, .detail = "Try again shortly."};
+    failure = retry_later(kDatabaseBusy, "Try again shortly.", std::nullopt);
   } catch (const db::QueryCanceled&) {
     failure = database_timeout();  // database.statement_timeout_ms, or a cancel by an operator
   } catch (const db::LockNotAvailable&) {
@@ -244,12 +245,9 @@ Task<http::Response> Application::Impl::vanished_schema(const tenancy::Tenant* t
         !(co_await public_db.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", tenant->schema)).empty();
   }
   if (schema_exists) std::rethrow_exception(error);
-  co_return http::to_response(http::Problem{
-      .type = "tenant-unavailable",
-      .title = "Tenant unavailable",
-      .status = 503,
-      .detail = "This store is being changed or removed; retry shortly.",  // no schema: see tenant-suspended
-      .retry_after = 2});
+  // No schema in the detail: see tenant-suspended.
+  co_return http::to_response(
+      retry_later(kTenantUnavailable, "This store is being changed or removed; retry shortly.", 2));
 }
 
 }  // namespace tenantry::web

@@ -68,13 +68,13 @@ class TokenTest : public ::testing::Test {
 
 TEST_F(TokenTest, AnIssuedTokenAuthenticatesItsUserTenantAndRole) {
   const auto before = now_seconds();
-  const IssuedToken issued = auth.issue(42, 7, Role::kStaff);
+  const IssuedToken issued = auth.issue(UserId{42}, 7, Role::kStaff);
   EXPECT_TRUE(issued.token.starts_with("tt1."));
   EXPECT_GE(issued.expires_at, before + config.auth.token_ttl_minutes * 60);
   EXPECT_LE(issued.expires_at, now_seconds() + config.auth.token_ttl_minutes * 60);
 
   const Principal who = authenticate(7, issued.token);
-  EXPECT_EQ(who.user_id, 42);
+  EXPECT_EQ(who.user_id, UserId{42});
   EXPECT_EQ(who.tenant_id, 7);
   EXPECT_EQ(who.role, Role::kStaff);
   EXPECT_EQ(who.expires_at, issued.expires_at);
@@ -83,13 +83,13 @@ TEST_F(TokenTest, AnIssuedTokenAuthenticatesItsUserTenantAndRole) {
 }
 
 TEST_F(TokenTest, EveryTokenHasItsOwnId) {
-  const Principal a = authenticate(7, auth.issue(42, 7, Role::kStaff).token);
-  const Principal b = authenticate(7, auth.issue(42, 7, Role::kStaff).token);
+  const Principal a = authenticate(7, auth.issue(UserId{42}, 7, Role::kStaff).token);
+  const Principal b = authenticate(7, auth.issue(UserId{42}, 7, Role::kStaff).token);
   EXPECT_NE(a.token_id, b.token_id);
 }
 
 TEST_F(TokenTest, ATokenIsValidForItsOwnStoreOnly) {
-  const std::string token = auth.issue(42, 7, Role::kOwner).token;
+  const std::string token = auth.issue(UserId{42}, 7, Role::kOwner).token;
   EXPECT_EQ(refusal("Bearer " + token, Role::kViewer, 8), "This token was issued for another store.");
   EXPECT_EQ(refusal("Bearer " + token, Role::kViewer, std::nullopt),
             "This token was issued for another store.");
@@ -97,7 +97,7 @@ TEST_F(TokenTest, ATokenIsValidForItsOwnStoreOnly) {
 }
 
 TEST_F(TokenTest, RequireWantsAtLeastTheRole) {
-  const std::string token = "Bearer " + auth.issue(42, 7, Role::kStaff).token;
+  const std::string token = "Bearer " + auth.issue(UserId{42}, 7, Role::kStaff).token;
   EXPECT_EQ(refusal(token, Role::kViewer), "(accepted)");
   EXPECT_EQ(refusal(token, Role::kStaff), "(accepted)");
   EXPECT_EQ(refusal(token, Role::kAdmin, 7, 403), "This needs the admin role or higher; yours is staff.");
@@ -105,14 +105,14 @@ TEST_F(TokenTest, RequireWantsAtLeastTheRole) {
 
 TEST_F(TokenTest, PlatformAdminTokensAreTenantZeroAndLiveTheirOwnTime) {
   config.auth.admin_token_ttl_minutes = 5;
-  const IssuedToken admin = auth.issue(1, 0, Role::kOwner);
+  const IssuedToken admin = auth.issue(UserId{1}, 0, Role::kOwner);
   EXPECT_LE(admin.expires_at, now_seconds() + 5 * 60);
   const Principal who = with_context(std::nullopt, "Bearer " + admin.token,
                                      [&](auto& ctx) { return auth.require_platform_admin(ctx); });
-  EXPECT_EQ(who.user_id, 1);
+  EXPECT_EQ(who.user_id, UserId{1});
   EXPECT_EQ(who.tenant_id, 0);
   auto p = problem_of([&] {
-    with_context(std::nullopt, "Bearer " + auth.issue(1, 7, Role::kOwner).token,
+    with_context(std::nullopt, "Bearer " + auth.issue(UserId{1}, 7, Role::kOwner).token,
                  [&](auto& ctx) { return auth.require_platform_admin(ctx); });
   });
   ASSERT_TRUE(p);
@@ -123,12 +123,12 @@ TEST_F(TokenTest, PlatformAdminTokensAreTenantZeroAndLiveTheirOwnTime) {
 
 TEST_F(TokenTest, AnExpiredTokenIsRefused) {
   config.auth.token_ttl_minutes = 0;  // expires the second it is issued
-  EXPECT_EQ(refusal("Bearer " + auth.issue(42, 7, Role::kOwner).token),
+  EXPECT_EQ(refusal("Bearer " + auth.issue(UserId{42}, 7, Role::kOwner).token),
             "The token has expired; log in again.");
 }
 
 TEST_F(TokenTest, MissingMalformedAndTamperedTokensAreRefused) {
-  const std::string token = auth.issue(42, 7, Role::kOwner).token;
+  const std::string token = auth.issue(UserId{42}, 7, Role::kOwner).token;
   EXPECT_EQ(refusal(""), "Send 'Authorization: Bearer <token>'; log in at /api/auth/login.");
   EXPECT_EQ(refusal("Basic " + token), "Only Bearer tokens are accepted.");
   EXPECT_EQ(refusal("Bearer " + token.substr(4)), "Malformed token.");                      // no tt1. prefix

@@ -38,7 +38,7 @@ class AuthService {
   /// Also spends the time of a verification when `hash` is empty (unknown user), so timing reveals nothing.
   Task<bool> verify_password(std::string hash, std::string password);
 
-  IssuedToken issue(std::int64_t user_id, std::int64_t tenant_id, Role role) const;
+  IssuedToken issue(UserId user_id, std::int64_t tenant_id, Role role) const;
   /// The bearer token of `authorization` (the request's header), checked: signature, expiry, issued for
   /// `tenant` (null: none resolved), not revoked. Throws 401.
   Principal authenticate(std::optional<std::string_view> authorization, const tenancy::Tenant* tenant) const;
@@ -69,7 +69,7 @@ class AuthService {
   /// platform-admin tokens), or on all when `tenant_id` is empty. The database's triggers record the
   /// revocation for every process when a membership, role, password or admin right changes; this only saves
   /// the wait for their NOTIFY.
-  void forget_member_tokens(std::int64_t user_id, std::optional<std::int64_t> tenant_id);
+  void forget_member_tokens(UserId user_id, std::optional<std::int64_t> tenant_id);
 
   /// HMAC-SHA-256 of `text` with the signing key, base64url (for links sent by mail).
   std::string signature(std::string_view text) const;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "tenantry/core/strong_id.hpp"
+
 namespace tenantry::auth {
 
 /// A member's role in one store, weakest first.
@@ -12,9 +14,12 @@ enum class Role { kViewer = 0, kStaff = 1, kAdmin = 2, kOwner = 3 };
 std::string_view to_string(Role role);
 std::optional<Role> parse_role(std::string_view name);
 
+/// The id of a global user account (a row of public.users).
+using UserId = StrongId<struct UserTag>;
+
 /// Who made an authenticated request, read from its token.
 struct Principal {
-  std::int64_t user_id = 0;
+  UserId user_id;
   std::int64_t tenant_id = 0;
   Role role = Role::kViewer;
   std::string token_id;

@@ -36,7 +36,7 @@ class Revocations {
   void revoke_here(const std::string& token_id);
   /// Refuses at once, in this process, the tokens of a user issued until now: on one tenant, or on all when
   /// `tenant_id` is empty.
-  void forget_member_tokens(std::int64_t user_id, std::optional<std::int64_t> tenant_id);
+  void forget_member_tokens(UserId user_id, std::optional<std::int64_t> tenant_id);
 
  private:
   struct State;

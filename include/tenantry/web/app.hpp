@@ -30,6 +30,13 @@ struct AppContext {
   std::shared_ptr<mail::Mailer> mailer;
 };
 
+/// AppDescriptor::register_routes for an app whose routes need only the auth service:
+/// `.register_routes = &web::register_with_auth<&register_routes>`.
+template <void (*Register)(Routes&, std::shared_ptr<auth::AuthService>)>
+void register_with_auth(AppContext& context) {
+  Register(context.routes, context.auth);
+}
+
 /// Everything an app declares about itself, exported by the app as `descriptor()` and listed in the
 /// generated registry by tenantry_add_app() (cmake/TenantryModules.cmake), in declaration order.
 struct AppDescriptor {
