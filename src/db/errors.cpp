@@ -46,8 +46,9 @@ void throw_server_error(ServerError::Fields f) {
   const std::string_view code = f.sqlstate;
   Thrower raise = code.size() == 5 ? find(code) : nullptr;
   if (raise == nullptr && code.size() >= 2) raise = find(code.substr(0, 2));
-  if (raise != nullptr) raise(std::move(f));
-  throw ServerError(std::move(f));
+  if (raise == nullptr) raise = &db::raise<ServerError>;  // no row for the code or its class
+  raise(std::move(f));  // every Thrower throws
+  __builtin_unreachable();
 }
 
 bool is_database_unavailable(const Error& error) noexcept {
