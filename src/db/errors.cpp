@@ -47,7 +47,7 @@ void throw_server_error(ServerError::Fields f) {
   Thrower raise = code.size() == 5 ? find(code) : nullptr;
   if (raise == nullptr && code.size() >= 2) raise = find(code.substr(0, 2));
   if (raise == nullptr) raise = &db::raise<ServerError>;  // no row for the code or its class
-  raise(std::move(f));  // every Thrower throws
+  raise(std::move(f));                                    // every Thrower throws
   __builtin_unreachable();
 }
 

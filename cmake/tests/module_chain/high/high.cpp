@@ -1,4 +1,6 @@
 #include "high/high.hpp"
 
 #include "low/low.hpp"
-int high() { return low() + 1; }
+int high() {
+  return low() + 1;
+}

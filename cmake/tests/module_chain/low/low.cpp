@@ -1,2 +1,4 @@
 #include "low/low.hpp"
-int low() { return 1; }
+int low() {
+  return 1;
+}

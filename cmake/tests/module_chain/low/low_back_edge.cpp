@@ -1,3 +1,5 @@
 #include "high/high.hpp"
 #include "low/low.hpp"
-int low() { return 1; }
+int low() {
+  return 1;
+}

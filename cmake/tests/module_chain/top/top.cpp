@@ -1,3 +1,5 @@
 #include "high/high.hpp"
 #include "low/low.hpp"
-int top() { return high() + low(); }
+int top() {
+  return high() + low();
+}
