@@ -175,6 +175,7 @@ TEST_F(BulkheadTest, ASaturatedPoolDelaysNeitherASuspensionNorReadiness) {
 class ConnectionLimitTest : public BulkheadTest {
  protected:
   static constexpr int kStores = 8;
+  static constexpr const char* kPassword = "limited-role-password";
   static constexpr int kLimit = 6;  // the control plane's 4 (two listeners, two reload connections) + 2
 
   ConnectionLimitTest() : role_("limited_" + database().name()) {
@@ -183,9 +184,11 @@ class ConnectionLimitTest : public BulkheadTest {
     config.auth.login_per_address_per_minute = 10'000;
     config.auth.login_per_account_per_minute = 10'000;  // one unknown account, many attempts
     testing::AdminSession admin(database().name());
-    admin.exec("CREATE ROLE \"" + role_ + "\" LOGIN CONNECTION LIMIT " + std::to_string(kLimit));
-    // Member of the test's (superuser) role: its tables, without the superuser's exemption from the limit.
-    admin.exec("DO $$ BEGIN EXECUTE format('GRANT %I TO %I', current_user, '" + role_ + "'); END $$");
+    admin.exec("CREATE ROLE \"" + role_ + "\" LOGIN PASSWORD '" + kPassword + "' CONNECTION LIMIT " +
+               std::to_string(kLimit));
+    // A runtime role like the server's own (tenantry/db/tenant_roles.hpp), with a connection limit.
+    admin.exec("GRANT tenantry_runtime TO \"" + role_ + "\"");
+    admin.exec("GRANT CONNECT ON DATABASE \"" + database().name() + "\" TO \"" + role_ + "\"");
   }
   ~ConnectionLimitTest() override {
     if (app_) app_->stop(false);
@@ -208,7 +211,7 @@ class ConnectionLimitTest : public BulkheadTest {
   }
   void start_limited_server() {
     app_ = std::make_unique<web::Application>(
-        config, database().conninfo() + " user=" + db::conninfo_value(role_),
+        config, database().conninfo() + " user=" + db::conninfo_value(role_) + " password=" + kPassword,
         apps::all_routes(config, tenant_plan()), shared_plan(), tenant_plan());
     app_->start();
   }

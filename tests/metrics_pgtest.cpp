@@ -1,7 +1,6 @@
 // What an operator sees of a running server: /metrics counts every response with its tenant whatever produced
 // it, its series only grow, every family is declared (HELP and TYPE), the database cost is there per tenant,
 // log lines of a request name its tenant, and `tenantry top` reads it all from outside.
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
@@ -22,6 +21,7 @@
 #include <thread>
 
 #include "exposition_check.hpp"
+#include "log_capture.hpp"
 #include "tenant_test_case.hpp"
 #include "tenantry/core/logging.hpp"
 #include "tenantry/http/server.hpp"
@@ -270,54 +270,9 @@ TEST_F(MetricsTest, DatabaseCostIsCountedPerTenant) {
   EXPECT_EQ(delta("tenantry_db_seconds_total{tenant=\"other\"}"), 0);
 }
 
-/// An spdlog sink into a string, readable while loggers write.
-class StringSink : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::string text() {
-    std::lock_guard lock(mutex_);
-    return text_;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t line;
-    formatter_->format(msg, line);
-    text_.append(line.data(), line.size());
-  }
-  void flush_() override {}
-
- private:
-  std::string text_;
-};
-
-/// The lines written to spdlog's default and access loggers while it lives.
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<StringSink>()) {
-    spdlog::drop(kAccessLogger);
-    spdlog::register_logger(std::make_shared<spdlog::logger>(kAccessLogger, sink_));
-    previous_ = spdlog::default_logger();
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink_));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  /// What was logged once `line` matches part of it (the access line follows the response), or after 5 s.
-  std::string wait_for(const std::regex& line) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    for (;;) {
-      std::string text = sink_->text();
-      if (std::regex_search(text, line) || std::chrono::steady_clock::now() > deadline) return text;
-      std::this_thread::sleep_for(10ms);
-    }
-  }
-
- private:
-  std::shared_ptr<StringSink> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
-
 // Before: a handler's error logged tenant=- (the tenant was only on returned responses).
 TEST_F(MetricsTest, LogLinesOfARequestNameItsTenantAndTheAccessLineItsRoute) {
-  LogCapture log;
+  testing::LogCapture log;
   config.server.access_log = true;
   const std::string viewer = bearer("viewer");
   sql("ALTER TABLE products RENAME COLUMN name TO title");

@@ -69,7 +69,7 @@ Task<tenancy::Tenant> open_store(RequestContext& ctx, const Accounts& accounts, 
     throw http::Conflict(kSlugTaken, "The store slug '" + store.slug.str() + "' is taken.");
   tenancy::NewTenant request{store.slug, store.name, {}, "free"};
   request.domains.push_back(tenancy::default_domain(store.slug, ctx.config.tenancy.base_domain));
-  tenancy::TenantProvisioner provisioner(ctx.pool, accounts.tenant_plan, ctx.config.tenancy);
+  tenancy::TenantProvisioner provisioner(ctx.owner_pool, accounts.tenant_plan, ctx.config.tenancy);
   tenancy::Tenant tenant = co_await provisioner.create(request, on_activate);
   co_await ctx.tenants.load(ctx.pool);  // served by this process at once
   co_return tenant;

@@ -26,12 +26,12 @@ Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
   auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
   in.finish();
   const auto rules = login_rules(ctx.config, ctx.request.remote_address, *email);
-  co_await auth::throttle(ctx.db, rules);
+  co_await auth::throttle(ctx.public_db, rules);
   const std::string sql = std::string("SELECT ") + kUserColumns +
                           ", u.password_hash, u.is_disabled, m.role FROM public.users u "
                           "LEFT JOIN public.memberships m ON m.user_id = u.id AND m.tenant_id = $2 "
                           "WHERE u.email = $1";
-  auto rows = co_await ctx.db.query(sql, *email, ctx.tenant->id);
+  auto rows = co_await ctx.public_db.query(sql, *email, ctx.tenant->id);
   const bool known = !rows.empty();
   // A named hash, not a `?:` temporary in the co_await (the coroutine rule, tenantry/core/task.hpp).
   std::string hash = known ? rows.one().get<std::string>("password_hash") : std::string();
@@ -49,7 +49,7 @@ Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
   const auth::Principal who = accounts.auth->authenticate(ctx);
   const std::string sql =
       std::string("SELECT ") + kUserColumns + " FROM public.users u WHERE u.id = $1 AND NOT u.is_disabled";
-  auto rows = co_await ctx.db.query(sql, who.user_id);
+  auto rows = co_await ctx.public_db.query(sql, who.user_id);
   if (rows.empty()) throw http::Unauthorized("This account no longer exists.");
   auto tenant = tenancy::to_json(*ctx.tenant);
   tenant.erase("settings");
@@ -64,14 +64,14 @@ Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
 
 Task<Response> resend_verification(RequestContext& ctx, const Accounts& accounts) {
   const auth::Principal who = accounts.auth->authenticate(ctx);
-  auto rows = co_await ctx.db.query(
+  auto rows = co_await ctx.public_db.query(
       "SELECT email, email_verified_at IS NOT NULL FROM public.users WHERE id = $1", who.user_id);
   if (rows.empty()) throw http::Unauthorized("This account no longer exists.");
   const std::string email = rows.one().get<std::string>(0);
   if (rows.one().get<bool>(1)) co_return Response::json(200, {{"email", email}, {"email_verified", true}});
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, email);
-  co_await auth::throttle(ctx.db, rules);
-  db::Transaction tx = co_await ctx.db.begin();
+  co_await auth::throttle(ctx.public_db, rules);
+  db::Transaction tx = co_await ctx.public_db.begin();
   LinkMail verification = co_await verification_mail(tx, accounts, ctx.config, who.user_id.value, email);
   co_await tx.commit();
   accounts.mailer->send(std::move(verification.message));
@@ -122,8 +122,8 @@ Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
   if (*role == "owner" && who.role != auth::Role::kOwner)
     throw http::Forbidden("Only an owner can invite owners.");
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, *email);
-  co_await auth::throttle(ctx.db, rules);
-  db::Transaction tx = co_await ctx.db.begin();
+  co_await auth::throttle(ctx.public_db, rules);
+  db::Transaction tx = co_await ctx.public_db.begin();
   // Serialise member changes of one store so that the plan limit holds under concurrency.
   co_await tx.query("SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", ctx.tenant->id);
   if (!(co_await tx.query("SELECT 1 FROM public.memberships m JOIN public.users u ON u.id = m.user_id "
@@ -160,8 +160,8 @@ Task<Response> list_invitations(RequestContext& ctx, const Accounts& accounts) {
       "SELECT id, email, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" +
       where + " ORDER BY id LIMIT $2 OFFSET $3";
-  auto count = co_await ctx.db.query(count_sql, ctx.tenant->id);
-  auto rows = co_await ctx.db.query(rows_sql, ctx.tenant->id, page.limit, page.offset);
+  auto count = co_await ctx.public_db.query(count_sql, ctx.tenant->id);
+  auto rows = co_await ctx.public_db.query(rows_sql, ctx.tenant->id, page.limit, page.offset);
   boost::json::array results;
   for (auto row : rows)
     results.push_back({{"id", row.get<std::int64_t>(0)},
@@ -206,7 +206,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
   t.add("POST", "/api/auth/logout",
         [auth](RequestContext& ctx) -> Task<Response> {
           const auth::Principal who = auth->authenticate(ctx);
-          co_await auth->revoke_token(ctx.db, who);
+          co_await auth->revoke_token(ctx.public_db, who);
           co_return Response::empty(204);
         },
         {.summary = "Revoke the token used", .tags = {"accounts"}});
@@ -217,12 +217,12 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
         [auth](RequestContext& ctx) -> Task<Response> {
           auth->require(ctx, auth::Role::kAdmin);
           const auto page = web::Page::from(ctx.request);
-          auto count = co_await ctx.db.query("SELECT count(*) FROM public.memberships WHERE tenant_id = $1",
-                                             ctx.tenant->id);
+          auto count = co_await ctx.public_db.query(
+              "SELECT count(*) FROM public.memberships WHERE tenant_id = $1", ctx.tenant->id);
           static const std::string sql =
               std::string(kMemberColumns) +
               "WHERE m.tenant_id = $1 ORDER BY m.created_at, u.id LIMIT $2 OFFSET $3";
-          auto rows = co_await ctx.db.query(sql, ctx.tenant->id, page.limit, page.offset);
+          auto rows = co_await ctx.public_db.query(sql, ctx.tenant->id, page.limit, page.offset);
           boost::json::array results;
           for (auto row : rows) results.push_back(member_json(row));
           co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
@@ -236,7 +236,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
   t.add("DELETE", "/api/invitations/{id:int}",
         [accounts](RequestContext& ctx) -> Task<Response> {
           accounts->auth->require(ctx, auth::Role::kAdmin);
-          auto revoked = co_await ctx.db.query(
+          auto revoked = co_await ctx.public_db.query(
               "UPDATE public.auth_links SET used_at = now() WHERE id = $1 AND tenant_id = $2 AND purpose = "
               "'invitation' AND used_at IS NULL AND expires_at > now() RETURNING id",
               *ctx.params.get_int("id"), ctx.tenant->id);
@@ -252,7 +252,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           in.only({"role"});
           auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
           in.finish();
-          db::Transaction tx = co_await ctx.db.begin();
+          db::Transaction tx = co_await ctx.public_db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
           if ((before == "owner" || *role == "owner") && who.role != auth::Role::kOwner)
             throw http::Forbidden("Only an owner can grant or take the owner role.");
@@ -273,7 +273,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
         [auth](RequestContext& ctx) -> Task<Response> {
           const auth::Principal who = auth->require(ctx, auth::Role::kAdmin);
           const auto user_id = *ctx.params.get_int("user_id");
-          db::Transaction tx = co_await ctx.db.begin();
+          db::Transaction tx = co_await ctx.public_db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
           if (before == "owner") {
             if (who.role != auth::Role::kOwner) throw http::Forbidden("Only an owner can remove an owner.");

@@ -82,7 +82,7 @@ Task<void> run_fleet(db::Pool& pool, std::span<const migrations::App* const> app
 }
 
 Task<Response> migration_status(RequestContext& ctx, const AdminState& state) {
-  migrations::MigrationRunner runner(ctx.pool, state.apps);
+  migrations::MigrationRunner runner(ctx.owner_pool, state.apps);
   const std::optional<db::SchemaName> all;
   auto status = co_await runner.status(all);
   boost::json::array schemas;
@@ -110,7 +110,8 @@ Task<Response> start_run(RequestContext& ctx, const std::shared_ptr<AdminState>&
   run->started_by = who.user_id.to_string();
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::co_spawn(
-      executor, run_fleet(ctx.pool, state->apps, run, static_cast<std::size_t>(ctx.config.migrations.jobs)),
+      executor,
+      run_fleet(ctx.owner_pool, state->apps, run, static_cast<std::size_t>(ctx.config.migrations.jobs)),
       boost::asio::detached);
   co_return Response::json(202, run->to_json());
 }

@@ -35,7 +35,7 @@ Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const db::S
       "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c "
       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')",
       schema);
-  migrations::MigrationRunner runner(ctx.pool, state.apps);
+  migrations::MigrationRunner runner(ctx.owner_pool, state.apps);
   const std::optional<db::SchemaName> only = schema;
   auto status = co_await runner.status(only);
   boost::json::array applied, pending, problems;
@@ -135,7 +135,7 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Princ
                              plan.value_or("free")};
   if (request.domains.empty())
     request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
-  tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan, ctx.config.tenancy);
+  tenancy::TenantProvisioner provisioner(ctx.owner_pool, state.tenant_plan, ctx.config.tenancy);
   // The owner (a verified account, or else an invitation) commits with the tenant or not at all.
   std::optional<TenantOwner> owner;
   tenancy::ActivationHook add_owner;
@@ -207,7 +207,7 @@ Task<Response> drop_tenant(RequestContext& ctx, const AdminState& state, const d
   if (confirm && *confirm != schema.str())
     in.error("confirm", "Type the tenant's slug ('" + schema.str() + "') to confirm the drop.");
   in.finish();
-  tenancy::TenantProvisioner provisioner(ctx.pool, state.tenant_plan);
+  tenancy::TenantProvisioner provisioner(ctx.owner_pool, state.tenant_plan);
   co_await provisioner.drop(schema);
   co_await ctx.tenants.load(ctx.pool);
   co_return Response::empty(204);

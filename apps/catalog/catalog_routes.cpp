@@ -112,11 +112,12 @@ Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
     accounts::check_plan_limit(ctx.config, *ctx.tenant, accounts::PlanLimit::kProducts, 0);
   const std::optional<std::int64_t> max = plan->second.max_products;
   // One round trip. The statements of a pipelined batch run in one implicit transaction: with a limit, the
-  // store's row lock makes product creations of one store take turns until the insert is done, and the insert
-  // happens only while the count is below the limit, so concurrent requests cannot pass it together.
+  // store's plan-limit lock makes product creations of one store take turns until the insert is done, and the
+  // insert happens only while the count is below the limit, so concurrent requests cannot pass it together.
   std::vector<db::Statement> batch;
   if (max)
-    batch.push_back({"SELECT 1 FROM public.tenants WHERE id = $1 FOR UPDATE", db::ParamList(ctx.tenant->id)});
+    batch.push_back({"SELECT pg_advisory_xact_lock($1::int, hashtext($2))",
+                     db::ParamList(accounts::kPlanLimitLockClass, ctx.tenant->schema)});
   batch.push_back(
       {std::string("INSERT INTO products (sku, name, description, category, price_cents, stock) "
                    "SELECT $1, $2, $3, $4, $5, $6 "

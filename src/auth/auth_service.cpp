@@ -36,10 +36,11 @@ Task<void> AuthService::load(db::Pool& pool) {
   if (!config_.auth.secret.empty()) {
     key_ = config_.auth.secret;
   } else {
+    // Through the owner's SECURITY DEFINER function: the request pools' role cannot read the table.
     const db::Session session(pool);
-    co_await session.query("INSERT INTO auth_keys (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
-                           tokens::new_key());
-    key_ = (co_await session.query("SELECT secret FROM auth_keys WHERE id = 1")).one().get<std::string>(0);
+    key_ = (co_await session.query("SELECT tenantry_signing_key($1)", tokens::new_key()))
+               .one()
+               .get<std::string>(0);
   }
   co_await revocations_.reload(pool);
 }

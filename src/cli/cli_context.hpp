@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/run_blocking.hpp"
@@ -35,7 +36,8 @@ class CliContext {
 
   /// Loads the configuration once; `--config` has been parsed by then.
   Config& config();
-  /// The pool, connecting (and starting the embedded cluster) on first use.
+  /// The pool, as the owner role (commands migrate, provision and change tenants), connecting (and starting
+  /// the embedded cluster) on first use.
   db::Pool& pool(std::size_t min_size = 4);
   migrations::MigrationRunner& migrations();
   boost::asio::io_context& io() { return io_; }
@@ -45,8 +47,16 @@ class CliContext {
     return run_blocking(io_, std::move(task));
   }
   void run(Task<void> task) { run_blocking(io_, std::move(task)); }
-  /// A libpq connection string for the configured database (starts the embedded cluster if needed).
-  std::string conninfo();
+  /// Connection strings of the request pools' role and of the owner (database.url and database.owner_url,
+  /// else the embedded cluster's roles, starting it if needed).
+  std::string runtime_conninfo();
+  std::string owner_conninfo();
+  /// The login role of runtime_conninfo(), as the database says.
+  std::string runtime_role();
+  /// Sets up the tenant roles and grants (tenancy::DatabaseGrants) as the owner; returns what it changed.
+  std::vector<std::string> apply_grants();
+  /// Throws CommandError when the server's requests would fail on roles or grants; logs the weaknesses.
+  void check_grants_before_serving();
   /// The embedded cluster object, for `tenantry db` commands.
   db::EmbeddedCluster& cluster();
   /// Keep the embedded cluster running after this process exits (the `db start` command).
@@ -64,6 +74,7 @@ class CliContext {
   std::unique_ptr<db::EmbeddedCluster> cluster_;
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<migrations::MigrationRunner> migrations_;
+  std::optional<std::string> runtime_role_;
   bool keep_cluster_ = false;
 };
 

@@ -181,6 +181,9 @@ int migrate_all(CliContext& ctx, std::size_t jobs, bool fail_fast, bool shared_o
   const bool shared_failed = shared_outcome.kind == SchemaOutcome::Kind::kFailed;
   migrations::FleetReport report;
   std::vector<SchemaOutcome> everything{shared_outcome};
+  if (!shared_failed)
+    for (const auto& change : ctx.apply_grants())
+      if (!ctx.json) std::cout << "database grants: " << change << "\n";
   if (!shared_failed && !shared_only) {
     std::size_t failed = 0;
     migrations::FleetOptions fleet{.jobs = jobs, .fail_fast = fail_fast};

@@ -110,6 +110,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
       if (o->migrate) {
         auto shared = ctx.run(ctx.migrations().migrate_shared());
         if (shared.kind == migrations::SchemaOutcome::Kind::kFailed) throw CommandError(shared.error);
+        for (const auto& change : ctx.apply_grants()) spdlog::info("database grants: {}", change);
         auto fleet = ctx.run(
             ctx.migrations().migrate_tenants({.jobs = static_cast<std::size_t>(config.migrations.jobs)}));
         if (!fleet.ok())
@@ -120,7 +121,8 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
         ctx.run(apps::demo::seed(ctx.pool(), ctx.migrations().tenant_plan(), config));
         tenants = ctx.run(tenancy::TenantCatalog(ctx.pool()).list());
       }
-      web::Application application(config, ctx.conninfo(),
+      ctx.check_grants_before_serving();
+      web::Application application(config, web::DatabaseUrls(ctx.runtime_conninfo(), ctx.owner_conninfo()),
                                    apps::all_routes(config, ctx.migrations().tenant_plan()),
                                    ctx.migrations().shared_plan(), ctx.migrations().tenant_plan());
       application.start();

@@ -56,6 +56,15 @@ std::vector<Setting> settings(Config& c) {
   auto counter = [&](const char* key, std::int64_t& v) { return Setting{key, &v, {}, positive(v)}; };
   std::vector<Setting> s{
       {"database.url", &c.database.url, {}, {}, Shown::kConninfo},
+      {"database.owner_url",
+       &c.database.owner_url,
+       {},
+       [&](const Config&) {
+         return std::string(c.database.owner_url.empty() || !c.database.url.empty()
+                                ? ""
+                                : "needs database.url too (the embedded cluster has its own owner)");
+       },
+       Shown::kConninfo},
       {"database.var_dir", &c.database.var_dir, {"TENANTRY_VAR_DIR"}},
       {"database.pool_size",
        &c.database.pool_size,

@@ -4,18 +4,23 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include "db/detail/cluster_credentials.hpp"
 #include "tenantry/db/errors.hpp"
+#include "tenantry/db/tenant_roles.hpp"
 
 namespace tenantry::db {
 
@@ -24,7 +29,19 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kSystemUser = "postgres";
-constexpr const char* kSuperuser = "tenantry";
+constexpr std::string_view kSuperuser = EmbeddedCluster::kSuperuser;
+
+/// What each login role may do, set on every start (ALTER ROLE ... WITH), so that an older cluster gets it.
+struct LoginRole {
+  std::string_view name;
+  const char* attributes;
+};
+constexpr std::array<LoginRole, 3> kLoginRoles{{
+    {EmbeddedCluster::kSuperuser, "LOGIN SUPERUSER"},
+    {EmbeddedCluster::kOwnerRole, "LOGIN CREATEROLE NOSUPERUSER NOCREATEDB NOREPLICATION NOBYPASSRLS"},
+    {EmbeddedCluster::kRuntimeRole,
+     "LOGIN INHERIT NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS"},
+}};
 
 /// What the server may write to its log. Without these, a failing INSERT INTO users logs the whole row
 /// ("Failing row contains (..., <password hash>, ...)" as DETAIL) and the statement, with its parameters.
@@ -138,13 +155,21 @@ std::string quoted(PGconn* conn, std::string_view text, bool identifier) {
   return out;
 }
 
-PgConn admin_connection(const fs::path& socket_dir) {
-  const std::string admin =
-      "host=" + conninfo_value(socket_dir.string()) + " dbname=postgres user=" + kSuperuser;
+std::string role_conninfo(const fs::path& socket_dir, std::string_view database, std::string_view role,
+                          const fs::path& passfile) {
+  return "host=" + conninfo_value(socket_dir.string()) + " dbname=" + conninfo_value(database) +
+         " user=" + conninfo_value(role) + " passfile=" + conninfo_value(passfile.string());
+}
+
+PgConn admin_connection(const fs::path& socket_dir, const fs::path& passfile) {
+  const std::string admin = role_conninfo(socket_dir, "postgres", kSuperuser, passfile);
   PgConn conn(PQconnectdb(admin.c_str()), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK)
     throw ConnectionError("cannot connect to the embedded cluster: " +
                           std::string(PQerrorMessage(conn.get())));
+  // Notices ("role ... is already a member") are not news: keep them off stderr.
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   return conn;
 }
 
@@ -169,17 +194,70 @@ void ensure_log_settings(PGconn* conn) {
   if (changed) exec(conn, "SELECT pg_reload_conf()");
 }
 
-void ensure_database(PGconn* conn, const std::string& database) {
+/// Creates the database, owned by the owner role, when missing; returns the role that owns it.
+std::string ensure_database(PGconn* conn, const std::string& database) {
   const char* values[] = {database.c_str()};
-  PgResult exists(PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr, values,
-                               nullptr, nullptr, 0),
-                  &PQclear);
-  if (PQntuples(exists.get()) == 1) return;
-  const std::string sql = "CREATE DATABASE " + quoted(conn, database, true);
+  const char* kOwnerOf = "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1";
+  PgResult exists(PQexecParams(conn, kOwnerOf, 1, nullptr, values, nullptr, nullptr, 0), &PQclear);
+  if (PQntuples(exists.get()) == 1) return PQgetvalue(exists.get(), 0, 0);
+  const std::string sql = "CREATE DATABASE " + quoted(conn, database, true) + " OWNER " +
+                          quoted(conn, EmbeddedCluster::kOwnerRole, true);
   PgResult created(PQexec(conn, sql.c_str()), &PQclear);
   if (PQresultStatus(created.get()) != PGRES_COMMAND_OK &&
       std::string_view(PQresultErrorField(created.get(), PG_DIAG_SQLSTATE) ?: "") != "42P04")
     throw Error("cannot create database " + database + ": " + PQerrorMessage(conn));
+  return std::string(EmbeddedCluster::kOwnerRole);
+}
+
+/// Creates the login roles, gives each its attributes and its password (as a SCRAM verifier computed here:
+/// the password itself never reaches the server, nor its log).
+void ensure_login_roles(PGconn* conn, const std::map<std::string, std::string>& passwords) {
+  for (const LoginRole& role : kLoginRoles) {
+    const std::string name(role.name);
+    const char* values[] = {name.c_str()};
+    PgResult exists(PQexecParams(conn, "SELECT 1 FROM pg_roles WHERE rolname = $1", 1, nullptr, values,
+                                 nullptr, nullptr, 0),
+                    &PQclear);
+    if (PQntuples(exists.get()) == 0) exec(conn, "CREATE ROLE " + quoted(conn, name, true));
+    char* verifier = PQencryptPasswordConn(conn, passwords.at(name).c_str(), name.c_str(), "scram-sha-256");
+    if (verifier == nullptr) throw Error("cannot encrypt a password: " + std::string(PQerrorMessage(conn)));
+    const std::string password = quoted(conn, verifier, false);
+    PQfreemem(verifier);
+    exec(conn,
+         "ALTER ROLE " + quoted(conn, name, true) + " WITH " + role.attributes + " PASSWORD " + password);
+  }
+  // The group roles (tenantry/db/tenant_roles.hpp), so that the server's role may take tenant roles as soon
+  // as the migrations made any.
+  PgResult groups(PQexec(conn,
+                         "SELECT rolname FROM pg_roles WHERE rolname IN ('tenantry_runtime', "
+                         "'tenantry_tenants')"),
+                  &PQclear);
+  if (PQntuples(groups.get()) < 2) {
+    bool runtime = false, tenants = false;
+    for (int i = 0; i < PQntuples(groups.get()); ++i)
+      (std::string_view(PQgetvalue(groups.get(), i, 0)) == kRuntimeGroup ? runtime : tenants) = true;
+    if (!runtime) exec(conn, "CREATE ROLE tenantry_runtime NOLOGIN NOINHERIT");
+    if (!tenants) exec(conn, "CREATE ROLE tenantry_tenants NOLOGIN");
+  }
+  exec(conn, "GRANT tenantry_runtime TO " + quoted(conn, EmbeddedCluster::kRuntimeRole, true));
+}
+
+/// A cluster initialised by an older version trusted every local connection: once the roles have their
+/// passwords, it asks for them too.
+void ensure_password_authentication(PGconn* conn, bool as_postgres_user) {
+  PgResult trusting(PQexec(conn, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust'"),
+                    &PQclear);
+  if (PQresultStatus(trusting.get()) != PGRES_TUPLES_OK ||
+      std::string_view(PQgetvalue(trusting.get(), 0, 0)) == "0")
+    return;
+  PgResult file(PQexec(conn, "SHOW hba_file"), &PQclear);
+  const fs::path hba = PQgetvalue(file.get(), 0, 0);
+  std::ofstream(hba, std::ios::trunc) << detail::kHbaConf;
+  if (as_postgres_user) {
+    const SystemUser user = system_user();
+    if (::chown(hba.c_str(), user.uid, user.gid) != 0) throw Error("cannot chown " + hba.string());
+  }
+  exec(conn, "SELECT pg_reload_conf()");
 }
 
 }  // namespace
@@ -200,11 +278,61 @@ EmbeddedCluster::EmbeddedCluster(EmbeddedClusterOptions options) : options_(std:
   data_dir_ = base_dir_ / "postgres";
   socket_dir_ = base_dir_ / "run";
   log_file_ = base_dir_ / "postgres.log";
+  passfile_ = base_dir_ / "pgpass";
+}
+
+std::string EmbeddedCluster::conninfo_as(std::string_view role) const {
+  return role_conninfo(socket_dir_, options_.database, role, passfile_);
 }
 
 std::string EmbeddedCluster::conninfo() const {
-  return "host=" + conninfo_value(socket_dir_.string()) + " dbname=" + conninfo_value(options_.database) +
-         " user=" + kSuperuser;
+  return conninfo_as(kSuperuser);
+}
+
+namespace {
+
+/// `text` percent-encoded for a part of a URL: everything but RFC 3986's unreserved characters.
+std::string url_encoded(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EmbeddedCluster::url_as(std::string_view role) const {
+  return "postgresql://" + url_encoded(role) + "@/" + url_encoded(options_.database) +
+         "?host=" + url_encoded(socket_dir_.string()) + "&passfile=" + url_encoded(passfile_.string());
+}
+
+std::string EmbeddedCluster::owner_url() const {
+  return url_as(owner_role_);
+}
+
+std::string EmbeddedCluster::runtime_url() const {
+  return url_as(kRuntimeRole);
+}
+
+void EmbeddedCluster::ensure_passwords() {
+  auto passwords = detail::read_passfile(passfile_);
+  bool added = false;
+  for (const LoginRole& role : kLoginRoles)
+    if (!passwords.contains(std::string(role.name))) {
+      passwords[std::string(role.name)] = detail::random_password();
+      added = true;
+    }
+  if (added || (fs::status(passfile_).permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+                   fs::perms::none)
+    detail::write_passfile(passfile_, passwords);
 }
 
 int EmbeddedCluster::pg_ctl(const std::vector<std::string>& args, bool quiet) const {
@@ -236,15 +364,30 @@ void EmbeddedCluster::initialise() {
   }
   if (fs::exists(data_dir_ / "PG_VERSION")) return;
   const fs::path init_log = base_dir_ / "initdb.log";
+  // The superuser's password reaches initdb in a file only it (and the postgres system user) may read.
+  const fs::path pwfile = base_dir_ / ".initdb-password";
+  struct RemoveFile {
+    fs::path path;
+    ~RemoveFile() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } remove_pwfile{pwfile};
+  detail::write_private_file(pwfile, detail::read_passfile(passfile_).at(std::string(kSuperuser)) + "\n");
+  if (as_postgres_user_) {
+    const SystemUser user = system_user();
+    if (::chown(pwfile.c_str(), user.uid, user.gid) != 0) throw Error("cannot chown " + pwfile.string());
+  }
   std::vector<std::string> argv{(bin_dir_ / "initdb").string(),
                                 "-D",
                                 data_dir_.string(),
                                 "-U",
-                                kSuperuser,
+                                std::string(kSuperuser),
                                 "-E",
                                 "UTF8",
                                 "--locale=C",
-                                "--auth=trust",
+                                "--auth=scram-sha-256",
+                                "--pwfile=" + pwfile.string(),
                                 "--no-instructions"};
   if (options_.ephemeral) argv.push_back("--no-sync");
   std::ofstream(init_log, std::ios::trunc).close();
@@ -265,11 +408,13 @@ void EmbeddedCluster::initialise() {
        << "log_min_messages = warning\n";
   for (const LogSetting& setting : kLogSettings) conf << setting.name << " = '" << setting.value << "'\n";
   if (options_.ephemeral) conf << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+  std::ofstream(data_dir_ / "pg_hba.conf", std::ios::trunc) << detail::kHbaConf;
 }
 
 void EmbeddedCluster::start() {
   fs::create_directories(base_dir_);
   DirLock lock(base_dir_ / ".cluster.lock");
+  ensure_passwords();
   initialise();
   if (pg_ctl({"status"}) == 0) {
     configure_server();
@@ -286,14 +431,15 @@ void EmbeddedCluster::start() {
 }
 
 void EmbeddedCluster::configure_server() {
-  PgConn conn = admin_connection(socket_dir_);
+  PgConn conn = admin_connection(socket_dir_, passfile_);
   ensure_log_settings(conn.get());
-  ensure_database(conn.get(), options_.database);
+  ensure_login_roles(conn.get(), detail::read_passfile(passfile_));
+  ensure_password_authentication(conn.get(), as_postgres_user_);
+  owner_role_ = ensure_database(conn.get(), options_.database);
 }
 
 int EmbeddedCluster::other_clients() const {
-  const std::string admin =
-      "host=" + conninfo_value(socket_dir_.string()) + " dbname=postgres user=" + kSuperuser;
+  const std::string admin = role_conninfo(socket_dir_, "postgres", kSuperuser, passfile_);
   PgConn conn(PQconnectdb(admin.c_str()), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) return 0;
   std::unique_ptr<PGresult, decltype(&PQclear)> r(

@@ -100,6 +100,11 @@ std::string Transaction::quote_identifier(std::string_view name) const {
   return lease_->connection().quote_identifier(name);
 }
 
+std::string_view Transaction::database() const {
+  if (!lease_) throw InvalidTransactionState({"25000", "the transaction is already finished"});
+  return lease_->connection().database();
+}
+
 Task<void> Transaction::commit() {
   if (!lease_) throw InvalidTransactionState({"25000", "the transaction is already finished"});
   if (failed_) {

@@ -8,6 +8,7 @@
 #include "tenantry/core/concurrency.hpp"
 #include "tenantry/db/schema_lock.hpp"
 #include "tenantry/db/session.hpp"
+#include "tenantry/db/tenant_roles.hpp"
 
 namespace tenantry::migrations {
 
@@ -124,7 +125,20 @@ MigrationRunner::MigrationRunner(db::Pool& pool, std::span<const App* const> app
     : pool_(pool), shared_(apps, Scope::kShared), tenant_(apps, Scope::kTenant) {}
 
 Task<SchemaOutcome> MigrationRunner::migrate_shared() {
-  return migrate_schema(db::SchemaName::public_schema(), shared_);
+  // The shared migrations grant to the group roles: they exist first.
+  std::optional<std::string> error;
+  try {
+    co_await db::ensure_group_roles(pool_.session());
+  } catch (const db::Error& e) {
+    error = e.what();  // e.g. the migrating role may not create roles (it needs CREATEROLE)
+  }
+  if (error) {
+    SchemaOutcome failed{"public"};
+    failed.kind = SchemaOutcome::Kind::kFailed;
+    failed.error = "cannot create the roles tenantry_tenants and tenantry_runtime: " + *error;
+    co_return failed;
+  }
+  co_return co_await migrate_schema(db::SchemaName::public_schema(), shared_);
 }
 
 Task<SchemaOutcome> MigrationRunner::migrate_tenant(const db::SchemaName& schema) {
@@ -167,6 +181,8 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(db::SchemaName schema, const
         }
       }
       co_await tx.query(create_history);
+      // /readyz compares the shared history with the code as the request pools' role.
+      if (!tenant) co_await tx.query("GRANT SELECT ON public.tenantry_shared_migrations TO tenantry_runtime");
       // Another runner may have applied it while we waited for the lock.
       auto again = co_await tx.query(find_applied, m.app, m.name);
       if (!again.empty()) {
@@ -176,6 +192,9 @@ Task<SchemaOutcome> MigrationRunner::migrate_schema(db::SchemaName schema, const
         continue;
       }
       co_await apply_one(tx, m);
+      // Default privileges grant what the owner creates; a migration run by another role (a superuser)
+      // needs the grants spelled out.
+      if (tenant) co_await db::grant_tenant_tables(tx, schema);
       co_await tx.query(record, m.app, m.name, m.checksum);
       co_await tx.commit();
       outcome.applied.push_back(m.id());

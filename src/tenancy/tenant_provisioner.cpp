@@ -16,6 +16,7 @@
 #include "tenantry/db/errors.hpp"
 #include "tenantry/db/schema_lock.hpp"
 #include "tenantry/db/session.hpp"
+#include "tenantry/db/tenant_roles.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
 
@@ -30,12 +31,20 @@ constexpr const char* kTryLockSchema = "SELECT pg_try_advisory_xact_lock($1::int
 
 /// Marks a reserved tenant active, in the transaction that built its schema. No row: the reservation was
 /// removed meanwhile (recover_abandoned() took it for dead), and the schema must go with the transaction.
-Task<void> activate(db::Transaction& tx, TenantId id, const std::string& digest) {
+Task<void> activate(db::Transaction& tx, TenantId id, const db::SchemaName& schema,
+                    const std::string& digest) {
+  const std::string role = db::tenant_role_name(tx.database(), schema);
   const db::Result updated = co_await tx.query(
-      "UPDATE public.tenants SET state = 'active', migrations_digest = $2, updated_at = now() "
+      "UPDATE public.tenants SET state = 'active', migrations_digest = $2, db_role = $3, updated_at = now() "
       "WHERE id = $1 AND state = 'provisioning'",
-      id, digest);
+      id, digest, role);
   if (updated.affected_rows() != 1) throw ProvisioningError("its reservation was removed meanwhile");
+}
+
+/// A spare's name (tenantry_spare_<hex>) as a schema name: Tenantry's own, past the tenant rules.
+db::SchemaName spare_schema(std::string_view name) {
+  constexpr std::string_view kPrefix = "tenantry_";
+  return db::SchemaName::tenantry_owned(name.substr(kPrefix.size()));
 }
 
 // A provisioning row younger than this may belong to an attempt between its reservation and its schema lock.
@@ -111,7 +120,9 @@ Task<Tenant> TenantProvisioner::finish(TenantId id, const db::SchemaName& schema
       co_await detail::copy_schema(tx, *copy_from, schema);
     else
       co_await migrations::MigrationRunner::apply_all(tx, plan_);
-    co_await activate(tx, id, plan_.digest());
+    // Its role, in the same transaction: a tenant never exists without it.
+    co_await db::grant_tenant_role(tx, schema);
+    co_await activate(tx, id, schema, plan_.digest());
     if (on_activate) {
       try {
         co_await on_activate(tx, id);
@@ -183,8 +194,10 @@ Task<bool> TenantProvisioner::take_spare(TenantId id, const db::SchemaName& sche
     const std::string rename =
         "ALTER SCHEMA " + tx.quote_identifier(name) + " RENAME TO " + tx.quote_identifier(schema.str());
     co_await tx.execute_script(rename);
+    const db::SchemaName spare_name = spare_schema(name);  // named: the coroutine rule (core/task.hpp)
+    co_await db::rename_tenant_role(tx, spare_name, schema);
     co_await tx.query("DELETE FROM tenant_spares WHERE schema_name = $1", name);
-    co_await activate(tx, id, plan_.digest());
+    co_await activate(tx, id, schema, plan_.digest());
     renamed = true;
   } catch (const db::Error&) {
     // e.g. a schema of that name exists: the full path reports it properly
@@ -210,6 +223,8 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
     if (locked.empty()) continue;
     const std::string drop = "DROP SCHEMA IF EXISTS " + tx.quote_identifier(name) + " CASCADE";
     co_await tx.execute_script(drop);
+    const db::SchemaName spare = spare_schema(name);  // named: the coroutine rule
+    co_await db::drop_tenant_role(tx, spare);
     co_await tx.query("DELETE FROM tenant_spares WHERE schema_name = $1", name);
     co_await tx.commit();
   }
@@ -229,6 +244,8 @@ Task<std::size_t> TenantProvisioner::refill_spares(std::size_t count) {
     const std::string create = "CREATE SCHEMA " + tx.quote_identifier(name);
     co_await tx.execute_script(create);
     co_await migrations::MigrationRunner::apply_all(tx, plan_);
+    // Made with its role, renamed with it when taken.
+    co_await db::grant_tenant_role(tx, spare);
     co_await tx.query("INSERT INTO public.tenant_spares (schema_name, migrations_digest) VALUES ($1, $2)",
                       name, plan_.digest());
     co_await tx.commit();
@@ -270,8 +287,10 @@ Task<void> TenantProvisioner::rename(const db::SchemaName& from, const db::Schem
   const std::string rename =
       "ALTER SCHEMA " + tx.quote_identifier(from.str()) + " RENAME TO " + tx.quote_identifier(to.str());
   co_await tx.execute_script(rename);
-  co_await tx.query("UPDATE tenants SET schema_name = $2, updated_at = now() WHERE id = $1",
-                    rows.one().get<TenantId>(0), to);
+  co_await db::rename_tenant_role(tx, from, to);
+  const std::string role = db::tenant_role_name(tx.database(), to);
+  co_await tx.query("UPDATE tenants SET schema_name = $2, db_role = $3, updated_at = now() WHERE id = $1",
+                    rows.one().get<TenantId>(0), to, role);
   if (on_rename) co_await on_rename(tx);
   co_await tx.commit();
 }
@@ -308,6 +327,7 @@ Task<void> TenantProvisioner::drop(const db::SchemaName& schema, const Transacti
     co_await tx.query(kLockSchema, db::kSchemaLockClass, schema);
     const std::string drop_schema = "DROP SCHEMA IF EXISTS " + tx.quote_identifier(schema.str()) + " CASCADE";
     co_await tx.execute_script(drop_schema);
+    co_await db::drop_tenant_role(tx, schema);
     co_await tx.query("DELETE FROM tenants WHERE id = $1", rows.one().get<TenantId>(0));
     if (on_drop) co_await on_drop(tx);
     co_await tx.commit();

@@ -24,10 +24,11 @@ Config validated(Config config) {
 }
 /// The server's connections: requests, the catalog, spare schemas. The timeouts travel as startup
 /// parameters, so they cost no round trip; the CLI's connections (migrations, provisioning) do without.
-db::ConnectOptions server_connect(const Config& config, std::string conninfo) {
+db::ConnectOptions server_connect(const Config& config, std::string conninfo, bool tenant_roles) {
   db::ConnectOptions o{.conninfo = std::move(conninfo), .application_name = "tenantry-server"};
   o.statement_timeout = std::chrono::milliseconds(config.database.statement_timeout_ms);
   o.lock_timeout = std::chrono::milliseconds(config.database.lock_timeout_ms);
+  o.tenant_roles = tenant_roles;
   return o;
 }
 
@@ -63,10 +64,11 @@ http::ServerOptions server_options(const Config& config) {
   return o;
 }
 
-Application::Impl::Impl(Config c, std::string conninfo, Routes r, const migrations::MigrationPlan& shared,
+Application::Impl::Impl(Config c, DatabaseUrls urls, Routes r, const migrations::MigrationPlan& shared,
                         const migrations::MigrationPlan& tenant)
     : config(validated(std::move(c))),
-      connect(server_connect(config, std::move(conninfo))),
+      connect(server_connect(config, std::move(urls.runtime), true)),
+      owner_connect(server_connect(config, std::move(urls.owner), false)),
       routes(std::move(r)),
       shared_plan(shared),
       tenant_plan(tenant),
@@ -115,16 +117,25 @@ db::PoolConfig Application::Impl::pool_config() const {
       .outage = &outage};
 }
 
+db::PoolConfig Application::Impl::owner_pool_config() const {
+  db::PoolConfig pool = pool_config();
+  pool.connect = owner_connect;
+  // Provisioning and lifecycle are rare; a fleet migration started from the API runs migrations.jobs wide.
+  pool.max_size = std::max<std::size_t>(2, static_cast<std::size_t>(config.migrations.jobs));
+  pool.max_connections_per_tenant = 0;
+  return pool;
+}
+
 db::PoolConfig Application::Impl::control_pool_config() const {
   db::PoolConfig pool = pool_config();
   pool.max_size = 1;
   return pool;
 }
 
-Application::Application(Config config, std::string conninfo, Routes routes,
+Application::Application(Config config, DatabaseUrls urls, Routes routes,
                          const migrations::MigrationPlan& shared_plan,
                          const migrations::MigrationPlan& tenant_plan)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(conninfo), std::move(routes), shared_plan,
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(urls), std::move(routes), shared_plan,
                                    tenant_plan)) {}
 
 Application::~Application() {
@@ -146,6 +157,7 @@ void Application::start() {
   const std::size_t threads =
       options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   app.pools.resize(threads);
+  app.owner_pools.resize(threads);
   app.metrics =
       std::make_unique<Metrics>(threads, static_cast<std::size_t>(app.config.server.metrics_tenant_labels));
   app.server = std::make_unique<http::Server>(

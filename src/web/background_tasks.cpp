@@ -16,7 +16,8 @@ void Application::Impl::start_background(boost::asio::io_context& io) {
   db::Pool& pool = *pools[0].second;
   // The catalog listener reloads on a connection of its own (see TenantDirectory::watch).
   spawn(io, directory.watch(io), "catalog listener");
-  if (config.tenancy.spare_schemas > 0) spawn(io, keep_spares(io, pool), "spare schema refill");
+  // Spares are schemas: built by the owner.
+  if (config.tenancy.spare_schemas > 0) spawn(io, keep_spares(io, *owner_pools[0]), "spare schema refill");
   spawn(io, recover_provisioning(io, pool), "provisioning recovery");
   for (const auto& watcher : routes.watchers) spawn(io, watcher(io, pool), "app watcher");
 }

@@ -194,10 +194,16 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     }
   } cost{request, {}};
   RequestContext context{
-      request,   found.params,
-      tenant,    db::Session(pool, tenant ? tenant->schema : db::SchemaName::public_schema(), &cost.cost),
-      live,      pool,
-      directory, *metrics};
+      request,
+      found.params,
+      tenant,
+      db::Session(pool, tenant ? tenant->schema : db::SchemaName::public_schema(), &cost.cost),
+      db::Session(pool, db::SchemaName::public_schema(), &cost.cost),
+      live,
+      pool,
+      *owner_pools[thread],
+      directory,
+      *metrics};
   // Errors that mean the same whatever the handler: mapped here once.
   std::optional<http::Problem> failure;
   std::exception_ptr missing_relation;
@@ -207,6 +213,8 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
     missing_relation = std::current_exception();
   } catch (const db::InvalidSchemaName&) {
     missing_relation = std::current_exception();
+  } catch (const db::UndefinedObject&) {
+    missing_relation = std::current_exception();  // e.g. the tenant's role, gone with its schema
   } catch (const ValidationError& e) {
     failure = http::Problem::validation({{e.field(), e.what()}}, e.what());
   } catch (const tenancy::TenantNotFound& e) {

@@ -34,6 +34,7 @@ Task<http::Response> Application::Impl::on_thread(std::size_t thread, Task<http:
 
 void Application::Impl::open_thread(boost::asio::io_context& io, std::size_t index) {
   pools[index] = {&io, std::make_unique<db::Pool>(io, pool_config())};
+  owner_pools[index] = std::make_unique<db::Pool>(io, owner_pool_config());
   if (index != 0) return;
   control_pool = std::make_unique<db::Pool>(io, control_pool_config());
   start_background(io);
@@ -45,6 +46,7 @@ void Application::Impl::close_thread(std::size_t index) {
     control_pool->close();
   }
   pools[index].second->close();
+  owner_pools[index]->close();
 }
 
 }  // namespace tenantry::web

@@ -11,8 +11,10 @@
 #include "apps/accounts/accounts_app.hpp"
 #include "apps/registry.hpp"
 #include "apps/routes.hpp"
+#include "tenantry/db/embedded_cluster.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/migrations/migration_runner.hpp"
+#include "tenantry/tenancy/database_grants.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
 
 namespace tenantry::testing {
@@ -68,10 +70,11 @@ void ensure_template(const std::string& name, const Config& config) {
   if (admin.exec("SELECT 1 FROM pg_database WHERE datname = '" + name + "'") == "1") return;
   const std::string building = name + "_building";
   admin.exec("DROP DATABASE IF EXISTS \"" + building + "\" WITH (FORCE)");
-  admin.exec("CREATE DATABASE \"" + building + "\" TEMPLATE template0");
+  admin.exec("CREATE DATABASE \"" + building + "\" TEMPLATE template0 OWNER tenantry_owner");
   {
+    // Filled by the owner role, as `tenantry migrate` and provisioning would.
     boost::asio::io_context io;
-    db::Pool pool(io, db::PoolConfig{.connect = {.conninfo = test_server_conninfo(), .dbname = building}});
+    db::Pool pool(io, db::PoolConfig{.connect = {.conninfo = test_owner_conninfo(), .dbname = building}});
     run_blocking(io, fill_template(pool, config));
     pool.close();
   }
@@ -79,6 +82,16 @@ void ensure_template(const std::string& name, const Config& config) {
 }
 
 }  // namespace
+
+static std::string runtime_role() {
+  const char* url = std::getenv("TENANTRY_TEST_DATABASE_URL");
+  if (url && *url) return AdminSession().exec("SELECT session_user");
+  return std::string(db::EmbeddedCluster::kRuntimeRole);
+}
+
+web::DatabaseUrls TenantTestCase::urls() const {
+  return {database_->runtime_conninfo(), database_->owner_conninfo()};
+}
 
 const migrations::MigrationPlan& shared_plan() {
   static const migrations::MigrationPlan plan(apps::installed(), migrations::Scope::kShared);
@@ -106,6 +119,13 @@ TenantTestCase::TenantTestCase() {
   static const std::string tpl = template_name();
   ensure_template(tpl, config);
   database_ = std::make_unique<TestDatabase>(tpl);
+  // The copy's tenants get roles named for this database (and the template's lose their grants here), as
+  // `tenantry db grants --apply` would do after copying a database.
+  boost::asio::io_context io;
+  db::Pool owner(io, db::PoolConfig{.connect = {.conninfo = database_->owner_conninfo()}, .max_size = 1});
+  tenancy::DatabaseGrants grants(owner, runtime_role());
+  run_blocking(io, grants.apply());
+  owner.close();
 }
 
 TenantTestCase::~TenantTestCase() {
@@ -154,15 +174,15 @@ std::string TenantTestCase::link_token(const std::string& message) {
 
 void TenantTestCase::start() {
   if (app_) return;
-  app_ = std::make_unique<web::Application>(
-      config, database_->conninfo(), apps::all_routes(config, tenant_plan()), shared_plan(), tenant_plan());
+  app_ = std::make_unique<web::Application>(config, urls(), apps::all_routes(config, tenant_plan()),
+                                            shared_plan(), tenant_plan());
   app_->start();
   client_ = std::make_unique<HttpClient>(app_->port());
 }
 
 std::unique_ptr<web::Application> TenantTestCase::start_another_server() {
-  auto app = std::make_unique<web::Application>(
-      config, database_->conninfo(), apps::all_routes(config, tenant_plan()), shared_plan(), tenant_plan());
+  auto app = std::make_unique<web::Application>(config, urls(), apps::all_routes(config, tenant_plan()),
+                                                shared_plan(), tenant_plan());
   app->start();
   return app;
 }

@@ -93,6 +93,8 @@ class TenantTestCase : public ::testing::Test {
   /// The port of server.metrics_listen (set it to "127.0.0.1:0" first); 0 without one.
   std::uint16_t metrics_port();
   const TestDatabase& database() const { return *database_; }
+  /// The server's two roles on this test's database (the cluster's tenantry_app and tenantry_owner).
+  web::DatabaseUrls urls() const;
 
  private:
   HttpResponse send(const std::string& method, const std::string& target, const std::string& role,

@@ -21,6 +21,11 @@ int main(int argc, char** argv) {
     if (command == "start") {
       cluster.start();
       std::ofstream(dir + "/conninfo") << cluster.conninfo() << "\n";
+      // The roles the server uses: tests run it as they are meant to be used.
+      std::ofstream(dir + "/owner_conninfo")
+          << cluster.conninfo_as(tenantry::db::EmbeddedCluster::kOwnerRole) << "\n";
+      std::ofstream(dir + "/runtime_conninfo")
+          << cluster.conninfo_as(tenantry::db::EmbeddedCluster::kRuntimeRole) << "\n";
       std::cout << "test cluster running: " << cluster.conninfo() << "\n";
     } else {
       cluster.stop_unconditionally();

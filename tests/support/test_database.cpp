@@ -13,15 +13,35 @@
 
 namespace tenantry::testing {
 
-std::string test_server_conninfo() {
+namespace {
+
+/// `file` of the test cluster's directory (conninfo, owner_conninfo, runtime_conninfo), or the URL given.
+std::string cluster_conninfo(const std::string& file) {
   if (const char* url = std::getenv("TENANTRY_TEST_DATABASE_URL"); url && *url) return url;
   const char* dir = std::getenv("TENANTRY_TEST_CLUSTER_DIR");
   if (!dir) throw std::runtime_error("set TENANTRY_TEST_DATABASE_URL or run the tests through ctest");
-  std::ifstream in(std::string(dir) + "/conninfo");
+  std::ifstream in(std::string(dir) + "/" + file);
   std::string conninfo;
   std::getline(in, conninfo);
   if (conninfo.empty()) throw std::runtime_error(std::string("no test cluster running in ") + dir);
   return conninfo;
+}
+
+bool roles_split() {
+  const char* url = std::getenv("TENANTRY_TEST_DATABASE_URL");
+  return !(url && *url);
+}
+
+}  // namespace
+
+std::string test_server_conninfo() {
+  return cluster_conninfo("conninfo");
+}
+std::string test_owner_conninfo() {
+  return cluster_conninfo("owner_conninfo");
+}
+std::string test_runtime_conninfo() {
+  return cluster_conninfo("runtime_conninfo");
 }
 
 AdminSession::AdminSession(const std::string& dbname) {
@@ -65,7 +85,9 @@ TestDatabase::TestDatabase(const std::string& template_name) : name_(unique_name
   // CREATE DATABASE ... TEMPLATE fails while another session is connected to the template: retry briefly.
   for (int attempt = 0;; ++attempt) {
     try {
-      admin_exec("CREATE DATABASE \"" + name_ + "\" TEMPLATE \"" + template_name + "\"");
+      // Owned by the owner role, as the embedded cluster's database is (public goes with it).
+      admin_exec("CREATE DATABASE \"" + name_ + "\" TEMPLATE \"" + template_name + "\"" +
+                 (roles_split() ? " OWNER tenantry_owner" : ""));
       return;
     } catch (const std::exception&) {
       if (attempt == 50) throw;
@@ -77,6 +99,12 @@ TestDatabase::TestDatabase(const std::string& template_name) : name_(unique_name
 TestDatabase::~TestDatabase() {
   try {
     admin_exec("DROP DATABASE IF EXISTS \"" + name_ + "\" WITH (FORCE)");
+    // Tenant roles are the cluster's: those of this database go with it (tenantry/db/tenant_roles.hpp).
+    AdminSession admin;
+    admin.exec(
+        "DO $$DECLARE r text; BEGIN FOR r IN SELECT rolname FROM pg_roles WHERE split_part(rolname, '@', 2) "
+        "= '" +
+        name_ + "' LOOP EXECUTE format('DROP ROLE %I', r); END LOOP; END$$");
   } catch (...) {
   }
 }
@@ -91,6 +119,12 @@ db::ConnectOptions TestDatabase::options() const {
 
 std::string TestDatabase::conninfo() const {
   return test_server_conninfo() + " dbname=" + db::conninfo_value(name_);
+}
+std::string TestDatabase::owner_conninfo() const {
+  return test_owner_conninfo() + " dbname=" + db::conninfo_value(name_);
+}
+std::string TestDatabase::runtime_conninfo() const {
+  return test_runtime_conninfo() + " dbname=" + db::conninfo_value(name_);
 }
 
 PgTest::PgTest(const std::string& template_name, std::size_t pool_size) : database_(template_name) {

@@ -14,8 +14,13 @@ struct pg_conn;
 
 namespace tenantry::testing {
 
-/// Connection string of the test server: TENANTRY_TEST_DATABASE_URL, else the run's throwaway cluster.
+/// Connection string of the test server: TENANTRY_TEST_DATABASE_URL, else the run's throwaway cluster (as
+/// its superuser).
 std::string test_server_conninfo();
+/// The throwaway cluster's owner and runtime roles (tenantry_owner, tenantry_app); with
+/// TENANTRY_TEST_DATABASE_URL, its one role for both.
+std::string test_owner_conninfo();
+std::string test_runtime_conninfo();
 
 /// A database of its own for one test, created on construction and dropped on destruction.
 /// With a template name, the database starts as a copy of that template (fast: no migrations replayed).
@@ -27,8 +32,11 @@ class TestDatabase {
   TestDatabase& operator=(const TestDatabase&) = delete;
   const std::string& name() const noexcept { return name_; }
   db::ConnectOptions options() const;
-  /// A libpq connection string for this database (for child processes such as the CLI).
+  /// A libpq connection string for this database (for child processes such as the CLI), as the superuser.
   std::string conninfo() const;
+  /// The same as the owner of the database and as the runtime role, for a server run as in production.
+  std::string owner_conninfo() const;
+  std::string runtime_conninfo() const;
 
  private:
   std::string name_;

@@ -166,6 +166,20 @@ TEST_F(ConfigLoading, PlansInTheFileReplaceTheBuiltInOnes) {
               HasSubstr("plans.Team: the plan name may contain only lower-case letters"));
 }
 
+// The owner's URL goes with the runtime role's: the embedded cluster brings both, an existing server both or
+// database.url alone (one role for both).
+TEST_F(ConfigLoading, AnOwnerUrlNeedsTheRuntimeUrl) {
+  EXPECT_THAT(error("[database]\nowner_url = \"postgresql:///x?user=owner\"\n"),
+              HasSubstr("database.owner_url needs database.url too"));
+  ::setenv("TENANTRY_DATABASE_OWNER_URL", "postgresql:///x?user=owner", 1);
+  ::setenv("TENANTRY_DATABASE_URL", "postgresql:///x?user=app", 1);
+  const Config c = load_config(std::nullopt);
+  EXPECT_EQ(c.database.owner_url, "postgresql:///x?user=owner");
+  EXPECT_EQ(c.database.url, "postgresql:///x?user=app");
+  ::unsetenv("TENANTRY_DATABASE_OWNER_URL");
+  ::unsetenv("TENANTRY_DATABASE_URL");
+}
+
 TEST(ConfigValidate, ACodeBuiltConfigurationGetsTheSameChecks) {
   Config c;
   EXPECT_NO_THROW(validate(c));

@@ -37,8 +37,16 @@ class TokenTest : public ::testing::Test {
                                  .schema = db::SchemaName("store"),
                                  .state = tenancy::TenantState::kActive};
     const http::PathParams params;
-    web::RequestContext ctx{request,   params, tenant_id ? &tenant : nullptr, db::Session(pool), config, pool,
-                            directory, metrics};
+    web::RequestContext ctx{request,
+                            params,
+                            tenant_id ? &tenant : nullptr,
+                            db::Session(pool),
+                            db::Session(pool),
+                            config,
+                            pool,
+                            pool,
+                            directory,
+                            metrics};
     return f(ctx);
   }
   Principal authenticate(std::optional<std::int64_t> tenant_id, const std::string& token) {

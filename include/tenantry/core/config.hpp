@@ -21,7 +21,11 @@ class ConfigError : public std::runtime_error {
 /// Every setting of a Tenantry process. Defaults make a local run work with no configuration at all.
 struct Config {
   struct Database {
-    std::string url;              // empty: run the embedded cluster
+    // The request pools' (runtime) role; empty: run the embedded cluster, which has both roles.
+    std::string url;
+    // The owner role: migrations, provisioning and lifecycle, on connections of their own. Empty: the role
+    // of `url` does both, as before roles were split (`tenantry db grants --check` reports what that costs).
+    std::string owner_url;
     std::string var_dir = "var";  // the embedded cluster's directory
     std::size_t pool_size = 16;   // connections per I/O thread
     std::int64_t acquire_timeout_ms = 5000;

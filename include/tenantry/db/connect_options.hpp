@@ -17,6 +17,11 @@ struct ConnectOptions {
   /// PostgreSQL's statement_timeout and lock_timeout for the session (0 = off), sent as startup parameters
   /// (libpq `options`): no round trip. Unset: the server's defaults.
   std::optional<std::chrono::milliseconds> statement_timeout, lock_timeout;
+  /// The request pools' connections: every search_path switch also switches the role, in the same
+  /// statement, to the tenant's role (tenantry/db/tenant_roles.hpp), and back to the login role for public,
+  /// so that PostgreSQL itself refuses a statement that reaches into another tenant's schema. Off for the
+  /// owner's connections (migrations, provisioning), which must stay the owner.
+  bool tenant_roles = false;
 };
 
 }  // namespace tenantry::db

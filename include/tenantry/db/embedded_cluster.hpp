@@ -19,8 +19,19 @@ struct EmbeddedClusterOptions {
 /// A private PostgreSQL cluster listening only on a Unix socket: initialised on first use, started when not
 /// already running (then reused), stopped by stop() when this process started it. When running as root the
 /// server runs as the unprivileged `postgres` system user, since PostgreSQL refuses to run as root.
+///
+/// Three login roles, each with a generated password (scram-sha-256 on the socket and on TCP; the passwords
+/// sit in `<dir>/pgpass`, mode 0600, which the connection strings name as libpq's passfile):
+///   - `tenantry`, the bootstrap superuser: creates the database and the other roles, nothing else;
+///   - `tenantry_owner` (CREATEROLE, not superuser): owns the database, so public and every tenant schema,
+///     and runs migrations and provisioning;
+///   - `tenantry_app`: the server's request pools; no attributes, no DDL rights.
 class EmbeddedCluster {
  public:
+  static constexpr std::string_view kSuperuser = "tenantry";
+  static constexpr std::string_view kOwnerRole = "tenantry_owner";
+  static constexpr std::string_view kRuntimeRole = "tenantry_app";
+
   explicit EmbeddedCluster(EmbeddedClusterOptions options);
   /// Initialises and starts the cluster as needed; returns once it accepts connections.
   void start();
@@ -30,8 +41,15 @@ class EmbeddedCluster {
   void stop_unconditionally();
   bool running() const;
   bool started_here() const noexcept { return started_here_; }
-  /// A libpq connection string for the cluster's main database.
+  /// A libpq connection string for the cluster's main database as the bootstrap superuser.
   std::string conninfo() const;
+  /// As `role` (one of the three), in key=value form.
+  std::string conninfo_as(std::string_view role) const;
+  /// A postgresql:// URL for the main database as its owner: tenantry_owner, or the superuser for a database
+  /// made before the roles were split (its objects are the superuser's). Known once start() ran.
+  std::string owner_url() const;
+  /// The same as the request pools' role, tenantry_app.
+  std::string runtime_url() const;
   const std::filesystem::path& data_dir() const noexcept { return data_dir_; }
   const std::filesystem::path& socket_dir() const noexcept { return socket_dir_; }
 
@@ -40,10 +58,14 @@ class EmbeddedCluster {
   void initialise();
   /// On the running server: the log settings that keep secrets out of its log, and the main database.
   void configure_server();
+  /// The passwords of the three roles, made on first use (`<dir>/pgpass`).
+  void ensure_passwords();
+  std::string url_as(std::string_view role) const;
   int other_clients() const;
 
   EmbeddedClusterOptions options_;
-  std::filesystem::path bin_dir_, base_dir_, data_dir_, socket_dir_, log_file_;
+  std::filesystem::path bin_dir_, base_dir_, data_dir_, socket_dir_, log_file_, passfile_;
+  std::string owner_role_{kOwnerRole};
   bool as_postgres_user_ = false;
   bool started_here_ = false;
 };

@@ -35,6 +35,8 @@ class Transaction {
   const SchemaName& schema() const noexcept { return schema_; }
   /// Quotes an identifier with libpq's escaping (PQescapeIdentifier) on this transaction's connection.
   std::string quote_identifier(std::string_view name) const;
+  /// The database the transaction's connection is on (tenant role names carry it).
+  std::string_view database() const;
 
  private:
   friend class Session;

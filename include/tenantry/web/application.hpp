@@ -17,13 +17,25 @@ struct ReloadOutcome {
   std::vector<std::string> applied, needs_restart;
 };
 
+/// How the server reaches the database, as two roles on connections of their own: the request pools' role
+/// (runtime: tenant requests take their tenant's role, see db::ConnectOptions::tenant_roles), and the owner
+/// (provisioning, lifecycle and migrations started from the API, spare schemas).
+struct DatabaseUrls {
+  std::string runtime, owner;
+  DatabaseUrls(std::string runtime_url, std::string owner_url)
+      : runtime(std::move(runtime_url)), owner(std::move(owner_url)) {}
+  /// One role for both: a database set up before roles were split, or tests that need no split.
+  DatabaseUrls(std::string both)  // NOLINT(google-explicit-constructor): a URL is the common case
+      : runtime(both), owner(std::move(both)) {}
+};
+
 /// A running Tenantry server: the HTTP server, one connection pool per I/O thread, the in-memory tenant
 /// directory kept current by LISTEN/NOTIFY, and the resolver that sends each request to its tenant's routes.
 class Application {
  public:
-  /// `conninfo` reaches the database; `shared_plan`/`tenant_plan` are what /readyz checks against.
-  Application(Config config, std::string conninfo, Routes routes,
-              const migrations::MigrationPlan& shared_plan, const migrations::MigrationPlan& tenant_plan);
+  /// `urls` reach the database; `shared_plan`/`tenant_plan` are what /readyz checks against.
+  Application(Config config, DatabaseUrls urls, Routes routes, const migrations::MigrationPlan& shared_plan,
+              const migrations::MigrationPlan& tenant_plan);
   ~Application();
 
   /// Loads the tenant catalog, then listens (also on server.metrics_listen when set). Throws if the database

@@ -34,9 +34,16 @@ struct RequestContext {
   /// Its statements (and those of copies and transactions of it) count as the request's database cost in
   /// /metrics; use it, or copies of it, only while the handler runs (background work makes its own Session).
   db::Session db;
+  /// The same in public, as the request pools' own role, also on tenant routes: for the shared tables a
+  /// tenant role may not touch (accounts, passwords, throttles, tokens). Counted like `db`.
+  db::Session public_db;
   const Config& config;
-  /// This I/O thread's pool, for work outside the tenant's schema (e.g. provisioning a new tenant).
+  /// This I/O thread's pool, for work outside the tenant's schema (a Session on it runs in public, as the
+  /// request pools' role).
   db::Pool& pool;
+  /// The owner's pool of this I/O thread: for what creates, renames, clones or drops schemas (provisioning,
+  /// migrations). The request pools' role has no DDL rights.
+  db::Pool& owner_pool;
   /// The in-memory catalog; load() it after changing the catalog so this process sees the change at once
   /// (others follow through NOTIFY).
   tenancy::TenantDirectory& tenants;

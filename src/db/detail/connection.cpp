@@ -11,6 +11,8 @@
 #include <chrono>
 #include <vector>
 
+#include "tenantry/db/tenant_roles.hpp"
+
 namespace tenantry::db::detail {
 
 namespace asio = boost::asio;
@@ -19,6 +21,10 @@ using asio::posix::descriptor_base;
 namespace {
 
 constexpr const char* kSwitchSql = "SELECT set_config('search_path', $1, false)";
+// The same with the role: one statement, so that the two never part (an aborted pipeline group undoes both).
+// set_config('role', ...) is SET ROLE: PostgreSQL checks that the login role may take it.
+constexpr const char* kSwitchWithRoleSql =
+    "SELECT set_config('search_path', $1, false), set_config('role', $2, false)";
 
 ServerError::Fields error_fields(const PGresult* r, const PGconn* conn) {
   auto field = [r](int code) {
@@ -133,6 +139,7 @@ Task<std::unique_ptr<Connection>> Connection::open(asio::io_context& io, const C
   PQsetNoticeProcessor(
       raw, [](void*, const char*) {}, nullptr);
   co_await conn->connect(options);
+  conn->tenant_roles_ = options.tenant_roles;
   co_return conn;
 }
 
@@ -215,6 +222,16 @@ std::string Connection::search_path_for(const SchemaName& schema) const {
   return quote_identifier(schema.str()) + ", public";
 }
 
+std::string_view Connection::database() const {
+  const char* name = PQdb(conn_);
+  return name ? std::string_view(name) : std::string_view();
+}
+
+std::string Connection::role_for(const SchemaName& schema) const {
+  if (schema.is_public()) return "none";
+  return tenant_role_name(database(), schema);
+}
+
 std::string_view Connection::statement_schema(const Prelude& prelude) const {
   if (prelude.schema) return prelude.schema->str();
   return schema_ ? std::string_view(*schema_) : std::string_view();
@@ -235,9 +252,15 @@ void Connection::send_prelude(const Prelude& prelude, int& commands) {
       send(("DEALLOCATE " + name).c_str(), 0, nullptr);
   if (prelude.begin) send(prelude.begin, 0, nullptr);
   if (prelude.schema && schema_ != prelude.schema->str()) {
-    std::string path = search_path_for(*prelude.schema);
-    const char* values[] = {path.c_str()};
-    send(kSwitchSql, 1, values);
+    const std::string path = search_path_for(*prelude.schema);
+    if (tenant_roles_) {
+      const std::string role = role_for(*prelude.schema);
+      const char* values[] = {path.c_str(), role.c_str()};
+      send(kSwitchWithRoleSql, 2, values);
+    } else {
+      const char* values[] = {path.c_str()};
+      send(kSwitchSql, 1, values);
+    }
     ++counters_.search_path_switches;
   }
 }

@@ -97,6 +97,8 @@ class Connection {
   void set_slot(std::size_t slot) noexcept { slot_ = slot; }
   void count_use() noexcept { ++uses_; }
   std::string quote_identifier(std::string_view name) const;
+  /// The database this connection is on.
+  std::string_view database() const;
 
  private:
   Connection(boost::asio::io_context& io, pg_conn* conn, std::size_t max_statements);
@@ -109,6 +111,9 @@ class Connection {
   void adopt_socket();
   [[noreturn]] void fail(std::string_view what);
   std::string search_path_for(const SchemaName& schema) const;
+  /// The role of `schema`'s statements with ConnectOptions::tenant_roles: "none" (the login role) for
+  /// public, else the tenant's role.
+  std::string role_for(const SchemaName& schema) const;
 
   /// The schema a statement is prepared for: the prelude's, else the connection's current one.
   std::string_view statement_schema(const Prelude& prelude) const;
@@ -117,6 +122,7 @@ class Connection {
   pg_conn* conn_;
   boost::asio::posix::stream_descriptor socket_;
   std::optional<std::string> schema_;
+  bool tenant_roles_ = false;
   bool rollback_pending_ = false;
   bool broken_ = false;
   StatementCache statements_;

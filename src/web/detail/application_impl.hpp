@@ -67,13 +67,14 @@ struct Dispatched {
 }  // namespace detail
 
 struct Application::Impl {
-  Impl(Config c, std::string conninfo, Routes r, const migrations::MigrationPlan& shared,
+  Impl(Config c, DatabaseUrls urls, Routes r, const migrations::MigrationPlan& shared,
        const migrations::MigrationPlan& tenant);
 
   std::string public_openapi, tenant_openapi;  // the documents, built by the constructor
 
   Config config;
-  db::ConnectOptions connect;
+  db::ConnectOptions connect;        // the request pools' role, switching to tenant roles
+  db::ConnectOptions owner_connect;  // the owner's
   Routes routes;
   const migrations::MigrationPlan& shared_plan;
   const migrations::MigrationPlan& tenant_plan;
@@ -94,6 +95,8 @@ struct Application::Impl {
   // One pool per I/O thread, found through the io_context a request's coroutine runs on: a connection lives
   // on one thread, so its requests always use that thread's pool, without locks.
   std::vector<std::pair<boost::asio::execution_context*, std::unique_ptr<db::Pool>>> pools;
+  /// Beside each, a small pool as the owner, for the work that changes schemas; connections open on demand.
+  std::vector<std::unique_ptr<db::Pool>> owner_pools;
   std::unique_ptr<Metrics> metrics;
   /// The control plane's pool on I/O thread 0 (/readyz): its own connection, so that readiness says whether
   /// the database answers even while request pools are saturated (e.g. a lock storm on one tenant).
@@ -111,6 +114,7 @@ struct Application::Impl {
   /// constructor). The resolver is built first: it throws ConfigError for unusable trusted networks.
   void publish_live(std::unique_ptr<const Config> next);
   db::PoolConfig pool_config() const;
+  db::PoolConfig owner_pool_config() const;
   /// A small pool for the control plane: public statements only, apart from the requests' pools.
   db::PoolConfig control_pool_config() const;
 
