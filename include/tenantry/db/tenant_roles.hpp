@@ -13,6 +13,9 @@
 //   shared migrations grant the request pools in public. The server's login role is granted it.
 // The group roles are cluster-wide and fixed names (the migrations grant to them); tenant roles carry the
 // database in their name, since roles are cluster-wide and two databases may have a tenant of one name.
+// Scale: PostgreSQL 15 rebuilds a backend's list of the login role's memberships after any change to role
+// memberships, in time quadratic in their number (16 uses a bloom filter): measured here, the first SET ROLE
+// after a tenant is created costs about 2 ms per backend with 1,000 tenant roles and 200 ms with 10,000.
 #include <string>
 #include <string_view>
 
