@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -289,29 +288,10 @@ std::string EmbeddedCluster::conninfo() const {
   return conninfo_as(kSuperuser);
 }
 
-namespace {
-
-/// `text` percent-encoded for a part of a URL: everything but RFC 3986's unreserved characters.
-std::string url_encoded(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string EmbeddedCluster::url_as(std::string_view role) const {
-  return "postgresql://" + url_encoded(role) + "@/" + url_encoded(options_.database) +
-         "?host=" + url_encoded(socket_dir_.string()) + "&passfile=" + url_encoded(passfile_.string());
+  return "postgresql://" + detail::url_encoded(role) + "@/" + detail::url_encoded(options_.database) +
+         "?host=" + detail::url_encoded(socket_dir_.string()) +
+         "&passfile=" + detail::url_encoded(passfile_.string());
 }
 
 std::string EmbeddedCluster::owner_url() const {

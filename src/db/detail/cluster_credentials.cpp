@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 
 #include "tenantry/db/errors.hpp"
@@ -53,6 +54,22 @@ void write_passfile(const fs::path& file, const std::map<std::string, std::strin
   const fs::path next = file.string() + ".new";
   write_private_file(next, text);
   fs::rename(next, file);
+}
+
+/// `text` percent-encoded for a part of a URL: everything but RFC 3986's unreserved characters.
+std::string url_encoded(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace tenantry::db::detail

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace tenantry::db::detail {
 
@@ -28,5 +29,8 @@ std::map<std::string, std::string> read_passfile(const std::filesystem::path& fi
 void write_passfile(const std::filesystem::path& file, const std::map<std::string, std::string>& passwords);
 /// Creates or truncates `file` with mode 0600 before anything is written, then writes `text`.
 void write_private_file(const std::filesystem::path& file, const std::string& text);
+
+/// `text` percent-encoded for a part of a URL: everything but RFC 3986's unreserved characters.
+std::string url_encoded(std::string_view text);
 
 }  // namespace tenantry::db::detail
