@@ -326,7 +326,10 @@ Task<void> DatabaseGrants::repair_public(std::vector<std::string>& done) {
   const std::string database = tx.quote_identifier(tx.database());
   const db::Result open = co_await tx.query(kPublicPrivileges);
   const bool database_open = open.one().get<bool>(0), public_open = open.one().get<bool>(1);
-  if (open.one().get<bool>(2)) {
+  // Only with a runtime role of its own: one role for both (database.url alone) says nothing of which
+  // other login role serves requests, and it must keep its way in.
+  const db::Result me = co_await tx.query("SELECT current_user = $1", runtime_role_);
+  if (open.one().get<bool>(2) && !me.one().get<bool>(0)) {
     // Keep out the runtime roles of other databases of the cluster: they may take every tenant role too.
     const std::string grant =
         "GRANT CONNECT ON DATABASE " + database + " TO " + tx.quote_identifier(runtime_role_);
