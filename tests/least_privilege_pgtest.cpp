@@ -303,6 +303,15 @@ TEST_F(LeastPrivilegeTest, DbGrantsReportsWhatIsMissingOrTooWideAndApplySetsItRi
   auto [twice, twice_out] = run_tenantry(env, "db grants --apply");
   EXPECT_EQ(twice, 0) << twice_out;
   EXPECT_EQ(twice_out.find("applied:"), std::string::npos) << twice_out;
+
+  // With the owner's URL alone (one role for both, e.g. `tenantry migrate` in a deploy job), --apply cannot
+  // know which role serves requests: it leaves CONNECT as it is rather than lock that role out.
+  sql("GRANT CONNECT ON DATABASE \"" + database().name() + "\" TO PUBLIC", "");
+  sql("REVOKE CONNECT ON DATABASE \"" + database().name() + "\" FROM tenantry_app", "");
+  auto [alone, alone_out] =
+      run_tenantry("TENANTRY_DATABASE_URL=\"" + database().owner_conninfo() + "\"", "db grants --apply");
+  EXPECT_EQ(alone, 0) << alone_out;
+  EXPECT_NO_THROW(as_runtime());
 }
 
 // The embedded cluster: passwords for every role (no trust), a 0600 password file, two URLs.
