@@ -51,7 +51,7 @@ boost::json::object user_json(const db::Row& row) {
 http::Response token_response(int status, const auth::IssuedToken& token, boost::json::object extra) {
   extra["token"] = token.token;
   extra["token_type"] = "Bearer";
-  extra["expires_at"] = token.expires_at;
+  extra["expires_at"] = db::format_rfc3339(db::Timestamp{std::chrono::seconds{token.expires_at}});
   return http::Response::json(status, extra);
 }
 

@@ -55,11 +55,12 @@ Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
   tenant.erase("settings");
   auto user = user_json(rows.one());
   const bool verified = user["email_verified"].as_bool();
-  co_return Response::json(200, {{"user", std::move(user)},
-                                 {"email_verified", verified},
-                                 {"role", to_string(who.role)},
-                                 {"tenant", std::move(tenant)},
-                                 {"token_expires_at", who.expires_at}});
+  co_return Response::json(
+      200, {{"user", std::move(user)},
+            {"email_verified", verified},
+            {"role", to_string(who.role)},
+            {"tenant", std::move(tenant)},
+            {"token_expires_at", db::format_rfc3339(db::Timestamp{std::chrono::seconds{who.expires_at}})}});
 }
 
 Task<Response> resend_verification(RequestContext& ctx, const Accounts& accounts) {
@@ -79,7 +80,7 @@ Task<Response> resend_verification(RequestContext& ctx, const Accounts& accounts
 }
 
 constexpr const char* kMemberColumns =
-    "SELECT u.id, u.email, u.display_name, m.role, m.created_at::text FROM public.memberships m "
+    "SELECT u.id, u.email, u.display_name, m.role, m.created_at FROM public.memberships m "
     "JOIN public.users u ON u.id = m.user_id ";
 
 boost::json::object member_json(const db::Row& row) {
@@ -87,7 +88,7 @@ boost::json::object member_json(const db::Row& row) {
           {"email", row.get<std::string>(1)},
           {"display_name", row.get<std::string>(2)},
           {"role", row.get<std::string>(3)},
-          {"created_at", row.get<std::string>(4)}};
+          {"created_at", row.get<db::Rfc3339>(4).text}};
 }
 
 /// The member's role, with the store's row locked so that member changes of one store are serialised; 404
@@ -157,9 +158,7 @@ Task<Response> list_invitations(RequestContext& ctx, const Accounts& accounts) {
       "expires_at > now()";
   const std::string count_sql = "SELECT count(*)" + where;
   const std::string rows_sql =
-      "SELECT id, email, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" +
-      where + " ORDER BY id LIMIT $2 OFFSET $3";
+      "SELECT id, email, role, created_at, expires_at" + where + " ORDER BY id LIMIT $2 OFFSET $3";
   auto count = co_await ctx.public_db.query(count_sql, ctx.tenant->id);
   auto rows = co_await ctx.public_db.query(rows_sql, ctx.tenant->id, page.limit, page.offset);
   boost::json::array results;
@@ -167,8 +166,8 @@ Task<Response> list_invitations(RequestContext& ctx, const Accounts& accounts) {
     results.push_back({{"id", row.get<std::int64_t>(0)},
                        {"email", row.get<std::string>(1)},
                        {"role", row.get<std::string>(2)},
-                       {"created_at", row.get<std::string>(3)},
-                       {"expires_at", row.get<std::string>(4)}});
+                       {"created_at", row.get<db::Rfc3339>(3).text},
+                       {"expires_at", row.get<db::Rfc3339>(4).text}});
   co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
 }
 
@@ -249,7 +248,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           const auth::Principal who = auth->require(ctx, auth::Role::kAdmin);
           const auto user_id = *ctx.params.get_int("user_id");
           JsonInput in(ctx.request);
-          in.only({"role"});
+          in.only({"role"}, {"user_id", "email", "display_name", "created_at"});
           auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
           in.finish();
           db::Transaction tx = co_await ctx.public_db.begin();

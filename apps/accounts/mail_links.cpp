@@ -69,13 +69,14 @@ Task<CreatedLink> MailLinks::create(db::Transaction& tx, const NewLink& link) co
   auto row = co_await tx.query(
       "INSERT INTO public.auth_links (purpose, nonce_hash, email, user_id, tenant_id, role, created_by, "
       "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8)) "
-      "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+      "RETURNING id, expires_at",
       name_of(link.purpose), nonce_hash(nonce), link.email, link.user_id, link.tenant_id, link.role,
       link.created_by, link.ttl_seconds);
   const std::int64_t id = row.one().get<std::int64_t>(0);
   const std::string text = std::string(name_of(link.purpose)) + "." + std::to_string(id) + "." + nonce;
-  co_return CreatedLink{
-      .token = text + "." + auth_.signature(text), .id = id, .expires_at = row.one().get<std::string>(1)};
+  co_return CreatedLink{.token = text + "." + auth_.signature(text),
+                        .id = id,
+                        .expires_at = row.one().get<db::Rfc3339>(1).text};
 }
 
 Task<MailLink> MailLinks::find(db::Transaction& tx, LinkPurpose purpose, const std::string& token,

@@ -36,10 +36,11 @@ Task<Response> login(RequestContext& ctx, const AdminState& state) {
   if (!rows.one().get<bool>(2))
     throw http::Forbidden(kNotAPlatformAdmin, "This account cannot administer the platform.");
   const auto token = state.auth->issue(rows.one().get<auth::UserId>(0), 0, auth::Role::kOwner);
-  co_return Response::json(200, {{"token", token.token},
-                                 {"token_type", "Bearer"},
-                                 {"expires_at", token.expires_at},
-                                 {"email", *email}});
+  co_return Response::json(
+      200, {{"token", token.token},
+            {"token_type", "Bearer"},
+            {"expires_at", db::format_rfc3339(db::Timestamp{std::chrono::seconds{token.expires_at}})},
+            {"email", *email}});
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ Task<http::Response> list_audit(web::RequestContext& ctx) {
       "AND ($3::text IS NULL OR actor_email = $3) AND ($4::text IS NULL OR outcome = $4)";
   const std::string count_sql = "SELECT count(*) FROM audit_log" + where;
   const std::string rows_sql =
-      "SELECT id, at::text, actor_email, action, tenant_schema, detail::text, outcome, error FROM audit_log" +
+      "SELECT id, at, actor_email, action, tenant_schema, detail::text, outcome, error FROM audit_log" +
       where + " ORDER BY id DESC LIMIT $5 OFFSET $6";
   const db::Session public_db(ctx.pool);
   auto count = co_await public_db.query(count_sql, action, tenant, actor, outcome);
@@ -32,7 +32,7 @@ Task<http::Response> list_audit(web::RequestContext& ctx) {
   boost::json::array results;
   for (auto row : rows) {
     boost::json::object entry{{"id", row.get<std::int64_t>(0)},
-                              {"at", row.get<std::string>(1)},
+                              {"at", row.get<db::Rfc3339>(1).text},
                               {"actor", row.get<std::optional<std::string>>(2).value_or("")},
                               {"action", row.get<std::string>(3)},
                               {"outcome", row.get<std::string>(6)}};

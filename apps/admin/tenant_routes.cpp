@@ -40,7 +40,8 @@ Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const db::S
   auto status = co_await runner.status(only);
   boost::json::array applied, pending, problems;
   for (const auto& a : status.at(0).applied)
-    applied.push_back({{"migration", a.app + "/" + a.name}, {"applied_at", a.applied_at}});
+    applied.push_back(
+        {{"migration", a.app + "/" + a.name}, {"applied_at", db::rfc3339_from_text(a.applied_at)}});
   for (const auto& p : status.at(0).pending) pending.push_back(boost::json::value(p));
   for (const auto& p : status.at(0).problems) problems.push_back(boost::json::value(p));
   boost::json::array rate;

@@ -40,8 +40,8 @@ boost::json::object product_json(const db::Row& row) {
           {"category", row.get<std::string>(4)},
           {"price_cents", row.get<std::int64_t>(5)},
           {"stock", row.get<std::int64_t>(6)},
-          {"created_at", db::format_timestamp(row.get<db::Timestamp>(7))},
-          {"updated_at", db::format_timestamp(row.get<db::Timestamp>(8))}};
+          {"created_at", row.get<db::Rfc3339>(7).text},
+          {"updated_at", row.get<db::Rfc3339>(8).text}};
 }
 
 /// The writable fields of a product as sent; absent fields are empty (PATCH keeps their values).
@@ -56,7 +56,8 @@ enum class Write { kCreate, kReplace, kPatch };
 /// defaults, filled in here), nothing for PATCH. Unknown fields are errors.
 ProductFields read_product(const http::Request& request, Write write) {
   JsonInput in(request);
-  in.only({"sku", "name", "description", "category", "price_cents", "stock"});
+  in.only({"sku", "name", "description", "category", "price_cents", "stock"},
+          {"id", "created_at", "updated_at"});
   const bool all = write == Write::kReplace;
   const bool core = all || write == Write::kCreate;
   ProductFields p;
@@ -92,7 +93,7 @@ ProductId product_id(const RequestContext& ctx) {
 Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
   auth.require(ctx, Role::kViewer);
   web::ListQuery q(ctx.request);
-  if (auto text = q.text("q"))
+  if (auto text = q.search())
     q.where("strpos(lower(name), lower($?)) > 0 OR strpos(lower(sku), lower($?)) > 0", *text);
   if (auto category = q.text("category")) q.where("category = $?", *category);
   if (auto min = q.integer("min_price")) q.where("price_cents >= $?", *min);
@@ -181,7 +182,8 @@ std::span<const web::ConstraintProblem> constraint_problems() {
 void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
   auto& t = routes.tenant_routes;
   t.add("GET", "/api/products", [auth](RequestContext& ctx) { return list_products(ctx, *auth); },
-        {.summary = "List products (filters q, category, min_price, max_price, in_stock; ordering; pages)",
+        {.summary =
+             "List products (filters search or q, category, min_price, max_price, in_stock; ordering; pages)",
          .tags = {"catalog"}});
   t.add("POST", "/api/products", [auth](RequestContext& ctx) { return create_product(ctx, *auth); },
         {.summary = "Create a product", .tags = {"catalog"}});

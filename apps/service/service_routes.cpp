@@ -92,9 +92,9 @@ boost::json::value nullable(const std::optional<T>& v) {
   return boost::json::value(*v);
 }
 
-boost::json::value nullable_time(const std::optional<db::Timestamp>& t) {
+boost::json::value nullable_time(const std::optional<db::Rfc3339>& t) {
   if (!t) return nullptr;
-  return boost::json::value(db::format_timestamp(*t));
+  return boost::json::value(t->text);
 }
 
 /// A ticket row (selected as kTicketColumns) as the API shows it, without its events.
@@ -107,9 +107,9 @@ boost::json::object ticket_json(const db::Row& row) {
           {"problem", row.get<std::string>(5)},
           {"status", row.get<std::string>(6)},
           {"assigned_to", nullable(row.get<std::optional<std::int64_t>>(7))},
-          {"created_at", db::format_timestamp(row.get<db::Timestamp>(8))},
-          {"updated_at", db::format_timestamp(row.get<db::Timestamp>(9))},
-          {"closed_at", nullable_time(row.get<std::optional<db::Timestamp>>(10))}};
+          {"created_at", row.get<db::Rfc3339>(8).text},
+          {"updated_at", row.get<db::Rfc3339>(9).text},
+          {"closed_at", nullable_time(row.get<std::optional<db::Rfc3339>>(10))}};
 }
 
 /// An event row (selected as kEventColumns) as the API shows it.
@@ -121,7 +121,7 @@ boost::json::object event_json(const db::Row& row) {
           {"note", nullable(row.get<std::optional<std::string>>(4))},
           {"assigned_to", nullable(row.get<std::optional<std::int64_t>>(5))},
           {"user_id", row.get<std::int64_t>(6)},
-          {"created_at", db::format_timestamp(row.get<db::Timestamp>(7))}};
+          {"created_at", row.get<db::Rfc3339>(7).text}};
 }
 
 constexpr http::ProblemType<409> kInvalidTransition{"invalid-transition", "Invalid transition"};
@@ -151,12 +151,18 @@ struct TicketFields {
 /// Validates the shape of a ticket body (references are checked by check_references). For a creation the
 /// customer's name, the device and the problem are required; the e-mail defaults to "" (walk-in customers).
 TicketFields read_ticket(JsonInput& in, bool create) {
-  in.only({"customer_name", "customer_email", "device", "product_id", "problem", "assigned_to"});
+  // What a GET shows beside the writable fields; the status changes only through /transition.
+  in.only({"customer_name", "customer_email", "device", "product_id", "problem", "assigned_to"},
+          {"id", "status", "created_at", "updated_at", "closed_at", "events"});
   TicketFields f;
   f.customer_name = in.string("customer_name", {.required = create, .min = 1, .max = 200});
-  // null (or, on creation, no e-mail at all) means none.
-  f.customer_email = in.email("customer_email", {.nullable = true});
-  if (in.is_null("customer_email") || (create && !in.has("customer_email"))) f.customer_email = "";
+  // null, "" (what a GET shows of a ticket without one) or, on creation, no e-mail at all means none.
+  if (in.is_null("customer_email") || in.is_empty_string("customer_email") ||
+      (create && !in.has("customer_email"))) {
+    f.customer_email = "";
+  } else {
+    f.customer_email = in.email("customer_email");
+  }
   f.device = in.string("device", {.required = create, .min = 1, .max = 200});
   f.problem = in.string("problem", {.required = create, .min = 1, .max = 5000});
   f.set_product = in.has("product_id");
@@ -206,7 +212,7 @@ Task<Response> list_tickets(RequestContext& ctx, const AuthService& auth) {
   if (auto open = q.boolean("open")) q.where("(status NOT IN ('delivered', 'cancelled')) = $?", *open);
   if (auto user = q.integer("assigned_to")) q.where("assigned_to = $?", *user);
   if (auto product = q.integer("product_id")) q.where("product_id = $?", *product);
-  if (auto text = q.text("q"))
+  if (auto text = q.search())
     q.where(
         "strpos(lower(customer_name), lower($?)) > 0 OR strpos(lower(customer_email), lower($?)) > 0 OR "
         "strpos(lower(device), lower($?)) > 0",
@@ -336,7 +342,8 @@ std::span<const web::ConstraintProblem> constraint_problems() {
 void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
   auto& t = routes.tenant_routes;
   t.add("GET", "/api/tickets", [auth](RequestContext& ctx) { return list_tickets(ctx, *auth); },
-        {.summary = "List tickets (filters status, open, assigned_to, product_id, q; ordering; pages)",
+        {.summary =
+             "List tickets (filters status, open, assigned_to, product_id, search or q; ordering; pages)",
          .tags = {"service"}});
   t.add("POST", "/api/tickets", [auth](RequestContext& ctx) { return create_ticket(ctx, *auth); },
         {.summary = "Open a repair ticket", .tags = {"service"}});

@@ -181,10 +181,35 @@ std::string shown_value(const Setting& s, const std::string& value) {
 
 }  // namespace
 
-std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy) {
-  for (const std::string& network : tenancy.header_trusted_networks)
+std::string why_invalid_networks(const std::vector<std::string>& networks) {
+  for (const std::string& network : networks)
     if (!IpNetwork::parse(network))
       return "has '" + network + "', which is neither an IP address nor a CIDR network such as 10.0.0.0/8";
+  return {};
+}
+
+std::string why_invalid_cors_origins(const std::vector<std::string>& origins) {
+  for (const std::string& origin : origins) {
+    const auto scheme_end = origin.find("://");
+    const std::string_view scheme = std::string_view(origin).substr(0, scheme_end);
+    const std::string_view host = scheme_end == std::string::npos
+                                      ? std::string_view{}
+                                      : std::string_view(origin).substr(scheme_end + 3);
+    const auto star = host.find('*');
+    const bool ok = (scheme == "http" || scheme == "https") && !host.empty() &&
+                    host.find_first_of("/?#@ ") == std::string_view::npos &&
+                    (star == std::string_view::npos ||
+                     (host.starts_with("*.") && host.find('*', 1) == std::string_view::npos));
+    if (!ok)
+      return "has '" + origin +
+             "', which is no origin: write scheme://host[:port], e.g. https://app.example.com "
+             "or https://*.example.com";
+  }
+  return {};
+}
+
+std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy) {
+  if (auto why = why_invalid_networks(tenancy.header_trusted_networks); !why.empty()) return why;
   if (tenancy.header_resolver && tenancy.header_trusted_networks.empty())
     return "must list the networks of the proxies that set X-Tenant, since tenancy.header_resolver is on "
            "(with none, any client could choose its tenant)";

@@ -76,6 +76,32 @@ std::string format_timestamp(Timestamp t) {
                      time.subseconds().count());
 }
 
+std::string format_rfc3339(Timestamp t) {
+  using namespace std::chrono;
+  const auto day_start = floor<days>(t);
+  const year_month_day date{day_start};
+  const hh_mm_ss<microseconds> time{t - day_start};
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     time.hours().count(), time.minutes().count(), time.seconds().count(),
+                     time.subseconds().count() / 1000);
+}
+
+std::string rfc3339_from_text(std::string_view s) {
+  // "YYYY-MM-DD HH:MM:SS" then an optional fraction, then "+00" in UTC sessions.
+  const auto fraction_end = s.find_first_of("+-", 19);
+  const bool utc = s.size() >= 19 && s[10] == ' ' && fraction_end != std::string_view::npos &&
+                   s.substr(fraction_end) == "+00" && (fraction_end == 19 || s[19] == '.');
+  if (!utc) return format_rfc3339(parse_timestamp(s));  // another offset: convert
+  std::string out(s.substr(0, 19));
+  out[10] = 'T';
+  out += '.';
+  const std::string_view digits = fraction_end > 20 ? s.substr(20, fraction_end - 20) : std::string_view{};
+  for (std::size_t i = 0; i < 3; ++i) out += i < digits.size() ? digits[i] : '0';
+  out += 'Z';
+  return out;
+}
+
 Timestamp parse_timestamp(std::string_view s) {
   // ISO form as sent with DateStyle=ISO: "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]".
   auto fail = [&]() -> Timestamp { throw DecodeError("not a timestamp: '" + std::string(s) + "'"); };

@@ -24,6 +24,18 @@ TEST(Timestamp, ParsesServerFormsAndOffsets) {
   EXPECT_THROW(parse_timestamp("yesterday"), DecodeError);
 }
 
+TEST(Timestamp, Rfc3339FromTheServersTextAndFromATimePoint) {
+  EXPECT_EQ(rfc3339_from_text("2026-12-01 20:25:12.36+00"), "2026-12-01T20:25:12.360Z");
+  EXPECT_EQ(rfc3339_from_text("2026-12-01 20:25:12.123456+00"), "2026-12-01T20:25:12.123Z");
+  EXPECT_EQ(rfc3339_from_text("2026-12-01 20:25:12+00"), "2026-12-01T20:25:12.000Z");
+  EXPECT_EQ(rfc3339_from_text("2026-12-01 22:25:12.5+02"), "2026-12-01T20:25:12.500Z");
+  EXPECT_EQ(rfc3339_from_text("2026-12-01 20:25:12"), "2026-12-01T20:25:12.000Z");
+  EXPECT_THROW(rfc3339_from_text("not a time"), DecodeError);
+  const Timestamp t = time_point_cast<microseconds>(sys_days{2026y / 11 / 22}) + hours{14} + minutes{5} +
+                      seconds{9} + microseconds{42'999};
+  EXPECT_EQ(format_rfc3339(t), "2026-11-22T14:05:09.042Z");
+}
+
 TEST(Timestamp, RoundTrips) {
   const Timestamp t = time_point_cast<microseconds>(system_clock::now());
   EXPECT_EQ(parse_timestamp(format_timestamp(t)), t);

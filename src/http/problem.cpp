@@ -24,7 +24,7 @@ Problem Problem::conflict(std::string detail) {
 }
 Problem Problem::validation(std::vector<FieldError> errors, std::string detail) {
   Problem p =
-      make_problem(types::kValidationFailed,
+      make_problem(types::kInvalidInput,
                    detail.empty() ? std::string("The request has invalid fields.") : std::move(detail));
   p.errors = std::move(errors);
   return p;

@@ -131,6 +131,7 @@ void Request::clear() noexcept {
   query.clear();
   body.clear();
   remote_address.clear();
+  origin.clear();
   request_id.clear();
   version = 11;
   annotations.route.clear();  // clear(), not = {}: the strings keep their capacity

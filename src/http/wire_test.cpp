@@ -99,12 +99,12 @@ TEST(HttpProblem, RendersRfc9457Json) {
   p.extra["tenant"] = "acme";
   p.extra["status"] = 999;  // cannot override a standard member
   const Response r = to_response(p);
-  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.content_type, "application/problem+json");
   const json::value v = json::parse(r.body);
-  EXPECT_EQ(v.at("type"), "https://tenantry.dev/problems/validation-failed");
-  EXPECT_EQ(v.at("title"), "Validation Failed");
-  EXPECT_EQ(v.at("status"), 422);
+  EXPECT_EQ(v.at("type"), "https://tenantry.dev/problems/validation-error");
+  EXPECT_EQ(v.at("title"), "Invalid input");
+  EXPECT_EQ(v.at("status"), 400);
   EXPECT_EQ(v.at("errors").at(1).at("field"), "price");
   EXPECT_EQ(v.at("errors").at(1).at("message"), "must be positive");
   EXPECT_EQ(v.at("tenant"), "acme");

@@ -15,8 +15,8 @@ boost::json::object to_json(const Tenant& t) {
                         {"state", to_string(t.state)},
                         {"plan", t.plan},
                         {"domains", std::move(domains)},
-                        {"created_at", db::format_timestamp(t.created_at)},
-                        {"updated_at", db::format_timestamp(t.updated_at)}};
+                        {"created_at", db::format_rfc3339(t.created_at)},
+                        {"updated_at", db::format_rfc3339(t.updated_at)}};
   o["settings"] = boost::json::parse(t.settings_json);
   if (t.state_reason) o["state_reason"] = *t.state_reason;
   return o;

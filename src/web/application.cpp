@@ -72,7 +72,9 @@ Application::Impl::Impl(Config c, DatabaseUrls urls, Routes r, const migrations:
       routes(std::move(r)),
       shared_plan(shared),
       tenant_plan(tenant),
-      directory(connect) {
+      directory(connect),
+      forwarded_origin(config.server.trusted_proxies),
+      cors(config.server.cors_origins, config.server.cors_allow_credentials) {
   publish_live(std::make_unique<const Config>(config));
   if (!config.server.metrics_token.empty()) {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");

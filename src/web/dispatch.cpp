@@ -6,6 +6,7 @@
 #include "tenantry/tenancy/errors.hpp"
 #include "tenantry/web/constraint_problems.hpp"
 #include "web/detail/application_impl.hpp"
+#include "web/detail/conditional_requests.hpp"
 
 namespace tenantry::web {
 
@@ -64,6 +65,30 @@ http::Response unserved(Resolution::Kind kind) {
   }
 }
 
+/// One form of every path, as Django's APPEND_SLASH: when the path fails only for its trailing slash (routes
+/// have none but the API roots "/api/"), a permanent redirect that keeps the method and body (308) to the
+/// form that exists. The Location is a path-absolute reference built from the target as sent, so that it
+/// keeps a "/t/<slug>" prefix and the query, and resolves against whatever host and scheme the client used.
+std::optional<http::Response> slash_redirect(const RouteTable& table, const http::Request& request) {
+  const std::string_view path = request.path;
+  const bool has_slash = path.size() > 1 && path.back() == '/';
+  const std::string other =
+      has_slash ? std::string(path.substr(0, path.size() - 1)) : std::string(path) + "/";
+  if (std::holds_alternative<RouteTable::NotFound>(table.match(request.method, other))) return std::nullopt;
+  std::string location(request.target_path());
+  if (has_slash) {
+    if (location.back() != '/') return std::nullopt;  // an encoded "%2F": not a trailing slash as sent
+    location.pop_back();
+  } else {
+    location += '/';
+  }
+  if (const auto query = request.target.find('?'); query != std::string::npos)
+    location += request.target.substr(query);
+  auto response = problem(308, "", "Permanent Redirect", "This resource is at " + location + ".");
+  response.add_header("Location", location);
+  return response;
+}
+
 }  // namespace
 
 namespace detail {
@@ -86,11 +111,21 @@ Task<http::Response> Application::Impl::handle(http::Request& request) {
   request.annotations.route = dispatched.route;
   // Every log line and counter of the request names its tenant, however the handler ended.
   if (dispatched.tenant != nullptr) request.annotations.tenant = dispatched.tenant->schema.str();
-  if (dispatched.failure) std::rethrow_exception(dispatched.failure);
+  if (dispatched.failure) {
+    // A problem is answered here, as the server would, so that a browser app may read it too (CORS); what
+    // is unexpected goes on to the server, to be logged and answered 500.
+    try {
+      std::rethrow_exception(dispatched.failure);
+    } catch (const http::ProblemError& e) {
+      dispatched.response = http::to_response(e.problem());
+    }
+  }
+  if (const auto origin = request.header("Origin")) cors.decorate(*origin, dispatched.response);
   co_return std::move(dispatched.response);
 }
 
 Task<Dispatched> Application::Impl::dispatch(http::Request& request) {
+  request.origin = forwarded_origin.of(request);
   // Liveness and readiness answer on every host, tenant or not.
   if (request.path == "/healthz")
     co_return Dispatched{.response = http::Response::json(200, {{"status", "ok"}}), .route = "/healthz"};
@@ -141,6 +176,12 @@ Task<Dispatched> Application::Impl::route(const RouteTable& table, http::Request
   Dispatched out;
   auto match = table.match(request.method, request.path);
   if (auto* allowed = std::get_if<RouteTable::MethodNotAllowed>(&match)) {
+    const auto origin = request.header("Origin");
+    if (request.method == "OPTIONS" && origin && request.header("Access-Control-Request-Method") &&
+        cors.allows(*origin)) {
+      out.response = cors.preflight(allowed->allow_header());
+      co_return out;
+    }
     out.response = http::to_response(http::Problem::method_not_allowed(
         "The method " + request.method + " is not allowed on " + request.path + "."));
     out.response.add_header("Allow", allowed->allow_header());
@@ -148,10 +189,20 @@ Task<Dispatched> Application::Impl::route(const RouteTable& table, http::Request
   }
   auto* found = std::get_if<RouteTable::Found>(&match);
   if (found == nullptr) {
-    out.response = http::to_response(http::Problem::not_found("No route for " + request.path + "."));
+    out.response =
+        slash_redirect(table, request)
+            .value_or(http::to_response(http::Problem::not_found("No route for " + request.path + ".")));
     co_return out;
   }
   out.route = found->route_template();
+  const bool change = request.method == "PUT" || request.method == "PATCH" || request.method == "DELETE";
+  if (change && request.header("If-Match")) {
+    std::optional<http::Response> refused = co_await precondition_failure(table, request, tenant);
+    if (refused) {
+      out.response = std::move(*refused);
+      co_return out;
+    }
+  }
   try {
     const std::size_t here = co_await current_thread();
     const std::size_t owner = owner_thread(tenant, here);
@@ -169,7 +220,23 @@ Task<Dispatched> Application::Impl::route(const RouteTable& table, http::Request
   } catch (...) {
     out.failure = std::current_exception();
   }
+  if (!out.failure) detail::tag_representation(request, out.response);
   co_return out;
+}
+
+Task<std::optional<http::Response>> Application::Impl::precondition_failure(const RouteTable& table,
+                                                                            const http::Request& request,
+                                                                            const tenancy::Tenant* tenant) {
+  http::Request current = request;
+  current.method = "GET";
+  current.body.clear();
+  Dispatched shown = co_await route(table, current, tenant);
+  // No representation to compare (gone, not readable, no GET): the change itself answers.
+  if (shown.failure || shown.response.status != 200) co_return std::nullopt;
+  const auto tag = shown.response.header("ETag");
+  if (tag && detail::match_hits(*request.header("If-Match"), *tag)) co_return std::nullopt;
+  co_return problem(412, "precondition-failed", "Precondition Failed",
+                    "The resource changed since it was read (If-Match); read it again and redo the change.");
 }
 
 Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& found, http::Request& request,

@@ -31,6 +31,11 @@ bool JsonInput::is_null(std::string_view field) const {
   return it != object_.end() && it->value().is_null();
 }
 
+bool JsonInput::is_empty_string(std::string_view field) const {
+  auto it = object_.find(field);
+  return it != object_.end() && it->value().is_string() && it->value().as_string().empty();
+}
+
 const boost::json::value* JsonInput::find(std::string_view field, const Rule& rule) {
   auto it = object_.find(field);
   if (it == object_.end()) {
@@ -152,7 +157,9 @@ std::optional<std::string> JsonInput::email(std::string_view field, Rule rule) {
   return normalized;
 }
 
-void JsonInput::only(const std::vector<std::string_view>& known) {
+void JsonInput::only(const std::vector<std::string_view>& known,
+                     const std::vector<std::string_view>& read_only) {
+  for (auto field : read_only) object_.erase(field);
   for (const auto& [key, value] : object_) {
     (void)value;
     bool listed = false;

@@ -14,7 +14,14 @@ ListQuery::ListQuery(const http::Request& request) : request_(request) {
 }
 
 // The parameters are read as query_integer() and query_boolean() read them; their errors are collected.
+std::optional<std::string> ListQuery::search() {
+  auto text = this->text("search");
+  auto short_form = this->text("q");
+  return text ? text : short_form;
+}
+
 std::optional<std::int64_t> ListQuery::integer(std::string_view name) {
+  known_.push_back(name);
   try {
     return query_integer(request_, name);
   } catch (const http::ProblemError& e) {
@@ -24,6 +31,7 @@ std::optional<std::int64_t> ListQuery::integer(std::string_view name) {
 }
 
 std::optional<bool> ListQuery::boolean(std::string_view name) {
+  known_.push_back(name);
   try {
     return query_boolean(request_, name);
   } catch (const http::ProblemError& e) {
@@ -34,7 +42,7 @@ std::optional<bool> ListQuery::boolean(std::string_view name) {
 
 std::optional<std::string> ListQuery::choice(std::string_view name,
                                              const std::vector<std::string_view>& allowed) {
-  auto text = request_.query_param(name);
+  auto text = this->text(name);
   if (!text) return std::nullopt;
   for (auto a : allowed)
     if (*text == a) return text;
@@ -57,7 +65,7 @@ void ListQuery::add_condition(std::string_view condition) {
 }
 
 void ListQuery::order(const std::vector<OrderingField>& allowed, std::string_view fallback) {
-  auto requested = request_.query_param("ordering");
+  auto requested = text("ordering");
   const std::string spec = requested && !requested->empty() ? *requested : std::string(fallback);
   std::string order_by;
   bool has_id = false;
@@ -86,7 +94,15 @@ void ListQuery::order(const std::vector<OrderingField>& allowed, std::string_vie
 }
 
 void ListQuery::finish() const {
-  if (!errors_.empty()) throw http::Invalid(errors_);
+  std::vector<http::FieldError> errors = errors_;
+  for (const auto& [name, value] : request_.query) {
+    (void)value;
+    if (std::find(known_.begin(), known_.end(), name) == known_.end() &&
+        std::none_of(errors.begin(), errors.end(),
+                     [&](const http::FieldError& e) { return e.field == name; }))
+      errors.push_back({name, "Unknown query parameter."});
+  }
+  if (!errors.empty()) throw http::Invalid(errors);
 }
 
 std::string ListQuery::order_page_sql() const {

@@ -24,9 +24,13 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-/// The request's URL with limit and offset replaced, as the client addressed it (also in absolute-form).
+/// The request's URL with limit and offset replaced, as the client addressed it (also in absolute-form, and
+/// through a trusted reverse proxy: Request::origin).
 std::string link(const http::Request& request, std::int64_t limit, std::int64_t offset) {
-  std::string url = "http://" + (request.authority.empty() ? std::string("localhost") : request.authority);
+  std::string url =
+      !request.origin.empty()
+          ? request.origin
+          : "http://" + (request.authority.empty() ? std::string("localhost") : request.authority);
   url += request.target_path();
   std::string query;
   for (const auto& [name, value] : request.query)

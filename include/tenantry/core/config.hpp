@@ -57,6 +57,15 @@ struct Config {
     // not serve it at all; with one, its public hosts do, to "Authorization: Bearer <token>" only.
     std::string metrics_listen;  // HOST:PORT of a listener for /metrics, /healthz, /readyz only; empty: none
     std::string metrics_token;   // secret; at least 16 characters
+    /// Networks of the reverse proxies whose X-Forwarded-Proto / X-Forwarded-Host (or Forwarded) headers
+    /// absolute links (pages' next/previous) follow; from anyone else those headers are ignored.
+    std::vector<std::string> trusted_proxies;
+    /// Browser origins allowed to call the API (CORS): exact origins ("https://app.example.com"), or a
+    /// pattern with one "*" for the leftmost host labels ("https://*.example.com", a store's own host).
+    std::vector<std::string> cors_origins;
+    /// Whether those origins may send cookies or HTTP authentication (Access-Control-Allow-Credentials).
+    /// Off: the API authenticates with a bearer token, which a browser app sends itself.
+    bool cors_allow_credentials = false;
   } server;
   struct Tenancy {
     /// Order in which resolvers are tried: any of header, path, host, subdomain.
@@ -133,6 +142,11 @@ void validate(const Config& config);
 /// Why `tenancy.header_trusted_networks` cannot be used (an entry that is no IP network, or an empty list
 /// while the header resolver is on), or empty.
 std::string why_invalid_trusted_networks(const Config::Tenancy& tenancy);
+/// Why a list of networks cannot be used (an entry that is no IP address or CIDR network), or empty.
+std::string why_invalid_networks(const std::vector<std::string>& networks);
+/// Why an entry of server.cors_origins is no origin ("scheme://host[:port]", at most one "*" as the first
+/// host labels, no path), or empty.
+std::string why_invalid_cors_origins(const std::vector<std::string>& origins);
 
 /// The keys of the settings whose values differ between `before` and `after`, in the order of `config show`;
 /// "plans" when any plan or limit differs. What a configuration reload (SIGHUP) reports.

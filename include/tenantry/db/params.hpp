@@ -21,6 +21,8 @@ struct ParamTraits;
 using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
 
 std::string format_timestamp(Timestamp t);
+/// The instant as the API shows it, RFC 3339 in UTC with milliseconds: "2026-12-01T20:25:12.360Z".
+std::string format_rfc3339(Timestamp t);
 
 template <std::integral T>
 requires(!std::same_as<T, bool>) std::optional<std::string> encode_integer(T v) {

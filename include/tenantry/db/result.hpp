@@ -52,6 +52,19 @@ struct FieldTraits<Timestamp> {
   static Timestamp decode(std::string_view text) { return parse_timestamp(text); }
 };
 
+/// A timestamptz field as the API shows it (format_rfc3339), read as
+/// `row.get<db::Rfc3339>(i).text`. Sessions run with TimeZone=UTC and DateStyle=ISO, so the field's text is
+/// "YYYY-MM-DD HH:MM:SS[.f]+00" and is rewritten in place: no parse into a time point and format back.
+struct Rfc3339 {
+  std::string text;
+};
+/// The RFC 3339 form of a timestamp in PostgreSQL's ISO text form (any offset).
+std::string rfc3339_from_text(std::string_view text);
+template <>
+struct FieldTraits<Rfc3339> {
+  static Rfc3339 decode(std::string_view text) { return {rfc3339_from_text(text)}; }
+};
+
 template <typename Tag>
 struct FieldTraits<StrongId<Tag>> {
   static StrongId<Tag> decode(std::string_view text) { return {FieldTraits<std::int64_t>::decode(text)}; }

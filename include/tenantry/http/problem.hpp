@@ -40,7 +40,7 @@ struct Problem {
   static Problem not_found(std::string detail = {});
   static Problem method_not_allowed(std::string detail = {});
   static Problem conflict(std::string detail);
-  /// 422 with the invalid fields listed.
+  /// 400 validation-error with the invalid fields listed: one status for every validation failure, as DRF.
   static Problem validation(std::vector<FieldError> errors, std::string detail = {});
   /// 500 that says nothing about the cause, only the request id to quote to support.
   static Problem internal(std::string_view request_id);
@@ -72,8 +72,6 @@ inline constexpr ProblemType<403> kPermissionDenied{"permission-denied", "Permis
 inline constexpr ProblemType<404> kNotFound{"not-found", "Not Found"};
 inline constexpr ProblemType<405> kMethodNotAllowed{"method-not-allowed", "Method Not Allowed"};
 inline constexpr ProblemType<409> kConflict{"conflict", "Conflict"};
-/// A request well-formed but refused by a domain rule of the catalog (e.g. an invalid slug).
-inline constexpr ProblemType<422> kValidationFailed{"validation-failed", "Validation Failed"};
 inline constexpr ProblemType<429> kTooManyRequests{"too-many-requests", "Too many requests"};
 inline constexpr ProblemType<500> kInternalError{"internal-error", "Internal Server Error"};
 }  // namespace problem_types

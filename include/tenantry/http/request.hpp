@@ -37,6 +37,9 @@ class Request {
   std::string body;
   /// The peer's IP address, e.g. "127.0.0.1" or "::1".
   std::string remote_address;
+  /// "scheme://authority" as the client addressed the server, for absolute links: set by the web layer from
+  /// a trusted proxy's forwarding headers; empty means "http://" and `authority`.
+  std::string origin;
   /// The client's valid X-Request-Id, else a generated one; echoed in the response and the access log.
   std::string request_id;
   /// 10 for HTTP/1.0, 11 for HTTP/1.1.

@@ -22,7 +22,8 @@ namespace tenantry::http {
 ///   overflows is simply not found (404), never a handler error.
 /// - Precedence at each segment: literal, then `{x:int}`, then `{x}`, backtracking when a deeper segment
 ///   fails; "/api/products/search" therefore wins over "/api/products/{id}".
-/// - Trailing slashes are significant and never redirected: "/api/products/" does not match
+/// - Trailing slashes are significant here (the web layer redirects to the other form with 308 when only it
+///   exists): "/api/products/" does not match
 ///   "/api/products", and empty segments ("//") match no placeholder.
 /// - HEAD matches a GET route when no HEAD route exists (the server sends no body for HEAD).
 /// - When the path matches but no route has the method, the result is MethodNotAllowed with every method

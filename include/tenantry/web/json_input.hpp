@@ -37,6 +37,8 @@ class JsonInput {
 
   bool has(std::string_view field) const;
   bool is_null(std::string_view field) const;
+  /// Whether the field is "" (e.g. an optional value a GET shows as empty, sent back).
+  bool is_empty_string(std::string_view field) const;
   std::optional<std::string> string(std::string_view field, Rule rule = {});
   std::optional<std::int64_t> integer(std::string_view field, Rule rule = {});
   std::optional<bool> boolean(std::string_view field, Rule rule = {});
@@ -45,8 +47,9 @@ class JsonInput {
                                     Rule rule = {});
   /// An e-mail address, normalised by normalize_email().
   std::optional<std::string> email(std::string_view field, Rule rule = {});
-  /// Fields not in `known` are errors: typos are not silently ignored.
-  void only(const std::vector<std::string_view>& known);
+  /// Fields not in `known` are errors: typos are not silently ignored. Fields in `read_only` (the id and
+  /// timestamps a GET shows) are accepted and ignored, so that a client may PUT back what it read, as in DRF.
+  void only(const std::vector<std::string_view>& known, const std::vector<std::string_view>& read_only = {});
 
   void error(std::string field, std::string message) {
     errors_.push_back({std::move(field), std::move(message)});

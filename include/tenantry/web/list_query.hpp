@@ -36,7 +36,12 @@ class ListQuery {
   explicit ListQuery(const http::Request& request);
 
   /// The raw text of a parameter, if present.
-  std::optional<std::string> text(std::string_view name) const { return request_.query_param(name); }
+  std::optional<std::string> text(std::string_view name) {
+    known_.push_back(name);
+    return request_.query_param(name);
+  }
+  /// The search text: `search` (the name DRF's SearchFilter uses) or its short form `q`.
+  std::optional<std::string> search();
   /// An integer parameter; a non-integer is an error.
   std::optional<std::int64_t> integer(std::string_view name);
   /// A boolean parameter ("true"/"false"/"1"/"0"); anything else is an error.
@@ -56,7 +61,8 @@ class ListQuery {
   /// stable.
   void order(const std::vector<OrderingField>& allowed, std::string_view fallback);
 
-  /// Throws ProblemError(400) listing every bad parameter seen so far.
+  /// Throws ProblemError(400) listing every bad parameter seen so far, and every parameter of the request
+  /// that no reader asked for: a misspelt filter is an error, not a silently unfiltered list.
   void finish() const;
 
   /// Runs the count and the page query on `table` (in the session's schema) and answers with the paginated
@@ -80,6 +86,8 @@ class ListQuery {
   const http::Request& request_;
   Page page_;
   std::vector<http::FieldError> errors_;
+  /// The parameters read so far (limit and offset from the start).
+  std::vector<std::string_view> known_{"limit", "offset"};
   db::ParamList params_;
   std::string where_;
   std::string order_by_;

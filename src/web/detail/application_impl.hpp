@@ -27,6 +27,8 @@
 #include "tenantry/tenancy/tenant_resolver.hpp"
 #include "tenantry/web/application.hpp"
 #include "tenantry/web/metrics.hpp"
+#include "web/detail/cors_policy.hpp"
+#include "web/detail/forwarded_origin.hpp"
 
 namespace boost::asio {
 class execution_context;
@@ -79,6 +81,10 @@ struct Application::Impl {
   const migrations::MigrationPlan& shared_plan;
   const migrations::MigrationPlan& tenant_plan;
   tenancy::TenantDirectory directory;
+  /// server.trusted_proxies (a restart changes it): where absolute links point behind a reverse proxy.
+  detail::ForwardedOrigin forwarded_origin;
+  /// server.cors_origins and server.cors_allow_credentials (a restart changes them).
+  detail::CorsPolicy cors;
   /// What a reload (SIGHUP) changes: the configuration requests see and the resolver built from it. A
   /// request reads the current versions with one atomic load each, no lock; versions replaced stay alive
   /// until the application ends, since requests in flight may still use them (a reload is rare, a version a
@@ -125,6 +131,12 @@ struct Application::Impl {
   /// The route of `table` that `request` matches, run on the I/O thread that serves `tenant`.
   Task<detail::Dispatched> route(const RouteTable& table, http::Request& request,
                                  const tenancy::Tenant* tenant);
+  /// A change (PUT, PATCH, DELETE) with If-Match: the 412 answer when the resource's current ETag (its GET
+  /// route's answer) is not listed, else nothing and the change runs. Between the check and the change
+  /// another client may still write: If-Match catches the stale client, not a race of milliseconds.
+  Task<std::optional<http::Response>> precondition_failure(const RouteTable& table,
+                                                           const http::Request& request,
+                                                           const tenancy::Tenant* tenant);
   /// Runs the handler on I/O thread `thread` (the caller's job to be there), with that thread's pool.
   Task<http::Response> run_handler(const RouteTable::Found& found, http::Request& request,
                                    const tenancy::Tenant* tenant, std::size_t thread);
