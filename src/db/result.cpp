@@ -64,27 +64,33 @@ std::optional<std::string> ParamTraits<double>::encode(double v) {
   return fmt::format("{}", v);
 }
 
-std::string format_timestamp(Timestamp t) {
-  // Always UTC with an explicit offset: the server parses it the same whatever its TimeZone.
+namespace {
+
+using CalendarPattern =
+    fmt::format_string<int, unsigned, unsigned, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+
+/// `t` in UTC as `pattern` lays out year, month, day, hours, minutes, seconds and the fraction (microseconds
+/// divided by `fraction_divisor`).
+std::string format_utc(Timestamp t, CalendarPattern pattern, std::int64_t fraction_divisor) {
   using namespace std::chrono;
   const auto day_start = floor<days>(t);
   const year_month_day date{day_start};
   const hh_mm_ss<microseconds> time{t - day_start};
-  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:06d}+00", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     time.hours().count(), time.minutes().count(), time.seconds().count(),
-                     time.subseconds().count());
+  return fmt::format(pattern, static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                     static_cast<unsigned>(date.day()), std::int64_t{time.hours().count()},
+                     std::int64_t{time.minutes().count()}, std::int64_t{time.seconds().count()},
+                     std::int64_t{time.subseconds().count() / fraction_divisor});
+}
+
+}  // namespace
+
+std::string format_timestamp(Timestamp t) {
+  // Always UTC with an explicit offset: the server parses it the same whatever its TimeZone.
+  return format_utc(t, "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:06d}+00", 1);
 }
 
 std::string format_rfc3339(Timestamp t) {
-  using namespace std::chrono;
-  const auto day_start = floor<days>(t);
-  const year_month_day date{day_start};
-  const hh_mm_ss<microseconds> time{t - day_start};
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     time.hours().count(), time.minutes().count(), time.seconds().count(),
-                     time.subseconds().count() / 1000);
+  return format_utc(t, "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", 1000);
 }
 
 std::string rfc3339_from_text(std::string_view s) {

@@ -4,22 +4,20 @@
 
 #include <array>
 
+#include "core/text.hpp"
+
 namespace tenantry::web::detail {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using tenantry::detail::trim_blanks;
 
 bool listed(std::string_view field, std::string_view tag, bool weak_comparison) {
-  field = trim(field);
+  field = trim_blanks(field);
   if (field == "*") return true;
   while (!field.empty()) {
     const auto comma = field.find(',');
-    std::string_view item = trim(field.substr(0, comma));
+    std::string_view item = trim_blanks(field.substr(0, comma));
     field = comma == std::string_view::npos ? std::string_view{} : field.substr(comma + 1);
     if (item.starts_with("W/")) {
       if (!weak_comparison) continue;

@@ -2,19 +2,17 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
+
 namespace tenantry::web::detail {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using tenantry::detail::trim_blanks;
 
 /// The first element of a comma-separated header: the one the proxy nearest the client wrote.
 std::string_view first_item(std::string_view value) {
-  return trim(value.substr(0, value.find(',')));
+  return trim_blanks(value.substr(0, value.find(',')));
 }
 
 /// A parameter (`proto`, `host`) of the first element of a Forwarded header, unquoted.
@@ -22,14 +20,14 @@ std::string_view forwarded_parameter(std::string_view header, std::string_view n
   std::string_view element = first_item(header);
   while (!element.empty()) {
     const auto semicolon = element.find(';');
-    const std::string_view pair = trim(element.substr(0, semicolon));
+    const std::string_view pair = trim_blanks(element.substr(0, semicolon));
     element = semicolon == std::string_view::npos ? std::string_view{} : element.substr(semicolon + 1);
     const auto equals = pair.find('=');
     if (equals == std::string_view::npos) continue;
-    std::string key(trim(pair.substr(0, equals)));
+    std::string key(trim_blanks(pair.substr(0, equals)));
     std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
     if (key != name) continue;
-    std::string_view value = trim(pair.substr(equals + 1));
+    std::string_view value = trim_blanks(pair.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
     return value;

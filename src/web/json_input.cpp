@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 
+#include "core/text.hpp"
+
 namespace tenantry::web {
 
 namespace {
@@ -129,9 +131,7 @@ std::optional<std::string> JsonInput::choice(std::string_view field,
 }
 
 std::optional<std::string> normalize_email(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  std::string s(text);
+  std::string s(tenantry::detail::trim_blanks(text));
   // ASCII only, so that lower-casing here is exactly what PostgreSQL's lower() (users_email) compares; no
   // controls, spaces or characters that have a meaning in mail headers.
   for (char& c : s) {
