@@ -231,8 +231,9 @@ Task<std::optional<http::Response>> Application::Impl::precondition_failure(cons
   current.method = "GET";
   current.body.clear();
   Dispatched shown = co_await route(table, current, tenant);
-  // No representation to compare (gone, not readable, no GET): the change itself answers.
-  if (shown.failure || shown.response.status != 200) co_return std::nullopt;
+  // No representation to compare (gone, not readable, no GET): the change itself answers. A 304 (the change
+  // also sent If-None-Match) still carries the current tag.
+  if (shown.failure || (shown.response.status != 200 && shown.response.status != 304)) co_return std::nullopt;
   const auto tag = shown.response.header("ETag");
   if (tag && detail::match_hits(*request.header("If-Match"), *tag)) co_return std::nullopt;
   co_return problem(412, "precondition-failed", "Precondition Failed",
