@@ -14,6 +14,7 @@ web::Routes all_routes(const Config& config, const migrations::MigrationPlan& te
                           .installed = installed(),
                           .auth = std::make_shared<auth::AuthService>(config),
                           .mailer = std::make_shared<mail::Mailer>(config)};
+  routes.auth = context.auth;
   core::register_routes(routes);
   for (const web::AppDescriptor* app : descriptors()) {
     app->register_routes(context);

@@ -165,10 +165,12 @@ TEST_F(LeastPrivilegeTest, AHandlerThatReachesIntoAnotherStoreGets500WithTheDeni
       kOtherStore);
   web::Routes routes = apps::all_routes(config, tenant_plan());
   // A test-only handler with the bug: a schema-qualified name of another tenant, on the request's session.
-  routes.tenant_routes.add("GET", "/api/test/peek", [](web::RequestContext& ctx) -> Task<http::Response> {
-    auto rows = co_await ctx.db.query("SELECT name FROM other.products");
-    co_return http::Response::json(200, {{"rows", rows.size()}});
-  });
+  routes.tenant_routes.add("GET", "/api/test/peek",
+                           [](web::RequestContext& ctx) -> Task<http::Response> {
+                             auto rows = co_await ctx.db.query("SELECT name FROM other.products");
+                             co_return http::Response::json(200, {{"rows", rows.size()}});
+                           },
+                           {.summary = "Test: a handler with a bug"});
   LogCapture log;
   web::Application app(config, urls(), std::move(routes), shared_plan(), tenant_plan());
   app.start();

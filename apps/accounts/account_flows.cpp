@@ -8,7 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/schema.hpp"
 
 namespace tenantry::apps::accounts {
 
@@ -46,6 +46,46 @@ boost::json::object user_json(const db::Row& row) {
           {"email", row.get<std::string>("email")},
           {"display_name", row.get<std::string>("display_name")},
           {"email_verified", row.get<bool>("email_verified")}};
+}
+
+const web::Schema& user_schema() {
+  using web::Schema;
+  static const Schema schema = Schema::object({{"id", Schema::integer(1)},
+                                               {"email", Schema::email()},
+                                               {"display_name", Schema::string(0, 200)},
+                                               {"email_verified", Schema::boolean()}})
+                                   .describe("A global account.")
+                                   .named("User");
+  return schema;
+}
+
+web::Schema token_schema(std::vector<web::Schema::Property> extra, std::string name) {
+  using web::Schema;
+  extra.push_back({"token", Schema::string(1).describe("Send it as `Authorization: Bearer <token>`.")});
+  extra.push_back({"token_type", Schema::choice({"Bearer"})});
+  extra.push_back({"expires_at", Schema::timestamp()});
+  return Schema::object(std::move(extra)).named(std::move(name));
+}
+
+const web::Schema& credentials_schema() {
+  using web::Schema;
+  static const Schema schema =
+      Schema::object({{"email", Schema::email()}, {"password", Schema::string(1, 1024)}})
+          .named("Credentials");
+  return schema;
+}
+
+const web::Schema& email_verified_schema() {
+  using web::Schema;
+  static const Schema schema =
+      Schema::object({{"email", Schema::email()}, {"email_verified", Schema::boolean()}})
+          .named("EmailVerified");
+  return schema;
+}
+
+const std::vector<std::string>& role_names() {
+  static const std::vector<std::string> names{"viewer", "staff", "admin", "owner"};
+  return names;
 }
 
 http::Response token_response(int status, const auth::IssuedToken& token, boost::json::object extra) {

@@ -16,6 +16,7 @@
 #include "tenantry/mail/mailer.hpp"
 #include "tenantry/migrations/migration_plan.hpp"
 #include "tenantry/web/request_context.hpp"
+#include "tenantry/web/schema.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -48,7 +49,17 @@ boost::json::object user_json(const db::Row& row);
 /// The columns user_json() reads, from `users u`.
 inline constexpr const char* kUserColumns =
     "u.id, u.email, u.display_name, u.email_verified_at IS NOT NULL AS email_verified";
+/// What user_json() shows: "User" in the documents.
+const web::Schema& user_schema();
 http::Response token_response(int status, const auth::IssuedToken& token, boost::json::object extra);
+/// What token_response() answers with `extra` properties, named `name`.
+web::Schema token_schema(std::vector<web::Schema::Property> extra, std::string name);
+/// {"email", "password"}: the body of the logins.
+const web::Schema& credentials_schema();
+/// {"email", "email_verified"}: the answer of the verification and reset flows.
+const web::Schema& email_verified_schema();
+/// The roles of a store, as the API names them.
+const std::vector<std::string>& role_names();
 [[noreturn]] void invalid_credentials();
 
 /// The address a mailed link opens: `<mail.link_base_url><path>?token=<token>`.

@@ -12,15 +12,16 @@
 #include "tenantry/tenancy/tenant_directory.hpp"
 #include "tenantry/tenancy/tenant_json.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
-#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/tenant_schema.hpp"
 
 namespace tenantry::apps::accounts {
 
 namespace {
 
 using http::Response;
-using web::JsonInput;
+using web::Presence;
 using web::RequestContext;
+using web::Schema;
 
 /// A new store's fields, validated.
 struct StoreRequest {
@@ -30,18 +31,18 @@ struct StoreRequest {
   std::string password;
 };
 
+const Schema& store_request_schema() {
+  static const Schema schema = Schema::object({{"name", Schema::line(1, 200).example("Northwind Repairs")},
+                                               {"slug", web::slug_schema()},
+                                               {"email", Schema::email().example("owner@example.com")},
+                                               {"password", Schema::string(kMinPassword, 1024)}})
+                                   .named("StoreRequest");
+  return schema;
+}
+
 StoreRequest read_store_request(const RequestContext& ctx) {
-  JsonInput in(ctx.request);
-  in.only({"name", "slug", "email", "password"});
-  auto name = in.string("name", {.required = true, .min = 1, .max = 200, .single_line = true});
-  auto slug = in.string("slug", {.required = true, .min = 1});
-  auto email = in.email("email", {.required = true});
-  auto password = in.string("password", {.required = true, .min = kMinPassword, .max = 1024});
-  if (slug)
-    if (auto why = db::SchemaName::why_invalid(*slug); !why.empty())
-      in.error("slug", "Invalid slug: " + why + ".");
-  in.finish();
-  return {*name, db::SchemaName(*slug), *email, *password};
+  return {*ctx.body.string("name"), db::SchemaName(*ctx.body.string("slug")), *ctx.body.string("email"),
+          *ctx.body.string("password")};
 }
 
 constexpr std::string_view kAccountExistsDetail =
@@ -144,16 +145,14 @@ Task<Response> new_store(RequestContext& ctx, const Accounts& accounts) {
 
 /// The `token` of a link: the query parameter (a link opened in a browser) or the JSON body's field.
 std::string link_token(const RequestContext& ctx) {
-  if (ctx.request.method == "GET") {
-    auto token = ctx.request.query_param("token");
-    if (!token || token->empty()) throw http::Invalid("token", "This parameter is required.");
-    return *token;
-  }
-  JsonInput in(ctx.request);
-  in.only({"token"});
-  auto token = in.string("token", {.required = true, .min = 1, .max = 256});
-  in.finish();
+  auto token = ctx.request.method == "GET" ? ctx.query.string("token") : ctx.body.string("token");
+  if (!token) throw http::Invalid("token", "This parameter is required.");
   return *token;
+}
+
+const Schema& token_text() {
+  static const Schema schema = Schema::string(1, 256).describe("The token of the mailed link.");
+  return schema;
 }
 
 Task<Response> verify_email(RequestContext& ctx, const Accounts& accounts) {
@@ -170,10 +169,7 @@ Task<Response> verify_email(RequestContext& ctx, const Accounts& accounts) {
 }
 
 Task<Response> request_password_reset(RequestContext& ctx, const Accounts& accounts) {
-  JsonInput in(ctx.request);
-  in.only({"email"});
-  auto email = in.email("email", {.required = true});
-  in.finish();
+  const auto email = ctx.body.string("email");
   const db::Session public_db(ctx.pool);
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, *email);
   co_await auth::throttle(public_db, rules);
@@ -191,11 +187,8 @@ Task<Response> request_password_reset(RequestContext& ctx, const Accounts& accou
 }
 
 Task<Response> confirm_password_reset(RequestContext& ctx, const Accounts& accounts) {
-  JsonInput in(ctx.request);
-  in.only({"token", "password"});
-  auto token = in.string("token", {.required = true, .min = 1, .max = 256});
-  auto password = in.string("password", {.required = true, .min = kMinPassword, .max = 1024});
-  in.finish();
+  const auto token = ctx.body.string("token");
+  const auto password = ctx.body.string("password");
   const std::string hash = co_await accounts.auth->hash_password(*password);
   const db::Session public_db(ctx.pool);
   db::Transaction tx = co_await public_db.begin();
@@ -229,7 +222,7 @@ Task<Response> show_invitation(RequestContext& ctx, const Accounts& accounts) {
       200, {{"email", link.email},
             {"role", *link.role},
             {"store", {{"name", store.one().get<std::string>(0)}, {"slug", store.one().get<std::string>(1)}}},
-            {"expires_at", link.expires_at},
+            {"expires_at", db::format_rfc3339(db::Timestamp{std::chrono::seconds{link.expires_at}})},
             {"account_exists", !account.empty()}});
 }
 
@@ -253,12 +246,9 @@ Task<std::int64_t> invitee_account(RequestContext& ctx, const Accounts& accounts
 }
 
 Task<Response> accept_invitation(RequestContext& ctx, const Accounts& accounts) {
-  JsonInput in(ctx.request);
-  in.only({"token", "password", "display_name"});
-  auto token = in.string("token", {.required = true, .min = 1, .max = 256});
-  auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
-  auto display_name = in.string("display_name", {.max = 200, .single_line = true});
-  in.finish();
+  const auto token = ctx.body.string("token");
+  const auto password = ctx.body.string("password");
+  const auto display_name = ctx.body.string("display_name");
   const db::Session public_db(ctx.pool);
   db::Transaction tx = co_await public_db.begin();
   const MailLink link = co_await accounts.links.use(tx, LinkPurpose::kInvitation, *token);
@@ -293,28 +283,91 @@ std::span<const web::ConstraintProblem> constraint_problems() {
 }
 
 void register_account_routes(web::Routes& routes, const std::shared_ptr<const Accounts>& accounts) {
+  const Schema store_created = token_schema(
+      {{"tenant", web::tenant_schema()}, {"user", user_schema()}, {"role", Schema::choice(role_names())}},
+      "StoreCreated");
+  const Schema& verified = email_verified_schema();
+  const Schema token_body = Schema::object({{"token", token_text()}}).named("LinkToken");
   auto& r = routes.public_routes;
+  r.describe_tag("accounts", "Signup, new stores of an account, e-mail verification and password resets.");
+  r.describe_tag("members", "Invitations to a store, opened from the mailed link.");
   r.add("POST", "/api/signup", [accounts](RequestContext& ctx) { return signup(ctx, *accounts); },
-        {.summary = "Create a store and its owner's account", .tags = {"accounts"}});
-  r.add(
-      "POST", "/api/stores", [accounts](RequestContext& ctx) { return new_store(ctx, *accounts); },
-      {.summary = "Create a store for an existing account (its e-mail and password)", .tags = {"accounts"}});
-  for (const char* method : {"GET", "POST"})
-    r.add(method, "/api/auth/verify-email",
-          [accounts](RequestContext& ctx) { return verify_email(ctx, *accounts); },
-          {.summary = "Confirm an e-mail address with the mailed link's token", .tags = {"accounts"}});
+        {.summary = "Create a store and its owner's account",
+         .description = "Mails the owner a verification link. Throttled per client address.",
+         .tags = {"accounts"},
+         .operation_id = "signup",
+         .body = store_request_schema(),
+         .replies = {{201, store_created, "The store, its owner and the owner's token"}},
+         .problems = {kAccountExists, kSlugTaken, http::problem_types::kTooManyRequests}});
+  r.add("POST", "/api/stores", [accounts](RequestContext& ctx) { return new_store(ctx, *accounts); },
+        {.summary = "Create a store for an existing account (its e-mail and password)",
+         .tags = {"accounts"},
+         .operation_id = "createStore",
+         .body = store_request_schema(),
+         .replies = {{201, store_created, "The store and the owner's token"}},
+         .problems = {kInvalidCredentials, kSlugTaken, http::problem_types::kTooManyRequests}});
+  r.add("GET", "/api/auth/verify-email",
+        [accounts](RequestContext& ctx) { return verify_email(ctx, *accounts); },
+        {.summary = "Confirm an e-mail address with the mailed link's token",
+         .tags = {"accounts"},
+         .operation_id = "verifyEmailLink",
+         .query = {{"token", token_text(), "", true}},
+         .replies = {{200, verified}},
+         .problems = {kInvalidLink}});
+  r.add("POST", "/api/auth/verify-email",
+        [accounts](RequestContext& ctx) { return verify_email(ctx, *accounts); },
+        {.summary = "Confirm an e-mail address with the mailed link's token",
+         .tags = {"accounts"},
+         .operation_id = "verifyEmail",
+         .body = token_body,
+         .replies = {{200, verified}},
+         .problems = {kInvalidLink}});
   r.add("POST", "/api/auth/password-reset",
         [accounts](RequestContext& ctx) { return request_password_reset(ctx, *accounts); },
-        {.summary = "Mail a password-reset link", .tags = {"accounts"}});
+        {.summary = "Mail a password-reset link",
+         .description = "The same answer whether or not an account has the address.",
+         .tags = {"accounts"},
+         .operation_id = "requestPasswordReset",
+         .body = Schema::object({{"email", Schema::email()}}).named("PasswordResetRequest"),
+         .replies = {{202, Schema::object({{"detail", Schema::string()}}).named("Accepted"),
+                      "Mail on its way"}},
+         .problems = {http::problem_types::kTooManyRequests}});
   r.add("POST", "/api/auth/password-reset/confirm",
         [accounts](RequestContext& ctx) { return confirm_password_reset(ctx, *accounts); },
-        {.summary = "Set a new password with a reset link's token", .tags = {"accounts"}});
+        {.summary = "Set a new password with a reset link's token",
+         .tags = {"accounts"},
+         .operation_id = "confirmPasswordReset",
+         .body = Schema::object({{"token", token_text()}, {"password", Schema::string(kMinPassword, 1024)}})
+                     .named("PasswordReset"),
+         .replies = {{200, verified}},
+         .problems = {kInvalidLink}});
   r.add("GET", "/api/invitations/accept",
         [accounts](RequestContext& ctx) { return show_invitation(ctx, *accounts); },
-        {.summary = "Show an invitation (its token)", .tags = {"members"}});
+        {.summary = "Show an invitation (its token)",
+         .tags = {"members"},
+         .operation_id = "showInvitation",
+         .query = {{"token", token_text(), "", true}},
+         .replies = {{200, Schema::object({{"email", Schema::email()},
+                                           {"role", Schema::choice(role_names())},
+                                           {"store", Schema::object({{"name", Schema::string()},
+                                                                     {"slug", Schema::string()}})},
+                                           {"expires_at", Schema::timestamp()},
+                                           {"account_exists", Schema::boolean()}})
+                               .named("InvitationPreview")}},
+         .problems = {kInvalidLink}});
   r.add("POST", "/api/invitations/accept",
         [accounts](RequestContext& ctx) { return accept_invitation(ctx, *accounts); },
-        {.summary = "Accept an invitation", .tags = {"members"}});
+        {.summary = "Accept an invitation",
+         .description = "With the existing account's password, or a new account's (at least 10 characters).",
+         .tags = {"members"},
+         .operation_id = "acceptInvitation",
+         .body = Schema::object({{"token", token_text()},
+                                 {"password", Schema::string(1, 1024)},
+                                 {"display_name", Schema::line(0, 200), Presence::kOptional}})
+                     .named("InvitationAcceptance"),
+         .replies = {{200, store_created, "The membership's token"}},
+         .problems = {kInvalidLink, kInvalidCredentials, kAlreadyAMember, kPlanLimitReached,
+                      http::problem_types::kTooManyRequests}});
 }
 
 }  // namespace tenantry::apps::accounts

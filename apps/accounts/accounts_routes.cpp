@@ -9,22 +9,22 @@
 #include "tenantry/tenancy/tenant_directory.hpp"
 #include "tenantry/tenancy/tenant_json.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
-#include "tenantry/web/json_input.hpp"
 #include "tenantry/web/pagination.hpp"
+#include "tenantry/web/tenant_schema.hpp"
 
 namespace tenantry::apps::accounts {
 
 namespace {
 
 using http::Response;
-using web::JsonInput;
+using web::Access;
+using web::Presence;
 using web::RequestContext;
+using web::Schema;
 
 Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
-  JsonInput in(ctx.request);
-  auto email = in.email("email", {.required = true});
-  auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
-  in.finish();
+  const auto email = ctx.body.string("email");
+  const auto password = ctx.body.string("password");
   const auto rules = login_rules(ctx.config, ctx.request.remote_address, *email);
   co_await auth::throttle(ctx.public_db, rules);
   const std::string sql = std::string("SELECT ") + kUserColumns +
@@ -45,8 +45,8 @@ Task<Response> login(RequestContext& ctx, const Accounts& accounts) {
                            {{"user", user_json(rows.one())}, {"role", *role}});
 }
 
-Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
-  const auth::Principal who = accounts.auth->authenticate(ctx);
+Task<Response> me(RequestContext& ctx) {
+  const auth::Principal& who = ctx.who();
   const std::string sql =
       std::string("SELECT ") + kUserColumns + " FROM public.users u WHERE u.id = $1 AND NOT u.is_disabled";
   auto rows = co_await ctx.public_db.query(sql, who.user_id);
@@ -64,7 +64,7 @@ Task<Response> me(RequestContext& ctx, const Accounts& accounts) {
 }
 
 Task<Response> resend_verification(RequestContext& ctx, const Accounts& accounts) {
-  const auth::Principal who = accounts.auth->authenticate(ctx);
+  const auth::Principal& who = ctx.who();
   auto rows = co_await ctx.public_db.query(
       "SELECT email, email_verified_at IS NOT NULL FROM public.users WHERE id = $1", who.user_id);
   if (rows.empty()) throw http::Unauthorized("This account no longer exists.");
@@ -114,12 +114,9 @@ Task<void> keep_an_owner(db::Transaction& tx, std::int64_t tenant_id, std::int64
 /// Mails an invitation; nobody joins until the holder of the address accepts it. The answer is the same
 /// whether the address has an account or not.
 Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
-  const auth::Principal who = accounts.auth->require(ctx, auth::Role::kAdmin);
-  JsonInput in(ctx.request);
-  in.only({"email", "role"});
-  auto email = in.email("email", {.required = true});
-  auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
-  in.finish();
+  const auth::Principal& who = ctx.who();
+  const auto email = ctx.body.string("email");
+  const auto role = ctx.body.string("role");
   if (*role == "owner" && who.role != auth::Role::kOwner)
     throw http::Forbidden("Only an owner can invite owners.");
   const auto rules = mail_rules(ctx.config, ctx.request.remote_address, *email);
@@ -150,9 +147,8 @@ Task<Response> invite_member(RequestContext& ctx, const Accounts& accounts) {
                                  {"status", "invited"}});
 }
 
-Task<Response> list_invitations(RequestContext& ctx, const Accounts& accounts) {
-  accounts.auth->require(ctx, auth::Role::kAdmin);
-  const auto page = web::Page::from(ctx.request);
+Task<Response> list_invitations(RequestContext& ctx) {
+  const auto page = web::Page::from(ctx.query);
   const std::string where =
       " FROM public.auth_links WHERE purpose = 'invitation' AND tenant_id = $1 AND used_at IS NULL AND "
       "expires_at > now()";
@@ -196,26 +192,63 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
       [auth](boost::asio::io_context& io, db::Pool& pool) { return housekeeping(io, pool, auth->config()); });
   register_account_routes(routes, accounts);
 
+  const Schema login_reply =
+      token_schema({{"user", user_schema()}, {"role", Schema::choice(role_names())}}, "Login");
+  const Schema& verification = email_verified_schema();
+  // What member_json shows; only the role is written.
+  const Schema member = Schema::object({{"user_id", Schema::integer(1), Presence::kReadOnly},
+                                        {"email", Schema::email(), Presence::kReadOnly},
+                                        {"display_name", Schema::string(0, 200), Presence::kReadOnly},
+                                        {"role", Schema::choice(role_names())},
+                                        {"created_at", Schema::timestamp(), Presence::kReadOnly}})
+                            .describe("A member of this store: an account and its role here.")
+                            .named("Member");
+  const std::vector<web::Parameter> user_id{
+      {"user_id", Schema::integer(0).example(1), "The member's user id."}};
+  const auto admin = Access::at_least(auth::Role::kAdmin);
   auto& t = routes.tenant_routes;
+  t.describe_tag("accounts", "Logging in to this store, and the account logged in.");
+  t.describe_tag("members", "The store's members, their roles and invitations.");
   t.add("POST", "/api/auth/login", [accounts](RequestContext& ctx) { return login(ctx, *accounts); },
-        {.summary = "Log in to this store", .tags = {"accounts"}});
+        {.summary = "Log in to this store",
+         .tags = {"accounts"},
+         .operation_id = "login",
+         .body = credentials_schema(),
+         .replies = {{200, login_reply, "A token for this store"}},
+         .problems = {kInvalidCredentials, kNotAMember, http::problem_types::kTooManyRequests}});
   t.add("POST", "/api/auth/resend-verification",
         [accounts](RequestContext& ctx) { return resend_verification(ctx, *accounts); },
-        {.summary = "Mail a new e-mail verification link", .tags = {"accounts"}});
+        {.summary = "Mail a new e-mail verification link",
+         .tags = {"accounts"},
+         .operation_id = "resendVerification",
+         .access = Access::signed_in(),
+         .replies = {{200, verification, "Already verified"}, {202, verification, "Mail on its way"}},
+         .problems = {http::problem_types::kTooManyRequests}});
   t.add("POST", "/api/auth/logout",
         [auth](RequestContext& ctx) -> Task<Response> {
-          const auth::Principal who = auth->authenticate(ctx);
-          co_await auth->revoke_token(ctx.public_db, who);
+          co_await auth->revoke_token(ctx.public_db, ctx.who());
           co_return Response::empty(204);
         },
-        {.summary = "Revoke the token used", .tags = {"accounts"}});
-  t.add("GET", "/api/me", [accounts](RequestContext& ctx) { return me(ctx, *accounts); },
-        {.summary = "The current user and role here", .tags = {"accounts"}});
+        {.summary = "Revoke the token used",
+         .tags = {"accounts"},
+         .operation_id = "logout",
+         .access = Access::signed_in(),
+         .replies = {{204, std::nullopt, "Revoked"}}});
+  t.add("GET", "/api/me", me,
+        {.summary = "The current user and role here",
+         .tags = {"accounts"},
+         .operation_id = "getMe",
+         .access = Access::signed_in(),
+         .replies = {{200, Schema::object({{"user", user_schema()},
+                                           {"email_verified", Schema::boolean()},
+                                           {"role", Schema::choice(role_names())},
+                                           {"tenant", web::tenant_schema()},
+                                           {"token_expires_at", Schema::timestamp()}})
+                               .named("Me")}}});
 
   t.add("GET", "/api/members",
-        [auth](RequestContext& ctx) -> Task<Response> {
-          auth->require(ctx, auth::Role::kAdmin);
-          const auto page = web::Page::from(ctx.request);
+        [](RequestContext& ctx) -> Task<Response> {
+          const auto page = web::Page::from(ctx.query);
           auto count = co_await ctx.public_db.query(
               "SELECT count(*) FROM public.memberships WHERE tenant_id = $1", ctx.tenant->id);
           static const std::string sql =
@@ -226,15 +259,41 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           for (auto row : rows) results.push_back(member_json(row));
           co_return page.response(ctx.request, count.one().get<std::int64_t>(0), std::move(results));
         },
-        {.summary = "List members", .tags = {"members"}});
+        {.summary = "List members",
+         .tags = {"members"},
+         .operation_id = "listMembers",
+         .access = admin,
+         .page_of = member});
   t.add("POST", "/api/members", [accounts](RequestContext& ctx) { return invite_member(ctx, *accounts); },
-        {.summary = "Invite a member by e-mail (they accept through the mailed link)", .tags = {"members"}});
-  t.add("GET", "/api/invitations",
-        [accounts](RequestContext& ctx) { return list_invitations(ctx, *accounts); },
-        {.summary = "Pending invitations", .tags = {"members"}});
+        {.summary = "Invite a member by e-mail (they accept through the mailed link)",
+         .description = "Only an owner invites owners.",
+         .tags = {"members"},
+         .operation_id = "inviteMember",
+         .access = admin,
+         .body = Schema::object({{"email", Schema::email()}, {"role", Schema::choice(role_names())}})
+                     .named("InvitationRequest"),
+         .replies = {{202,
+                      Schema::object({{"id", Schema::integer(1)},
+                                      {"email", Schema::email()},
+                                      {"role", Schema::choice(role_names())},
+                                      {"expires_at", Schema::timestamp()},
+                                      {"status", Schema::choice({"invited"})}})
+                          .named("InvitationSent"),
+                      "Invitation mailed"}},
+         .problems = {kAlreadyAMember, kPlanLimitReached, http::problem_types::kTooManyRequests}});
+  t.add("GET", "/api/invitations", list_invitations,
+        {.summary = "Pending invitations",
+         .tags = {"members"},
+         .operation_id = "listInvitations",
+         .access = admin,
+         .page_of = Schema::object({{"id", Schema::integer(1)},
+                                    {"email", Schema::email()},
+                                    {"role", Schema::choice(role_names())},
+                                    {"created_at", Schema::timestamp()},
+                                    {"expires_at", Schema::timestamp()}})
+                        .named("Invitation")});
   t.add("DELETE", "/api/invitations/{id:int}",
-        [accounts](RequestContext& ctx) -> Task<Response> {
-          accounts->auth->require(ctx, auth::Role::kAdmin);
+        [](RequestContext& ctx) -> Task<Response> {
           auto revoked = co_await ctx.public_db.query(
               "UPDATE public.auth_links SET used_at = now() WHERE id = $1 AND tenant_id = $2 AND purpose = "
               "'invitation' AND used_at IS NULL AND expires_at > now() RETURNING id",
@@ -242,15 +301,17 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           if (revoked.empty()) throw http::NotFound("No pending invitation with this id.");
           co_return Response::empty(204);
         },
-        {.summary = "Withdraw an invitation", .tags = {"members"}});
+        {.summary = "Withdraw an invitation",
+         .tags = {"members"},
+         .operation_id = "withdrawInvitation",
+         .access = admin,
+         .path = {{"id", Schema::integer(0).example(1), "The invitation's id."}},
+         .replies = {{204, std::nullopt, "Withdrawn"}}});
   t.add("PATCH", "/api/members/{user_id:int}",
         [auth](RequestContext& ctx) -> Task<Response> {
-          const auth::Principal who = auth->require(ctx, auth::Role::kAdmin);
+          const auth::Principal& who = ctx.who();
           const auto user_id = *ctx.params.get_int("user_id");
-          JsonInput in(ctx.request);
-          in.only({"role"}, {"user_id", "email", "display_name", "created_at"});
-          auto role = in.choice("role", {"owner", "admin", "staff", "viewer"}, {.required = true});
-          in.finish();
+          const auto role = ctx.body.string("role");
           db::Transaction tx = co_await ctx.public_db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
           if ((before == "owner" || *role == "owner") && who.role != auth::Role::kOwner)
@@ -267,10 +328,18 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           if (before != *role) auth->forget_member_tokens(auth::UserId{user_id}, ctx.tenant->id.value);
           co_return Response::json(200, member_json(row.one()));
         },
-        {.summary = "Change a member's role", .tags = {"members"}});
+        {.summary = "Change a member's role",
+         .description = "Only an owner grants or takes the owner role; a store keeps at least one owner.",
+         .tags = {"members"},
+         .operation_id = "updateMember",
+         .access = admin,
+         .path = user_id,
+         .body = member.for_write(web::Write::kReplace, "MemberPatch"),  // the role is required
+         .replies = {{200, member}},
+         .problems = {kLastOwner}});
   t.add("DELETE", "/api/members/{user_id:int}",
         [auth](RequestContext& ctx) -> Task<Response> {
-          const auth::Principal who = auth->require(ctx, auth::Role::kAdmin);
+          const auth::Principal& who = ctx.who();
           const auto user_id = *ctx.params.get_int("user_id");
           db::Transaction tx = co_await ctx.public_db.begin();
           const std::string before = co_await locked_role(tx, ctx.tenant->id.value, user_id);
@@ -284,7 +353,13 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
           auth->forget_member_tokens(auth::UserId{user_id}, ctx.tenant->id.value);
           co_return Response::empty(204);
         },
-        {.summary = "Remove a member", .tags = {"members"}});
+        {.summary = "Remove a member",
+         .tags = {"members"},
+         .operation_id = "removeMember",
+         .access = admin,
+         .path = user_id,
+         .replies = {{204, std::nullopt, "Removed"}},
+         .problems = {kLastOwner}});
 }
 
 }  // namespace tenantry::apps::accounts

@@ -7,7 +7,7 @@
 #include <array>
 #include <charconv>
 
-#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/schema.hpp"
 
 namespace tenantry::apps::accounts {
 

@@ -2,7 +2,7 @@
 
 #include "apps/accounts/account_problems.hpp"
 
-#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/schema.hpp"
 
 namespace tenantry::apps::accounts {
 

@@ -2,11 +2,11 @@
 // domain_routes, migration_routes, audit_routes, user_routes) and the console's files (console_routes).
 #include <boost/json.hpp>
 
+#include "apps/accounts/account_flows.hpp"
 #include "apps/accounts/account_problems.hpp"
 #include "apps/admin/admin_app.hpp"
 #include "apps/admin/admin_state.hpp"
 #include "tenantry/db/session.hpp"
-#include "tenantry/web/json_input.hpp"
 
 namespace tenantry::apps::admin {
 
@@ -14,16 +14,14 @@ namespace {
 
 using auth::Principal;
 using http::Response;
-using web::JsonInput;
 using web::RequestContext;
+using web::Schema;
 
 constexpr http::ProblemType<403> kNotAPlatformAdmin{"not-a-platform-admin", "Not a platform admin"};
 
 Task<Response> login(RequestContext& ctx, const AdminState& state) {
-  JsonInput in(ctx.request);
-  auto email = in.email("email", {.required = true});
-  auto password = in.string("password", {.required = true, .min = 1, .max = 1024});
-  in.finish();
+  const auto email = ctx.body.string("email");
+  const auto password = ctx.body.string("password");
   const db::Session throttled(ctx.pool);
   const auto rules = accounts::login_rules(ctx.config, ctx.request.remote_address, *email);
   co_await auth::throttle(throttled, rules);
@@ -50,21 +48,32 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
                      const migrations::MigrationPlan& tenant_plan) {
   auto state = std::make_shared<AdminState>(auth, std::move(mailer), apps, tenant_plan);
   auto& r = routes.public_routes;
+  r.describe_tag("admin", "The platform admin API: tenants, domains, users, migrations and the audit log.");
   register_console_routes(r);
   r.add("POST", "/admin/api/auth/login", [state](RequestContext& ctx) { return login(ctx, *state); },
-        {.summary = "Log in as a platform admin", .tags = {"admin"}});
+        {.summary = "Log in as a platform admin",
+         .tags = {"admin"},
+         .operation_id = "adminLogin",
+         .body = accounts::credentials_schema(),
+         .replies = {{200, accounts::token_schema({{"email", Schema::email()}}, "AdminLogin"),
+                      "A platform-admin token"}},
+         .problems = {accounts::kInvalidCredentials, kNotAPlatformAdmin,
+                      http::problem_types::kTooManyRequests}});
   r.add("POST", "/admin/api/auth/logout",
         [state](RequestContext& ctx) -> Task<Response> {
-          const Principal who = state->auth->require_platform_admin(ctx);
-          co_await state->auth->revoke_token(ctx.db, who);
+          co_await state->auth->revoke_token(ctx.db, ctx.who());
           co_return Response::empty(204);
         },
-        {.summary = "Revoke the platform-admin token used", .tags = {"admin"}});
+        {.summary = "Revoke the platform-admin token used",
+         .tags = {"admin"},
+         .operation_id = "adminLogout",
+         .access = web::Access::platform_admin(),
+         .replies = {{204, std::nullopt, "Revoked"}}});
   register_user_routes(r, state->auth);
   register_tenant_routes(r, state);
   register_domain_routes(r, state);
   register_migration_routes(r, state);
-  register_audit_routes(r, state->auth);
+  register_audit_routes(r);
 }
 
 }  // namespace tenantry::apps::admin

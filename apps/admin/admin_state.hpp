@@ -39,6 +39,10 @@ db::SchemaName slug_of(const web::RequestContext& ctx);
 
 /// A tenant with domains, members, size, migrations and request counts.
 Task<http::Response> tenant_detail(web::RequestContext& ctx, AdminState& state, const db::SchemaName& schema);
+/// What tenant_detail() answers: "TenantDetail" in the document.
+const web::Schema& tenant_detail_schema();
+/// The {slug} placeholder of the tenant routes, for their declarations.
+const web::Parameter& slug_parameter();
 
 /// A change of one tenant; `detail` is what the audit entry records of it.
 using TenantChange = std::function<Task<void>(web::RequestContext& ctx, const db::SchemaName& schema,
@@ -50,12 +54,12 @@ using DescribeChange = std::function<boost::json::object(web::RequestContext& ct
 /// serves the change at once) and the answer is the tenant's detail.
 void tenant_change_route(web::RouteTable& routes, const std::shared_ptr<AdminState>& state,
                          std::string method, std::string_view path, std::string action, TenantChange change,
-                         http::RouteInfo info, DescribeChange describe = {});
+                         web::Operation operation, DescribeChange describe = {});
 
 void register_console_routes(web::RouteTable& routes);
 void register_tenant_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
 void register_domain_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
 void register_migration_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
-void register_audit_routes(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth);
+void register_audit_routes(web::RouteTable& routes);
 
 }  // namespace tenantry::apps::admin

@@ -53,17 +53,17 @@ Task<Response> audited(RequestContext& ctx, const Principal& who, const std::str
   co_return std::move(*response);
 }
 
-void audited_route(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth, std::string method,
-                   std::string_view path, std::string action, AuditedPrepare prepare, http::RouteInfo info) {
+void audited_route(web::RouteTable& routes, std::string method, std::string_view path, std::string action,
+                   AuditedPrepare prepare, web::Operation operation) {
+  operation.access = web::Access::platform_admin();
   routes.add(
       std::move(method), path,
-      [auth = std::move(auth), action = std::move(action),
-       prepare = std::move(prepare)](RequestContext& ctx) -> Task<Response> {
-        const Principal who = auth->require_platform_admin(ctx);
+      [action = std::move(action), prepare = std::move(prepare)](RequestContext& ctx) -> Task<Response> {
+        const Principal& who = ctx.who();
         const AuditedWork audit = co_await prepare(ctx, who);
         co_return co_await audited(ctx, who, action, audit.tenant, audit.detail, audit.work);
       },
-      std::move(info));
+      std::move(operation));
 }
 
 }  // namespace tenantry::apps::admin

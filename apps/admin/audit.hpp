@@ -23,14 +23,15 @@ struct AuditedWork {
   std::function<Task<http::Response>()> work;
 };
 
-/// Reads an audited request once the caller is known to be a platform admin: what fails here (e.g. a
-/// malformed body) is answered without an audit entry. The work it returns must capture by value.
+/// Reads an audited request once the caller is known to be a platform admin and its input is valid: a
+/// request its declaration refuses (401, 403, 400: a malformed body, an unknown plan) is answered without an
+/// audit entry, as is what fails here. The work it returns must capture by value.
 using AuditedPrepare = std::function<Task<AuditedWork>(web::RequestContext& ctx, const auth::Principal& who)>;
 
-/// Adds an audited platform-admin route: the skeleton of every admin change (authorize a platform admin,
-/// prepare, then run the work through audited() under `action`).
-void audited_route(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth, std::string method,
-                   std::string_view path, std::string action, AuditedPrepare prepare, http::RouteInfo info);
+/// Adds an audited platform-admin route: the skeleton of every admin change (dispatch checks the platform
+/// admin, as `operation` then declares; prepare, then run the work through audited() under `action`).
+void audited_route(web::RouteTable& routes, std::string method, std::string_view path, std::string action,
+                   AuditedPrepare prepare, web::Operation operation);
 
 /// The platform's users under /admin/api/users: list, disable, enable, grant or take platform-admin rights.
 void register_user_routes(web::RouteTable& routes, std::shared_ptr<auth::AuthService> auth);

@@ -14,11 +14,11 @@ boost::json::value nullable_text(const db::Row& row, int column) {
 }
 
 Task<http::Response> list_audit(web::RequestContext& ctx) {
-  const auto page = web::Page::from(ctx.request);
-  const auto action = ctx.request.query_param("action");
-  const auto tenant = ctx.request.query_param("tenant");
-  const auto actor = ctx.request.query_param("actor");
-  const auto outcome = ctx.request.query_param("outcome");
+  const auto page = web::Page::from(ctx.query);
+  const auto action = ctx.query.string("action");
+  const auto tenant = ctx.query.string("tenant");
+  const auto actor = ctx.query.string("actor");
+  const auto outcome = ctx.query.string("outcome");
   const std::string where =
       " WHERE ($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR tenant_schema = $2) "
       "AND ($3::text IS NULL OR actor_email = $3) AND ($4::text IS NULL OR outcome = $4)";
@@ -46,13 +46,26 @@ Task<http::Response> list_audit(web::RequestContext& ctx) {
 
 }  // namespace
 
-void register_audit_routes(web::RouteTable& r, std::shared_ptr<auth::AuthService> auth) {
-  r.add("GET", "/admin/api/audit",
-        [auth](web::RequestContext& ctx) -> Task<http::Response> {
-          auth->require_platform_admin(ctx);
-          co_return co_await list_audit(ctx);
-        },
-        {.summary = "The audit log (action, tenant, actor, outcome filters)", .tags = {"admin"}});
+void register_audit_routes(web::RouteTable& r) {
+  using web::Schema;
+  r.add("GET", "/admin/api/audit", list_audit,
+        {.summary = "The audit log, newest first",
+         .tags = {"admin"},
+         .operation_id = "adminListAudit",
+         .access = web::Access::platform_admin(),
+         .query = {{"action", Schema::string(1, 100), "e.g. tenant.create"},
+                   {"tenant", Schema::string(1, 63), "The tenant's slug."},
+                   {"actor", Schema::string(1, 256), "The actor's e-mail."},
+                   {"outcome", Schema::choice({"ok", "error"})}},
+         .page_of = Schema::object({{"id", Schema::integer(1)},
+                                    {"at", Schema::timestamp()},
+                                    {"actor", Schema::string()},
+                                    {"action", Schema::string()},
+                                    {"outcome", Schema::choice({"ok", "error"})},
+                                    {"tenant", Schema::string().nullable()},
+                                    {"detail", Schema::any_object()},
+                                    {"error", Schema::string().nullable()}})
+                        .named("AuditEntry")});
 }
 
 }  // namespace tenantry::apps::admin

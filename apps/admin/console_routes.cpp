@@ -26,7 +26,7 @@ void register_console_routes(web::RouteTable& r) {
             response.add_header("Referrer-Policy", "no-referrer");
             co_return response;
           },
-          {.summary = "Admin console: " + std::string(file.name), .tags = {"console"}});
+          {.summary = "Admin console: " + std::string(file.name), .tags = {"console"}, .undocumented = true});
   }
 }
 

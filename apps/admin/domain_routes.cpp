@@ -4,14 +4,14 @@
 #include "apps/admin/admin_state.hpp"
 #include "tenantry/db/session.hpp"
 #include "tenantry/tenancy/tenant_catalog.hpp"
-#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/tenant_schema.hpp"
 
 namespace tenantry::apps::admin {
 
 namespace {
 
-using web::JsonInput;
 using web::RequestContext;
+using web::Schema;
 
 /// 404 unless `domain` belongs to the tenant `schema`.
 Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& domain,
@@ -25,14 +25,8 @@ Task<void> require_domain_of(RequestContext& ctx, const tenancy::DomainName& dom
 }
 
 Task<void> add_domain(RequestContext& ctx, const db::SchemaName& schema, const boost::json::object&) {
-  JsonInput in(ctx.request);
-  in.only({"domain", "primary"});
-  auto domain = in.string("domain", {.required = true, .min = 1});
-  auto primary = in.boolean("primary");
-  if (domain)
-    if (auto why = tenancy::DomainName::why_invalid(tenancy::DomainName::normalise(*domain)); !why.empty())
-      in.error("domain", "Invalid domain: " + why + ".");
-  in.finish();
+  const auto domain = ctx.body.string("domain");  // validated by domain_schema()
+  const auto primary = ctx.body.boolean("primary");
   tenancy::TenantCatalog catalog(ctx.pool, ctx.config.tenancy);
   const tenancy::DomainName name(*domain);
   co_await catalog.add_domain(schema, name, primary.value_or(false));
@@ -62,14 +56,32 @@ boost::json::object named_domain(RequestContext& ctx) {
 }  // namespace
 
 void register_domain_routes(web::RouteTable& r, const std::shared_ptr<AdminState>& state) {
+  const std::vector<web::Parameter> domain{
+      slug_parameter(),
+      {"domain", Schema::string(1, 253).example("shop.example.com"), "One of the tenant's domains."}};
   tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/domains", "domain.add", add_domain,
-                      {.summary = "Add a domain", .tags = {"admin"}});
+                      {.summary = "Add a domain",
+                       .tags = {"admin"},
+                       .operation_id = "adminAddDomain",
+                       .body = Schema::object({{"domain", web::domain_schema()},
+                                               {"primary", Schema::boolean(), web::Presence::kOptional}})
+                                   .named("DomainAdd"),
+                       .problems = {http::problem_types::kConflict}});
   tenant_change_route(r, state, "DELETE", "/admin/api/tenants/{slug}/domains/{domain}", "domain.remove",
                       domain_change(&tenancy::TenantCatalog::remove_domain),
-                      {.summary = "Remove a domain", .tags = {"admin"}}, named_domain);
+                      {.summary = "Remove a domain",
+                       .tags = {"admin"},
+                       .operation_id = "adminRemoveDomain",
+                       .path = domain,
+                       .problems = {http::problem_types::kConflict}},
+                      named_domain);
   tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/domains/{domain}/primary",
                       "domain.set_primary", domain_change(&tenancy::TenantCatalog::set_primary),
-                      {.summary = "Make a domain the tenant's primary", .tags = {"admin"}}, named_domain);
+                      {.summary = "Make a domain the tenant's primary",
+                       .tags = {"admin"},
+                       .operation_id = "adminSetPrimaryDomain",
+                       .path = domain},
+                      named_domain);
 }
 
 }  // namespace tenantry::apps::admin

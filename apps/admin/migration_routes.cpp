@@ -126,24 +126,58 @@ std::shared_ptr<FleetRun> find_run(AdminState& state, std::int64_t id) {
 }  // namespace
 
 void register_migration_routes(web::RouteTable& r, const std::shared_ptr<AdminState>& state) {
+  using web::Schema;
+  const Schema strings = Schema::array(Schema::string());
+  const Schema status =
+      Schema::object({{"schemas", Schema::array(Schema::object({{"schema", Schema::string()},
+                                                                {"applied", Schema::integer(0)},
+                                                                {"pending", strings},
+                                                                {"problems", strings}}))}})
+          .named("MigrationStatus");
+  const Schema outcome =
+      Schema::object({{"tenant", Schema::string()},
+                      {"result", Schema::choice({"failed", "migrated", "skipped", "current"})},
+                      {"applied", strings},
+                      {"error", Schema::string()},
+                      {"milliseconds", Schema::integer(0)}});
+  const Schema run = Schema::object({{"id", Schema::integer(1)},
+                                     {"started_by", Schema::string()},
+                                     {"total", Schema::integer(0)},
+                                     {"done", Schema::integer(0)},
+                                     {"migrated", Schema::integer(0)},
+                                     {"current", Schema::integer(0)},
+                                     {"failed", Schema::integer(0)},
+                                     {"finished", Schema::boolean()},
+                                     {"error", Schema::string()},
+                                     {"results", Schema::array(outcome)}})
+                         .describe("A fleet migration run: its progress and per-tenant results.")
+                         .named("MigrationRun");
   r.add("GET", "/admin/api/migrations",
-        [state](RequestContext& ctx) -> Task<Response> {
-          state->auth->require_platform_admin(ctx);
-          co_return co_await migration_status(ctx, *state);
-        },
-        {.summary = "Applied and pending migrations of public and every tenant", .tags = {"admin"}});
-  audited_route(r, state->auth, "POST", "/admin/api/migrations/runs", "migrations.run",
+        [state](RequestContext& ctx) { return migration_status(ctx, *state); },
+        {.summary = "Applied and pending migrations of public and every tenant",
+         .tags = {"admin"},
+         .operation_id = "adminMigrationStatus",
+         .access = web::Access::platform_admin(),
+         .replies = {{200, status}}});
+  audited_route(r, "POST", "/admin/api/migrations/runs", "migrations.run",
                 [state](RequestContext& ctx, const Principal& who) -> Task<AuditedWork> {
                   co_return AuditedWork{{}, {}, [&ctx, state, who]() { return start_run(ctx, state, who); }};
                 },
-                {.summary = "Start a fleet migration run", .tags = {"admin"}});
+                {.summary = "Start a fleet migration run",
+                 .tags = {"admin"},
+                 .operation_id = "adminStartMigrationRun",
+                 .replies = {{202, run, "Started: poll its progress"}}});
   r.add("GET", "/admin/api/migrations/runs/{id:int}",
         [state](RequestContext& ctx) -> Task<Response> {
-          state->auth->require_platform_admin(ctx);
-          const std::shared_ptr<FleetRun> run = find_run(*state, *ctx.params.get_int("id"));
-          co_return Response::json(200, run->to_json());
+          const std::shared_ptr<FleetRun> found = find_run(*state, *ctx.params.get_int("id"));
+          co_return Response::json(200, found->to_json());
         },
-        {.summary = "Progress and per-tenant results of a migration run", .tags = {"admin"}});
+        {.summary = "Progress and per-tenant results of a migration run",
+         .tags = {"admin"},
+         .operation_id = "adminGetMigrationRun",
+         .access = web::Access::platform_admin(),
+         .path = {{"id", Schema::integer(0).example(1), "The run's id."}},
+         .replies = {{200, run}}});
 }
 
 }  // namespace tenantry::apps::admin

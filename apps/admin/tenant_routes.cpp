@@ -10,15 +10,17 @@
 #include "tenantry/tenancy/tenant_directory.hpp"
 #include "tenantry/tenancy/tenant_json.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
-#include "tenantry/web/json_input.hpp"
 #include "tenantry/web/pagination.hpp"
+#include "tenantry/web/tenant_schema.hpp"
 
 namespace tenantry::apps::admin {
 
 using auth::Principal;
 using http::Response;
-using web::JsonInput;
+using web::Access;
+using web::Presence;
 using web::RequestContext;
+using web::Schema;
 
 db::SchemaName slug_of(const RequestContext& ctx) {
   const std::string slug(ctx.params.get("slug").value_or(""));
@@ -56,9 +58,34 @@ Task<Response> tenant_detail(RequestContext& ctx, AdminState& state, const db::S
   co_return Response::json(200, body);
 }
 
+const web::Schema& tenant_detail_schema() {
+  static const Schema schema =
+      web::tenant_schema()
+          .extend(
+              {{"member_count", Schema::integer(0)},
+               {"schema_size_bytes", Schema::integer(0)},
+               {"migrations", Schema::object({{"applied", Schema::array(Schema::object(
+                                                              {{"migration", Schema::string()},
+                                                               {"applied_at", Schema::timestamp()}}))},
+                                              {"pending", Schema::array(Schema::string())},
+                                              {"problems", Schema::array(Schema::string())}})},
+               {"requests", Schema::object({{"total", Schema::integer(0)},
+                                            {"per_minute_last_hour", Schema::array(Schema::integer(0))}})}})
+          .describe("A tenant with its members, size, migrations and request counts.")
+          .named("TenantDetail");
+  return schema;
+}
+
+const web::Parameter& slug_parameter() {
+  static const web::Parameter slug{"slug", Schema::string(1, 63).example("northwind"), "The tenant's slug."};
+  return slug;
+}
+
 void tenant_change_route(web::RouteTable& routes, const std::shared_ptr<AdminState>& state,
                          std::string method, std::string_view path, std::string action, TenantChange change,
-                         http::RouteInfo info, DescribeChange describe) {
+                         web::Operation operation, DescribeChange describe) {
+  if (operation.path.empty()) operation.path = {slug_parameter()};
+  operation.replies = {{200, tenant_detail_schema(), "The tenant as it is now"}};
   AuditedPrepare prepare = [state, change = std::move(change), describe = std::move(describe)](
                                RequestContext& ctx, const Principal&) -> Task<AuditedWork> {
     const db::SchemaName schema = slug_of(ctx);
@@ -70,17 +97,16 @@ void tenant_change_route(web::RouteTable& routes, const std::shared_ptr<AdminSta
     };
     co_return AuditedWork{schema.str(), std::move(detail), std::move(work)};
   };
-  audited_route(routes, state->auth, std::move(method), path, std::move(action), std::move(prepare),
-                std::move(info));
+  audited_route(routes, std::move(method), path, std::move(action), std::move(prepare), std::move(operation));
 }
 
 namespace {
 
 Task<Response> list_tenants(RequestContext& ctx) {
-  const auto page = web::Page::from(ctx.request);
-  const auto q = ctx.request.query_param("q");
-  const auto state = ctx.request.query_param("state");
-  const auto plan = ctx.request.query_param("plan");
+  const auto page = web::Page::from(ctx.query);
+  const auto q = ctx.query.string("q");
+  const auto state = ctx.query.string("state");
+  const auto plan = ctx.query.string("plan");
   const std::string where =
       " WHERE ($1::text IS NULL OR t.schema_name ILIKE '%' || $1 || '%' OR t.name ILIKE '%' || $1 || '%' OR "
       "EXISTS (SELECT 1 FROM domains d WHERE d.tenant_id = t.id AND d.domain ILIKE '%' || $1 || '%')) "
@@ -102,14 +128,13 @@ Task<Response> list_tenants(RequestContext& ctx) {
 }
 
 /// The "domains" of a creation, each normalised and checked; 400 listing the invalid ones.
-std::vector<tenancy::DomainName> requested_domains(const http::Request& request) {
+std::vector<tenancy::DomainName> requested_domains(const web::Input& body) {
   std::vector<tenancy::DomainName> domains;
-  const auto body = boost::json::parse(request.body).as_object();
-  const auto* list = body.if_contains("domains");
+  const auto* list = body.values().if_contains("domains");
   if (list == nullptr || !list->is_array()) return domains;
   std::vector<http::FieldError> errors;
   for (const auto& d : list->as_array()) {
-    const std::string text = d.is_string() ? std::string(d.as_string()) : std::string();
+    const std::string text(d.as_string());  // validated by domain_schema()
     const std::string normal = tenancy::DomainName::normalise(text);
     if (auto why = tenancy::DomainName::why_invalid(normal); !why.empty())
       errors.push_back({"domains", "'" + text + "': " + why + "."});
@@ -121,18 +146,11 @@ std::vector<tenancy::DomainName> requested_domains(const http::Request& request)
 }
 
 Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Principal& who) {
-  JsonInput in(ctx.request);
-  in.only({"slug", "name", "plan", "domains", "owner"});
-  auto slug = in.string("slug", {.required = true, .min = 1});
-  auto name = in.string("name", {.required = true, .min = 1, .max = 200, .single_line = true});
-  auto plan = in.string("plan", {.min = 1});
-  auto owner_email = in.email("owner", {});
-  if (slug)
-    if (auto why = db::SchemaName::why_invalid(*slug); !why.empty())
-      in.error("slug", "Invalid slug: " + why + ".");
-  if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
-  in.finish();
-  tenancy::NewTenant request{db::SchemaName(*slug), *name, requested_domains(ctx.request),
+  const auto slug = ctx.body.string("slug");
+  const auto name = ctx.body.string("name");
+  const auto plan = ctx.body.string("plan");
+  const auto owner_email = ctx.body.string("owner");
+  tenancy::NewTenant request{db::SchemaName(*slug), *name, requested_domains(ctx.body),
                              plan.value_or("free")};
   if (request.domains.empty())
     request.domains.push_back(tenancy::default_domain(request.schema, ctx.config.tenancy.base_domain));
@@ -152,32 +170,20 @@ Task<Response> create_tenant(RequestContext& ctx, AdminState& state, const Princ
   co_return Response::json(201, created);
 }
 
-/// The "slug" of a creation body as sent, for the audit entry (validated by create_tenant).
-std::string slug_sent(const http::Request& request) {
-  boost::system::error_code ec;
-  auto body = boost::json::parse(request.body, ec);
-  if (!ec && body.is_object() && body.as_object().contains("slug") && body.at("slug").is_string())
-    return std::string(body.at("slug").as_string());
-  return {};
-}
-
 Task<AuditedWork> prepare_creation(RequestContext& ctx, const std::shared_ptr<AdminState>& state,
                                    const Principal& who) {
   // Each tenant is a schema: even an admin (or a stolen admin token) creates them at a bounded rate.
   const std::vector<auth::ThrottleRule> rules{
       {"create:admin:" + who.user_id.to_string(), ctx.config.auth.admin_tenant_creations_per_minute}};
   co_await auth::throttle(ctx.db, rules);
-  co_return AuditedWork{
-      slug_sent(ctx.request), {}, [&ctx, state, who]() { return create_tenant(ctx, *state, who); }};
+  co_return AuditedWork{ctx.body.string("slug").value_or(""), {}, [&ctx, state, who]() {
+                          return create_tenant(ctx, *state, who);
+                        }};
 }
 
 Task<void> update_tenant(RequestContext& ctx, const db::SchemaName& schema, const boost::json::object&) {
-  JsonInput in(ctx.request);
-  in.only({"name", "plan"});
-  auto name = in.string("name", {.min = 1, .max = 200, .single_line = true});
-  auto plan = in.string("plan", {.min = 1});
-  if (plan && !ctx.config.plans.count(*plan)) in.error("plan", "Unknown plan '" + *plan + "'.");
-  in.finish();
+  const auto name = ctx.body.string("name");
+  const auto plan = ctx.body.string("plan");
   tenancy::TenantCatalog catalog(ctx.pool);
   co_await catalog.update(schema, name, plan);
 }
@@ -185,12 +191,7 @@ Task<void> update_tenant(RequestContext& ctx, const db::SchemaName& schema, cons
 /// The optional {"reason"} of a suspension, as the audit entry records it.
 boost::json::object suspension(RequestContext& ctx) {
   boost::json::object detail;
-  if (ctx.request.body.empty()) return detail;
-  JsonInput in(ctx.request);
-  in.only({"reason"});
-  auto reason = in.string("reason", {.max = 500});
-  in.finish();
-  if (reason) detail["reason"] = *reason;
+  if (auto reason = ctx.body.string("reason")) detail["reason"] = *reason;
   return detail;
 }
 
@@ -203,15 +204,19 @@ Task<void> suspend_tenant(RequestContext& ctx, const db::SchemaName& schema,
 }
 
 Task<Response> drop_tenant(RequestContext& ctx, const AdminState& state, const db::SchemaName& schema) {
-  JsonInput in(ctx.request);
-  auto confirm = in.string("confirm", {.required = true});
-  if (confirm && *confirm != schema.str())
-    in.error("confirm", "Type the tenant's slug ('" + schema.str() + "') to confirm the drop.");
-  in.finish();
+  if (*ctx.body.string("confirm") != schema.str())
+    throw http::Invalid("confirm", "Type the tenant's slug ('" + schema.str() + "') to confirm the drop.");
   tenancy::TenantProvisioner provisioner(ctx.owner_pool, state.tenant_plan);
   co_await provisioner.drop(schema);
   co_await ctx.tenants.load(ctx.pool);
   co_return Response::empty(204);
+}
+
+/// A `plan` in the body must be one of the configured plans.
+Task<void> configured_plan(RequestContext& ctx, std::vector<http::FieldError>& errors) {
+  const auto plan = ctx.body.string("plan");
+  if (plan && !ctx.config.plans.count(*plan)) errors.push_back({"plan", "Unknown plan '" + *plan + "'."});
+  co_return;
 }
 
 /// resume and archive: a state change of the catalog with no input.
@@ -229,42 +234,102 @@ TenantChange catalog_change(StateChange change) {
 }  // namespace
 
 void register_tenant_routes(web::RouteTable& r, const std::shared_ptr<AdminState>& state) {
-  r.add("GET", "/admin/api/tenants",
-        [state](RequestContext& ctx) -> Task<Response> {
-          state->auth->require_platform_admin(ctx);
-          co_return co_await list_tenants(ctx);
-        },
-        {.summary = "List tenants (q, state, plan, limit, offset)", .tags = {"admin"}});
+  const auto admin = Access::platform_admin();
+  const Schema owner = Schema::object({{"email", Schema::email()},
+                                       {"status", Schema::choice({"member", "invited"})},
+                                       {"user_id", Schema::integer(1), Presence::kOptional},
+                                       {"invitation_id", Schema::integer(1), Presence::kOptional},
+                                       {"expires_at", Schema::timestamp(), Presence::kOptional}})
+                           .describe("The owner named at creation: an existing verified account, or invited.")
+                           .named("TenantOwner");
+  r.add("GET", "/admin/api/tenants", list_tenants,
+        {.summary = "List tenants",
+         .tags = {"admin"},
+         .operation_id = "adminListTenants",
+         .access = admin,
+         .query = {{"q", Schema::string(0, 200), "Text in the slug, name or a domain."},
+                   {"state",
+                    Schema::choice({"provisioning", "active", "suspended", "archived", "failed", "dropping"}),
+                    "Only tenants in this state."},
+                   {"plan", Schema::string(1, 100), "Only tenants on this plan."}},
+         .page_of = web::tenant_schema()});
   audited_route(
-      r, state->auth, "POST", "/admin/api/tenants", "tenant.create",
+      r, "POST", "/admin/api/tenants", "tenant.create",
       [state](RequestContext& ctx, const Principal& who) { return prepare_creation(ctx, state, who); },
-      {.summary = "Create (provision) a tenant", .tags = {"admin"}});
-  r.add(
-      "GET", "/admin/api/tenants/{slug}",
-      [state](RequestContext& ctx) -> Task<Response> {
-        state->auth->require_platform_admin(ctx);
-        const auto schema = slug_of(ctx);
-        co_return co_await tenant_detail(ctx, *state, schema);
-      },
-      {.summary = "A tenant with domains, members, size, migrations and request counts", .tags = {"admin"}});
+      {.summary = "Create (provision) a tenant",
+       .description =
+           "With `owner`, an existing verified account becomes its owner, else that address is invited.",
+       .tags = {"admin"},
+       .operation_id = "adminCreateTenant",
+       .body = Schema::object(
+                   {{"slug", web::slug_schema()},
+                    {"name", Schema::line(1, 200).example("Northwind Repairs")},
+                    {"plan", Schema::string(1, 100), Presence::kOptional},
+                    {"domains",
+                     Schema::array(web::domain_schema(), 20).describe("Default: <slug>.<base domain>."),
+                     Presence::kOptional},
+                    {"owner", Schema::email(), Presence::kOptional}})
+                   .named("TenantCreate"),
+       .check = configured_plan,
+       .replies =
+           {{201, web::tenant_schema().extend({{"owner", owner, Presence::kOptional}}).named("TenantCreated"),
+             "The tenant, active"}},
+       .problems = {http::problem_types::kConflict, http::problem_types::kTooManyRequests}});
+  r.add("GET", "/admin/api/tenants/{slug}",
+        [state](RequestContext& ctx) -> Task<Response> {
+          const auto schema = slug_of(ctx);
+          co_return co_await tenant_detail(ctx, *state, schema);
+        },
+        {.summary = "A tenant with domains, members, size, migrations and request counts",
+         .tags = {"admin"},
+         .operation_id = "adminGetTenant",
+         .access = admin,
+         .path = {slug_parameter()},
+         .replies = {{200, tenant_detail_schema()}}});
   tenant_change_route(r, state, "PATCH", "/admin/api/tenants/{slug}", "tenant.update", update_tenant,
-                      {.summary = "Change a tenant's name or plan", .tags = {"admin"}});
+                      {.summary = "Change a tenant's name or plan",
+                       .tags = {"admin"},
+                       .operation_id = "adminUpdateTenant",
+                       .body = Schema::object({{"name", Schema::line(1, 200), Presence::kOptional},
+                                               {"plan", Schema::string(1, 100), Presence::kOptional}})
+                                   .named("TenantPatch"),
+                       .check = configured_plan});
   tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/resume", "tenant.resume",
                       catalog_change(&tenancy::TenantCatalog::resume),
-                      {.summary = "tenant.resume", .tags = {"admin"}});
+                      {.summary = "Resume a suspended or archived tenant",
+                       .tags = {"admin"},
+                       .operation_id = "adminResumeTenant",
+                       .problems = {http::problem_types::kConflict}});
   tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/archive", "tenant.archive",
                       catalog_change(&tenancy::TenantCatalog::archive),
-                      {.summary = "tenant.archive", .tags = {"admin"}});
-  tenant_change_route(r, state, "POST", "/admin/api/tenants/{slug}/suspend", "tenant.suspend", suspend_tenant,
-                      {.summary = "Suspend a tenant (its API answers 403)", .tags = {"admin"}}, suspension);
+                      {.summary = "Archive a tenant (kept, not served)",
+                       .tags = {"admin"},
+                       .operation_id = "adminArchiveTenant",
+                       .problems = {http::problem_types::kConflict}});
+  tenant_change_route(
+      r, state, "POST", "/admin/api/tenants/{slug}/suspend", "tenant.suspend", suspend_tenant,
+      {.summary = "Suspend a tenant (its API answers 403)",
+       .tags = {"admin"},
+       .operation_id = "adminSuspendTenant",
+       .body = Schema::object({{"reason", Schema::string(0, 500), Presence::kOptional}}).named("Suspension"),
+       .body_required = false,
+       .problems = {http::problem_types::kConflict}},
+      suspension);
   audited_route(
-      r, state->auth, "DELETE", "/admin/api/tenants/{slug}", "tenant.drop",
+      r, "DELETE", "/admin/api/tenants/{slug}", "tenant.drop",
       [state](RequestContext& ctx, const Principal&) -> Task<AuditedWork> {
         const db::SchemaName schema = slug_of(ctx);
         co_return AuditedWork{
             schema.str(), {}, [&ctx, state, schema]() { return drop_tenant(ctx, *state, schema); }};
       },
-      {.summary = "Drop a tenant and all its data (body: {\"confirm\": \"<slug>\"})", .tags = {"admin"}});
+      {.summary = "Drop a tenant and all its data",
+       .description = "Irreversible: the body must name the tenant, `{\"confirm\": \"<slug>\"}`.",
+       .tags = {"admin"},
+       .operation_id = "adminDropTenant",
+       .path = {slug_parameter()},
+       .body = Schema::object({{"confirm", Schema::string(1, 63).describe("The tenant's slug, again.")}})
+                   .named("DropConfirmation"),
+       .replies = {{204, std::nullopt, "Dropped"}}});
 }
 
 }  // namespace tenantry::apps::admin

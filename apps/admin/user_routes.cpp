@@ -4,7 +4,6 @@
 
 #include "apps/admin/audit.hpp"
 #include "tenantry/db/session.hpp"
-#include "tenantry/web/json_input.hpp"
 #include "tenantry/web/pagination.hpp"
 
 namespace tenantry::apps::admin {
@@ -13,8 +12,8 @@ namespace {
 
 using auth::Principal;
 using http::Response;
-using web::JsonInput;
 using web::RequestContext;
+using web::Schema;
 
 constexpr http::ProblemType<409> kCannotDemoteSelf{"cannot-demote-self", "Cannot lock yourself out"};
 
@@ -30,8 +29,8 @@ boost::json::object user_json(const db::Row& row) {
 }
 
 Task<Response> list_users(RequestContext& ctx) {
-  const auto page = web::Page::from(ctx.request);
-  const auto q = ctx.request.query_param("q");
+  const auto page = web::Page::from(ctx.query);
+  const auto q = ctx.query.string("q");
   const std::string where = " WHERE ($1::text IS NULL OR email ILIKE '%' || $1 || '%')";
   const db::Session public_db(ctx.pool);
   const std::string count_sql = "SELECT count(*) FROM users" + where;
@@ -66,30 +65,45 @@ Task<Response> change_user(RequestContext& ctx, const Principal& who, std::int64
 }  // namespace
 
 void register_user_routes(web::RouteTable& r, std::shared_ptr<auth::AuthService> auth) {
-  r.add("GET", "/admin/api/users",
-        [auth](RequestContext& ctx) -> Task<Response> {
-          auth->require_platform_admin(ctx);
-          co_return co_await list_users(ctx);
-        },
-        {.summary = "List users (q, limit, offset)", .tags = {"admin"}});
-  audited_route(
-      r, auth, "PATCH", "/admin/api/users/{id:int}", "user.update",
-      [auth](RequestContext& ctx, const Principal& who) -> Task<AuditedWork> {
-        const auto id = *ctx.params.get_int("id");
-        JsonInput in(ctx.request);
-        in.only({"disabled", "platform_admin"});
-        const auto disabled = in.boolean("disabled");
-        const auto platform_admin = in.boolean("platform_admin");
-        in.finish();
-        boost::json::object detail{
-            {"user_id", id},
-            {"disabled", disabled ? boost::json::value(*disabled) : nullptr},
-            {"platform_admin", platform_admin ? boost::json::value(*platform_admin) : nullptr}};
-        co_return AuditedWork{{}, std::move(detail), [&ctx, who, id, disabled, platform_admin, auth]() {
-                                return change_user(ctx, who, id, disabled, platform_admin, *auth);
-                              }};
-      },
-      {.summary = "Disable or enable a user, grant or take platform-admin rights", .tags = {"admin"}});
+  const Schema user = Schema::object({{"id", Schema::integer(1)},
+                                      {"email", Schema::email()},
+                                      {"display_name", Schema::string(0, 200)},
+                                      {"disabled", Schema::boolean()},
+                                      {"platform_admin", Schema::boolean()},
+                                      {"email_verified", Schema::boolean()},
+                                      {"store_count", Schema::integer(0)}})
+                          .describe("An account of the platform, as its admins see it.")
+                          .named("PlatformUser");
+  r.add("GET", "/admin/api/users", list_users,
+        {.summary = "List users",
+         .tags = {"admin"},
+         .operation_id = "adminListUsers",
+         .access = web::Access::platform_admin(),
+         .query = {{"q", Schema::string(0, 200), "Text in the e-mail."}},
+         .page_of = user});
+  audited_route(r, "PATCH", "/admin/api/users/{id:int}", "user.update",
+                [auth](RequestContext& ctx, const Principal& who) -> Task<AuditedWork> {
+                  const auto id = *ctx.params.get_int("id");
+                  const auto disabled = ctx.body.boolean("disabled");
+                  const auto platform_admin = ctx.body.boolean("platform_admin");
+                  boost::json::object detail{
+                      {"user_id", id},
+                      {"disabled", disabled ? boost::json::value(*disabled) : nullptr},
+                      {"platform_admin", platform_admin ? boost::json::value(*platform_admin) : nullptr}};
+                  co_return AuditedWork{
+                      {}, std::move(detail), [&ctx, who, id, disabled, platform_admin, auth]() {
+                        return change_user(ctx, who, id, disabled, platform_admin, *auth);
+                      }};
+                },
+                {.summary = "Disable or enable a user, grant or take platform-admin rights",
+                 .tags = {"admin"},
+                 .operation_id = "adminUpdateUser",
+                 .path = {{"id", Schema::integer(0).example(1), "The user's id."}},
+                 .body = Schema::object({{"disabled", Schema::boolean(), web::Presence::kOptional},
+                                         {"platform_admin", Schema::boolean(), web::Presence::kOptional}})
+                             .named("PlatformUserPatch"),
+                 .replies = {{200, user}},
+                 .problems = {kCannotDemoteSelf}});
 }
 
 }  // namespace tenantry::apps::admin

@@ -11,7 +11,7 @@ constexpr std::array kRoles{auth::Role::kViewer, auth::Role::kStaff};
 const web::AppDescriptor& descriptor() {
   static const web::AppDescriptor kDescriptor{.name = "catalog",
                                               .migrations = app(),
-                                              .register_routes = &web::register_with_auth<&register_routes>,
+                                              .register_routes = &web::register_only<&register_routes>,
                                               .roles = kRoles,
                                               .constraint_problems = constraint_problems()};
   return kDescriptor;

@@ -25,6 +25,6 @@ const web::AppDescriptor& descriptor();
 
 /// The products API (tenant routes): list with filters, ordering and pages; create, read, replace, update and
 /// delete. Viewers read; staff and up write.
-void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth);
+void register_routes(web::Routes& routes);
 
 }  // namespace tenantry::apps::catalog

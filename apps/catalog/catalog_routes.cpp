@@ -1,23 +1,20 @@
 #include <boost/json.hpp>
 
+#include "apps/accounts/account_problems.hpp"
 #include "apps/accounts/plans.hpp"
 #include "apps/catalog/catalog_app.hpp"
 #include "tenantry/db/session.hpp"
-#include "tenantry/web/json_input.hpp"
 #include "tenantry/web/list_query.hpp"
 
 namespace tenantry::apps::catalog {
 
 namespace {
 
-using auth::AuthService;
 using auth::Role;
 using http::Response;
-using web::JsonInput;
 using web::RequestContext;
 
-// Amounts stay below 2^53 so that JavaScript clients read them exactly. (A bound is also needed for
-// JsonInput::integer to apply `.min = 0` at all.)
+// Amounts stay below 2^53 so that JavaScript clients read them exactly.
 constexpr std::int64_t kMaxAmount = 1'000'000'000'000'000;
 
 #define TENANTRY_PRODUCT_COLUMNS \
@@ -44,31 +41,39 @@ boost::json::object product_json(const db::Row& row) {
           {"updated_at", row.get<db::Rfc3339>(8).text}};
 }
 
-/// The writable fields of a product as sent; absent fields are empty (PATCH keeps their values).
+/// A product as the API shows it (product_json) and as clients write it: one declaration for the answers,
+/// the three write bodies and the document.
+const web::Schema& product_schema() {
+  using web::Presence;
+  using web::Schema;
+  static const Schema schema =
+      Schema::object(
+          {{"id", Schema::integer(1), Presence::kReadOnly},
+           {"sku",
+            Schema::line(1, 64).describe("Stock-keeping unit, unique in the store.").example("IPH-15-SCR")},
+           {"name", Schema::line(1, 200).example("iPhone 15 screen")},
+           {"description", Schema::string(0, 5000), Presence::kDefaulted},
+           {"category", Schema::line(0, 100).example("screens"), Presence::kDefaulted},
+           {"price_cents", Schema::integer(0, kMaxAmount).describe("Price in cents.").example(12900)},
+           {"stock", Schema::integer(0, kMaxAmount), Presence::kDefaulted},
+           {"created_at", Schema::timestamp(), Presence::kReadOnly},
+           {"updated_at", Schema::timestamp(), Presence::kReadOnly}})
+          .describe("A product of the store's catalog.")
+          .named("Product");
+  return schema;
+}
+
+/// The writable fields of a product as sent (validated against the operation's body schema); absent fields
+/// are empty (PATCH keeps their values), and a create fills in the defaults.
 struct ProductFields {
   std::optional<std::string> sku, name, description, category;
   std::optional<std::int64_t> price_cents, stock;
 };
 
-enum class Write { kCreate, kReplace, kPatch };
-
-/// Validates a product body: everything required for PUT, sku/name/price_cents for POST (the rest has
-/// defaults, filled in here), nothing for PATCH. Unknown fields are errors.
-ProductFields read_product(const http::Request& request, Write write) {
-  JsonInput in(request);
-  in.only({"sku", "name", "description", "category", "price_cents", "stock"},
-          {"id", "created_at", "updated_at"});
-  const bool all = write == Write::kReplace;
-  const bool core = all || write == Write::kCreate;
-  ProductFields p;
-  p.sku = in.string("sku", {.required = core, .min = 1, .max = 64});
-  p.name = in.string("name", {.required = core, .min = 1, .max = 200});
-  p.description = in.string("description", {.required = all, .max = 5000});
-  p.category = in.string("category", {.required = all, .max = 100});
-  p.price_cents = in.integer("price_cents", {.required = core, .min = 0, .max = kMaxAmount});
-  p.stock = in.integer("stock", {.required = all, .min = 0, .max = kMaxAmount});
-  in.finish();
-  if (write == Write::kCreate) {
+ProductFields read_product(const web::Input& in, web::Write write) {
+  ProductFields p{in.string("sku"),      in.string("name"),         in.string("description"),
+                  in.string("category"), in.integer("price_cents"), in.integer("stock")};
+  if (write == web::Write::kCreate) {
     if (!p.description) p.description = "";
     if (!p.category) p.category = "";
     if (!p.stock) p.stock = 0;
@@ -90,9 +95,8 @@ ProductId product_id(const RequestContext& ctx) {
   return ProductId{*ctx.params.get_int("id")};
 }
 
-Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
-  auth.require(ctx, Role::kViewer);
-  web::ListQuery q(ctx.request);
+Task<Response> list_products(RequestContext& ctx) {
+  web::ListQuery q(ctx.request, ctx.query);
   if (auto text = q.search())
     q.where("strpos(lower(name), lower($?)) > 0 OR strpos(lower(sku), lower($?)) > 0", *text);
   if (auto category = q.text("category")) q.where("category = $?", *category);
@@ -100,14 +104,12 @@ Task<Response> list_products(RequestContext& ctx, const AuthService& auth) {
   if (auto max = q.integer("max_price")) q.where("price_cents <= $?", *max);
   if (auto in_stock = q.boolean("in_stock")) q.where("(stock > 0) = $?", *in_stock);
   q.order(kOrderings, "id");
-  q.finish();
 
   co_return co_await q.respond(ctx.db, "products", kColumns, product_json);
 }
 
-Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
-  auth.require(ctx, Role::kStaff);
-  const ProductFields p = read_product(ctx.request, Write::kCreate);
+Task<Response> create_product(RequestContext& ctx) {
+  const ProductFields p = read_product(ctx.body, web::Write::kCreate);
   const auto plan = ctx.config.plans.find(ctx.tenant->plan);
   if (plan == ctx.config.plans.end())
     accounts::check_plan_limit(ctx.config, *ctx.tenant, accounts::PlanLimit::kProducts, 0);
@@ -133,8 +135,7 @@ Task<Response> create_product(RequestContext& ctx, const AuthService& auth) {
 }
 
 // The hot path: one statement, no transaction.
-Task<Response> get_product(RequestContext& ctx, const AuthService& auth) {
-  auth.require(ctx, Role::kViewer);
+Task<Response> get_product(RequestContext& ctx) {
   const ProductId id = product_id(ctx);
   auto rows = co_await ctx.db.query(kSelectById, id);
   if (rows.empty()) product_not_found(id);
@@ -142,10 +143,9 @@ Task<Response> get_product(RequestContext& ctx, const AuthService& auth) {
 }
 
 /// PUT (every field given) and PATCH (the fields given). updated_at moves only when a value changes.
-Task<Response> update_product(RequestContext& ctx, const AuthService& auth, Write write) {
-  auth.require(ctx, Role::kStaff);
+Task<Response> update_product(RequestContext& ctx, web::Write write) {
   const ProductId id = product_id(ctx);
-  const ProductFields p = read_product(ctx.request, write);
+  const ProductFields p = read_product(ctx.body, write);
   static const std::string sql =
       std::string(
           "UPDATE products SET sku = COALESCE($2::text, sku), name = COALESCE($3::text, name), "
@@ -164,8 +164,7 @@ Task<Response> update_product(RequestContext& ctx, const AuthService& auth, Writ
   co_return Response::json(200, product_json(rows.one()));
 }
 
-Task<Response> delete_product(RequestContext& ctx, const AuthService& auth) {
-  auth.require(ctx, Role::kStaff);
+Task<Response> delete_product(RequestContext& ctx) {
   const ProductId id = product_id(ctx);
   // Tickets that name the product keep their history: their product_id becomes NULL (ON DELETE SET NULL).
   auto result = co_await ctx.db.query("DELETE FROM products WHERE id = $1", id);
@@ -179,25 +178,71 @@ std::span<const web::ConstraintProblem> constraint_problems() {
   return kConstraintProblems;
 }
 
-void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
+void register_routes(web::Routes& routes) {
+  using web::Access;
+  using web::Parameter;
+  using web::Schema;
+  using web::Write;
+  const Schema& product = product_schema();
+  const std::vector<web::Parameter> id{{"id", Schema::integer(0).example(1), "The product's id."}};
   auto& t = routes.tenant_routes;
-  t.add("GET", "/api/products", [auth](RequestContext& ctx) { return list_products(ctx, *auth); },
-        {.summary =
-             "List products (filters search or q, category, min_price, max_price, in_stock; ordering; pages)",
-         .tags = {"catalog"}});
-  t.add("POST", "/api/products", [auth](RequestContext& ctx) { return create_product(ctx, *auth); },
-        {.summary = "Create a product", .tags = {"catalog"}});
-  t.add("GET", "/api/products/{id:int}", [auth](RequestContext& ctx) { return get_product(ctx, *auth); },
-        {.summary = "Get a product", .tags = {"catalog"}});
+  t.describe_tag("catalog", "The store's products: stock-keeping units, prices and stock.");
+  t.add("GET", "/api/products", list_products,
+        {.summary = "List products",
+         .description = "Filtered, ordered and paginated; `search` (or `q`) matches name or SKU.",
+         .tags = {"catalog"},
+         .operation_id = "listProducts",
+         .access = Access::at_least(Role::kViewer),
+         .query = {{"search", Schema::string(0, 200), "Text in the name or SKU (case-insensitive)."},
+                   {"q", Schema::string(0, 200), "The same as search."},
+                   {"category", Schema::string(0, 100), "Exactly this category."},
+                   {"min_price", Schema::integer(0, kMaxAmount), "Price in cents at least."},
+                   {"max_price", Schema::integer(0, kMaxAmount), "Price in cents at most."},
+                   {"in_stock", Schema::boolean(), "Only products in stock (true) or out of it (false)."},
+                   web::ordering_parameter(kOrderings)},
+         .page_of = product});
+  t.add("POST", "/api/products", create_product,
+        {.summary = "Create a product",
+         .tags = {"catalog"},
+         .operation_id = "createProduct",
+         .access = Access::at_least(Role::kStaff),
+         .body = product.for_write(Write::kCreate, "ProductCreate"),
+         .replies = {{201, product, "The product made"}},
+         .problems = {kDuplicateSku, accounts::kPlanLimitReached}});
+  t.add("GET", "/api/products/{id:int}", get_product,
+        {.summary = "Get a product",
+         .tags = {"catalog"},
+         .operation_id = "getProduct",
+         .access = Access::at_least(Role::kViewer),
+         .path = id,
+         .replies = {{200, product}}});
   t.add("PUT", "/api/products/{id:int}",
-        [auth](RequestContext& ctx) { return update_product(ctx, *auth, Write::kReplace); },
-        {.summary = "Replace a product's fields", .tags = {"catalog"}});
+        [](RequestContext& ctx) { return update_product(ctx, Write::kReplace); },
+        {.summary = "Replace a product's fields",
+         .tags = {"catalog"},
+         .operation_id = "replaceProduct",
+         .access = Access::at_least(Role::kStaff),
+         .path = id,
+         .body = product.for_write(Write::kReplace, "ProductReplace"),
+         .replies = {{200, product}},
+         .problems = {kDuplicateSku}});
   t.add("PATCH", "/api/products/{id:int}",
-        [auth](RequestContext& ctx) { return update_product(ctx, *auth, Write::kPatch); },
-        {.summary = "Change some of a product's fields", .tags = {"catalog"}});
-  t.add("DELETE", "/api/products/{id:int}",
-        [auth](RequestContext& ctx) { return delete_product(ctx, *auth); },
-        {.summary = "Delete a product", .tags = {"catalog"}});
+        [](RequestContext& ctx) { return update_product(ctx, Write::kPatch); },
+        {.summary = "Change some of a product's fields",
+         .tags = {"catalog"},
+         .operation_id = "updateProduct",
+         .access = Access::at_least(Role::kStaff),
+         .path = id,
+         .body = product.for_write(Write::kPatch, "ProductPatch"),
+         .replies = {{200, product}},
+         .problems = {kDuplicateSku}});
+  t.add("DELETE", "/api/products/{id:int}", delete_product,
+        {.summary = "Delete a product",
+         .tags = {"catalog"},
+         .operation_id = "deleteProduct",
+         .access = Access::at_least(Role::kStaff),
+         .path = id,
+         .replies = {{204, std::nullopt, "Deleted"}}});
 }
 
 }  // namespace tenantry::apps::catalog

@@ -26,6 +26,6 @@ const web::AppDescriptor& descriptor();
 
 /// The tickets API (tenant routes): list, create, read, update, status transitions and notes. Viewers read;
 /// staff and up write.
-void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> auth);
+void register_routes(web::Routes& routes);
 
 }  // namespace tenantry::apps::service

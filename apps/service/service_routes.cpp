@@ -5,18 +5,15 @@
 
 #include "apps/service/service_app.hpp"
 #include "tenantry/db/session.hpp"
-#include "tenantry/web/json_input.hpp"
 #include "tenantry/web/list_query.hpp"
 
 namespace tenantry::apps::service {
 
 namespace {
 
-using auth::AuthService;
 using auth::Principal;
 using auth::Role;
 using http::Response;
-using web::JsonInput;
 using web::ListQuery;
 using web::OrderingField;
 using web::RequestContext;
@@ -25,8 +22,8 @@ using web::RequestContext;
 enum class TicketStatus { kReceived, kDiagnosing, kWaitingParts, kRepairing, kReady, kDelivered, kCancelled };
 
 /// Their names in the API and the database, indexed by TicketStatus.
-const std::vector<std::string_view> kStatuses{"received", "diagnosing", "waiting_parts", "repairing",
-                                              "ready",    "delivered",  "cancelled"};
+const std::vector<std::string> kStatuses{"received", "diagnosing", "waiting_parts", "repairing",
+                                         "ready",    "delivered",  "cancelled"};
 
 /// Only for names already checked against kStatuses (JSON input, the database's check constraint).
 TicketStatus parse_status(std::string_view name) {
@@ -139,6 +136,59 @@ TicketId ticket_id(const RequestContext& ctx) {
   return TicketId{*ctx.params.get_int("id")};
 }
 
+/// A ticket without its events (in lists), as ticket_json shows it and clients write it.
+const web::Schema& ticket_schema() {
+  using web::Presence;
+  using web::Schema;
+  static const Schema schema =
+      Schema::object(
+          {{"id", Schema::integer(1), Presence::kReadOnly},
+           {"customer_name", Schema::line(1, 200).example("Ada Lovelace")},
+           {"customer_email", Schema::email_or_empty().nullable().describe("\"\" or null: none (walk-in)."),
+            Presence::kDefaulted},
+           {"device", Schema::line(1, 200).example("iPhone 15")},
+           {"product_id", Schema::integer(1).nullable().describe("A product of this store."),
+            Presence::kDefaulted},
+           {"problem", Schema::string(1, 5000).example("Cracked screen")},
+           {"status", Schema::choice(kStatuses).describe("Changes through /transition only."),
+            Presence::kReadOnly},
+           {"assigned_to", Schema::integer(1).nullable().describe("The user id of a member of this store."),
+            Presence::kDefaulted},
+           {"created_at", Schema::timestamp(), Presence::kReadOnly},
+           {"updated_at", Schema::timestamp(), Presence::kReadOnly},
+           {"closed_at", Schema::timestamp().nullable().describe("When it was delivered or cancelled."),
+            Presence::kReadOnly}})
+          .describe("A repair ticket.")
+          .named("Ticket");
+  return schema;
+}
+
+const web::Schema& event_schema() {
+  using web::Schema;
+  static const Schema schema =
+      Schema::object({{"id", Schema::integer(1)},
+                      {"kind", Schema::choice({"created", "status", "assigned", "note"})},
+                      {"from_status", Schema::choice(kStatuses).nullable()},
+                      {"to_status", Schema::choice(kStatuses).nullable()},
+                      {"note", Schema::string().nullable()},
+                      {"assigned_to", Schema::integer(1).nullable()},
+                      {"user_id", Schema::integer(1).describe("Who did it.")},
+                      {"created_at", Schema::timestamp()}})
+          .describe("One step of a ticket's history.")
+          .named("TicketEvent");
+  return schema;
+}
+
+/// A ticket with its events, oldest first (single-ticket answers).
+const web::Schema& ticket_detail_schema() {
+  static const web::Schema schema =
+      ticket_schema()
+          .extend({{"events", web::Schema::array(event_schema()), web::Presence::kReadOnly}})
+          .describe("A repair ticket with its history.")
+          .named("TicketDetail");
+  return schema;
+}
+
 /// A ticket's writable fields as sent. The set_ flags tell an explicit null (unset it) from an absent field.
 struct TicketFields {
   std::optional<std::string> customer_name, customer_email, device, problem;
@@ -148,39 +198,41 @@ struct TicketFields {
   std::optional<std::int64_t> assigned_to;
 };
 
-/// Validates the shape of a ticket body (references are checked by check_references). For a creation the
-/// customer's name, the device and the problem are required; the e-mail defaults to "" (walk-in customers).
-TicketFields read_ticket(JsonInput& in, bool create) {
-  // What a GET shows beside the writable fields; the status changes only through /transition.
-  in.only({"customer_name", "customer_email", "device", "product_id", "problem", "assigned_to"},
-          {"id", "status", "created_at", "updated_at", "closed_at", "events"});
+/// A ticket body as validated against ticket_detail_schema's writes (references are checked by
+/// check_references). A creation without an e-mail, and an e-mail of null or "" (what a GET shows of a
+/// ticket without one), mean none.
+TicketFields read_ticket(const web::Input& in, bool create) {
   TicketFields f;
-  f.customer_name = in.string("customer_name", {.required = create, .min = 1, .max = 200});
-  // null, "" (what a GET shows of a ticket without one) or, on creation, no e-mail at all means none.
-  if (in.is_null("customer_email") || in.is_empty_string("customer_email") ||
-      (create && !in.has("customer_email"))) {
-    f.customer_email = "";
-  } else {
-    f.customer_email = in.email("customer_email");
-  }
-  f.device = in.string("device", {.required = create, .min = 1, .max = 200});
-  f.problem = in.string("problem", {.required = create, .min = 1, .max = 5000});
+  f.customer_name = in.string("customer_name");
+  f.customer_email = in.string("customer_email");
+  if (in.is_null("customer_email") || (create && !f.customer_email)) f.customer_email = "";
+  f.device = in.string("device");
+  f.problem = in.string("problem");
   f.set_product = in.has("product_id");
-  f.product_id = in.integer("product_id", {.min = 1, .nullable = true});
+  f.product_id = in.integer("product_id");
   f.set_assignee = in.has("assigned_to");
-  f.assigned_to = in.integer("assigned_to", {.min = 1, .nullable = true});
+  f.assigned_to = in.integer("assigned_to");
   return f;
 }
 
-/// Adds field errors to `in` when product_id is no product of this store or assigned_to no member of it.
-Task<void> check_references(RequestContext& ctx, JsonInput& in, const TicketFields& f) {
-  if (!f.product_id && !f.assigned_to) co_return;
+bool has_error(const std::vector<http::FieldError>& errors, std::string_view field) {
+  return std::any_of(errors.begin(), errors.end(),
+                     [&](const http::FieldError& e) { return e.field == field; });
+}
+
+/// Operation::check of ticket bodies: product_id must be a product of this store, assigned_to a member of it.
+Task<void> check_references(RequestContext& ctx, std::vector<http::FieldError>& errors) {
+  std::optional<std::int64_t> product, assignee;
+  if (!has_error(errors, "product_id")) product = ctx.body.integer("product_id");
+  if (!has_error(errors, "assigned_to")) assignee = ctx.body.integer("assigned_to");
+  if (!product && !assignee) co_return;
   auto found = co_await ctx.db.query(
       "SELECT $1::bigint IS NULL OR EXISTS (SELECT 1 FROM products WHERE id = $1), "
       "$2::bigint IS NULL OR EXISTS (SELECT 1 FROM public.memberships WHERE tenant_id = $3 AND user_id = $2)",
-      f.product_id, f.assigned_to, ctx.tenant->id);
-  if (!found.one().get<bool>(0)) in.error("product_id", "No product with this id in this store.");
-  if (!found.one().get<bool>(1)) in.error("assigned_to", "No member of this store has this user id.");
+      product, assignee, ctx.tenant->id);
+  if (!found.one().get<bool>(0)) errors.push_back({"product_id", "No product with this id in this store."});
+  if (!found.one().get<bool>(1))
+    errors.push_back({"assigned_to", "No member of this store has this user id."});
 }
 
 /// 409 naming both statuses.
@@ -205,10 +257,9 @@ Task<boost::json::object> ticket_detail(const db::Session& db, TicketId id) {
   co_return ticket;
 }
 
-Task<Response> list_tickets(RequestContext& ctx, const AuthService& auth) {
-  auth.require(ctx, Role::kViewer);
-  ListQuery q(ctx.request);
-  if (auto status = q.choice("status", kStatuses)) q.where("status = $?", *status);
+Task<Response> list_tickets(RequestContext& ctx) {
+  ListQuery q(ctx.request, ctx.query);
+  if (auto status = q.text("status")) q.where("status = $?", *status);
   if (auto open = q.boolean("open")) q.where("(status NOT IN ('delivered', 'cancelled')) = $?", *open);
   if (auto user = q.integer("assigned_to")) q.where("assigned_to = $?", *user);
   if (auto product = q.integer("product_id")) q.where("product_id = $?", *product);
@@ -218,17 +269,13 @@ Task<Response> list_tickets(RequestContext& ctx, const AuthService& auth) {
         "strpos(lower(device), lower($?)) > 0",
         *text);
   q.order(kOrderings, "id");
-  q.finish();
 
   co_return co_await q.respond(ctx.db, "tickets", kTicketColumns, ticket_json);
 }
 
-Task<Response> create_ticket(RequestContext& ctx, const AuthService& auth) {
-  const Principal who = auth.require(ctx, Role::kStaff);
-  JsonInput in(ctx.request);
-  const TicketFields f = read_ticket(in, true);
-  co_await check_references(ctx, in, f);
-  in.finish();
+Task<Response> create_ticket(RequestContext& ctx) {
+  const Principal& who = ctx.who();
+  const TicketFields f = read_ticket(ctx.body, true);
   // The ticket and its 'created' event in one statement, hence atomically without a transaction. A product
   // deleted since check_references is tickets_product_id_fkey: answered from kConstraintProblems.
   auto rows = co_await ctx.db.query(
@@ -241,8 +288,7 @@ Task<Response> create_ticket(RequestContext& ctx, const AuthService& auth) {
   co_return Response::json(201, body);
 }
 
-Task<Response> get_ticket(RequestContext& ctx, const AuthService& auth) {
-  auth.require(ctx, Role::kViewer);
+Task<Response> get_ticket(RequestContext& ctx) {
   const TicketId id = ticket_id(ctx);
   auto body = co_await ticket_detail(ctx.db, id);
   co_return Response::json(200, body);
@@ -250,13 +296,10 @@ Task<Response> get_ticket(RequestContext& ctx, const AuthService& auth) {
 
 /// Changes the fields given (not the status: see transition). A change of assignee is recorded as an
 /// 'assigned' event; updated_at moves only when a value changes.
-Task<Response> update_ticket(RequestContext& ctx, const AuthService& auth) {
-  const Principal who = auth.require(ctx, Role::kStaff);
+Task<Response> update_ticket(RequestContext& ctx) {
+  const Principal& who = ctx.who();
   const TicketId id = ticket_id(ctx);
-  JsonInput in(ctx.request);
-  const TicketFields f = read_ticket(in, false);
-  co_await check_references(ctx, in, f);
-  in.finish();
+  const TicketFields f = read_ticket(ctx.body, false);
   // A product deleted since check_references is tickets_product_id_fkey: answered from kConstraintProblems
   // (an abandoned transaction is rolled back at once by the pool).
   db::Transaction tx = co_await ctx.db.begin();
@@ -288,14 +331,11 @@ Task<Response> update_ticket(RequestContext& ctx, const AuthService& auth) {
   co_return Response::json(200, body);
 }
 
-Task<Response> transition_ticket(RequestContext& ctx, const AuthService& auth) {
-  const Principal who = auth.require(ctx, Role::kStaff);
+Task<Response> transition_ticket(RequestContext& ctx) {
+  const Principal& who = ctx.who();
   const TicketId id = ticket_id(ctx);
-  JsonInput in(ctx.request);
-  in.only({"to", "note"});
-  auto to = in.choice("to", kStatuses, {.required = true});
-  auto note = in.string("note", {.max = 5000});
-  in.finish();
+  const auto to = ctx.body.string("to");
+  const auto note = ctx.body.string("note");
   db::Transaction tx = co_await ctx.db.begin();
   // The row lock makes concurrent transitions of one ticket take turns, each seeing the other's result.
   auto current = co_await tx.query("SELECT status FROM tickets WHERE id = $1 FOR UPDATE", id);
@@ -316,13 +356,10 @@ Task<Response> transition_ticket(RequestContext& ctx, const AuthService& auth) {
   co_return Response::json(200, body);
 }
 
-Task<Response> add_note(RequestContext& ctx, const AuthService& auth) {
-  const Principal who = auth.require(ctx, Role::kStaff);
+Task<Response> add_note(RequestContext& ctx) {
+  const Principal& who = ctx.who();
   const TicketId id = ticket_id(ctx);
-  JsonInput in(ctx.request);
-  in.only({"text"});
-  auto text = in.string("text", {.required = true, .min = 1, .max = 5000});
-  in.finish();
+  const auto text = ctx.body.string("text");
   // Notes are allowed on closed tickets too (e.g. a warranty call after delivery).
   static const std::string sql = std::string(
                                      "INSERT INTO ticket_events (ticket_id, kind, note, user_id) SELECT "
@@ -339,23 +376,76 @@ std::span<const web::ConstraintProblem> constraint_problems() {
   return kConstraintProblems;
 }
 
-void register_routes(web::Routes& routes, std::shared_ptr<AuthService> auth) {
+void register_routes(web::Routes& routes) {
+  using web::Access;
+  using web::Schema;
+  using web::Write;
+  const Schema& detail = ticket_detail_schema();
+  const std::vector<web::Parameter> id{{"id", Schema::integer(0).example(1), "The ticket's id."}};
+  const auto staff = Access::at_least(Role::kStaff);
   auto& t = routes.tenant_routes;
-  t.add("GET", "/api/tickets", [auth](RequestContext& ctx) { return list_tickets(ctx, *auth); },
-        {.summary =
-             "List tickets (filters status, open, assigned_to, product_id, search or q; ordering; pages)",
-         .tags = {"service"}});
-  t.add("POST", "/api/tickets", [auth](RequestContext& ctx) { return create_ticket(ctx, *auth); },
-        {.summary = "Open a repair ticket", .tags = {"service"}});
-  t.add("GET", "/api/tickets/{id:int}", [auth](RequestContext& ctx) { return get_ticket(ctx, *auth); },
-        {.summary = "Get a ticket with its events", .tags = {"service"}});
-  t.add("PATCH", "/api/tickets/{id:int}", [auth](RequestContext& ctx) { return update_ticket(ctx, *auth); },
-        {.summary = "Change a ticket's customer, device, problem, product or assignee", .tags = {"service"}});
-  t.add("POST", "/api/tickets/{id:int}/transition",
-        [auth](RequestContext& ctx) { return transition_ticket(ctx, *auth); },
-        {.summary = "Move a ticket to another status", .tags = {"service"}});
-  t.add("POST", "/api/tickets/{id:int}/notes", [auth](RequestContext& ctx) { return add_note(ctx, *auth); },
-        {.summary = "Add a note to a ticket", .tags = {"service"}});
+  t.describe_tag("service", "Repair tickets and their workflow, from received to delivered.");
+  t.add(
+      "GET", "/api/tickets", list_tickets,
+      {.summary = "List tickets",
+       .description =
+           "Filtered, ordered and paginated; `search` (or `q`) matches customer, e-mail or device.",
+       .tags = {"service"},
+       .operation_id = "listTickets",
+       .access = Access::at_least(Role::kViewer),
+       .query = {{"status", Schema::choice(kStatuses), "Exactly this status."},
+                 {"open", Schema::boolean(), "Only open tickets (true) or closed ones (false)."},
+                 {"assigned_to", Schema::integer(1), "Assigned to this user id."},
+                 {"product_id", Schema::integer(1), "For this product."},
+                 {"search", Schema::string(0, 200), "Text in the customer's name or e-mail, or the device."},
+                 {"q", Schema::string(0, 200), "The same as search."},
+                 web::ordering_parameter(kOrderings)},
+       .page_of = ticket_schema()});
+  t.add("POST", "/api/tickets", create_ticket,
+        {.summary = "Open a repair ticket",
+         .tags = {"service"},
+         .operation_id = "createTicket",
+         .access = staff,
+         .body = detail.for_write(Write::kCreate, "TicketCreate"),
+         .check = check_references,
+         .replies = {{201, detail, "The ticket opened, with its 'created' event"}}});
+  t.add("GET", "/api/tickets/{id:int}", get_ticket,
+        {.summary = "Get a ticket with its events",
+         .tags = {"service"},
+         .operation_id = "getTicket",
+         .access = Access::at_least(Role::kViewer),
+         .path = id,
+         .replies = {{200, detail}}});
+  t.add("PATCH", "/api/tickets/{id:int}", update_ticket,
+        {.summary = "Change a ticket's customer, device, problem, product or assignee",
+         .tags = {"service"},
+         .operation_id = "updateTicket",
+         .access = staff,
+         .path = id,
+         .body = detail.for_write(Write::kPatch, "TicketPatch"),
+         .check = check_references,
+         .replies = {{200, detail}}});
+  t.add("POST", "/api/tickets/{id:int}/transition", transition_ticket,
+        {.summary = "Move a ticket to another status",
+         .description = "received → diagnosing → (waiting_parts →) repairing → ready → delivered; any open "
+                        "ticket may be cancelled.",
+         .tags = {"service"},
+         .operation_id = "transitionTicket",
+         .access = staff,
+         .path = id,
+         .body = Schema::object({{"to", Schema::choice(kStatuses)},
+                                 {"note", Schema::string(0, 5000), web::Presence::kOptional}})
+                     .named("TicketTransition"),
+         .replies = {{200, detail}},
+         .problems = {kInvalidTransition}});
+  t.add("POST", "/api/tickets/{id:int}/notes", add_note,
+        {.summary = "Add a note to a ticket",
+         .tags = {"service"},
+         .operation_id = "addTicketNote",
+         .access = staff,
+         .path = id,
+         .body = Schema::object({{"text", Schema::string(1, 5000)}}).named("TicketNote"),
+         .replies = {{201, event_schema(), "The note's event"}}});
 }
 
 }  // namespace tenantry::apps::service

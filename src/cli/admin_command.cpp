@@ -10,7 +10,7 @@
 #include "cli/cli_audit.hpp"
 #include "cli/cli_context.hpp"
 #include "tenantry/db/session.hpp"
-#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/schema.hpp"
 
 namespace tenantry::cli {
 

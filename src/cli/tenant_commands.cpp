@@ -11,7 +11,7 @@
 #include "tenantry/tenancy/tenant_catalog.hpp"
 #include "tenantry/tenancy/tenant_json.hpp"
 #include "tenantry/tenancy/tenant_provisioner.hpp"
-#include "tenantry/web/json_input.hpp"
+#include "tenantry/web/schema.hpp"
 
 namespace tenantry::cli {
 

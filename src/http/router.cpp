@@ -55,7 +55,7 @@ struct Search {
 
 }  // namespace
 
-std::size_t RouteTable::add(std::string method, std::string_view path_template, RouteInfo info) {
+std::size_t RouteTable::add(std::string method, std::string_view path_template) {
   // The server answers any other method 501 before routing: such a route could never be reached.
   if (!implemented_method(method)) {
     throw std::invalid_argument("route method \"" + method +
@@ -64,7 +64,7 @@ std::size_t RouteTable::add(std::string method, std::string_view path_template, 
   if (path_template.empty() || path_template.front() != '/')
     bad_template(path_template, "must start with '/'");
 
-  RouteEntry entry{method, std::string(path_template), {}, std::move(info)};
+  RouteEntry entry{method, std::string(path_template), {}};
   Node* node = root_.get();
   std::string_view rest = path_template.substr(1);
   for (;;) {

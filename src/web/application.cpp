@@ -11,6 +11,7 @@
 
 #include "tenantry/core/run_blocking.hpp"
 #include "tenantry/web/openapi.hpp"
+#include "web/detail/api_docs.hpp"
 #include "web/detail/application_impl.hpp"
 
 namespace tenantry::web {
@@ -84,18 +85,31 @@ Application::Impl::Impl(Config c, DatabaseUrls urls, Routes r, const migrations:
   for (auto* table : {&routes.public_routes, &routes.tenant_routes}) {
     const bool is_public = table == &routes.public_routes;
     table->add("GET", "/api/openapi.json",
-               [this, is_public](RequestContext&) -> Task<http::Response> {
-                 http::Response response;
-                 response.content_type = "application/json";
-                 response.body = is_public ? public_openapi : tenant_openapi;
-                 co_return response;
+               [this, is_public](RequestContext& ctx) -> Task<http::Response> {
+                 co_return detail::openapi_response(ctx.request, is_public ? public_openapi : tenant_openapi);
                },
-               {.summary = "This API's OpenAPI 3.1 document", .tags = {"meta"}});
+               {.summary = "This API's OpenAPI 3.1 document",
+                .tags = {"meta"},
+                .operation_id = "getOpenApiDocument",
+                .replies = {{200, Schema::any_object(), "The document, its servers naming this address"}}});
+    table->add("GET", "/api/docs",
+               [](RequestContext&) -> Task<http::Response> { co_return detail::api_docs_page(); },
+               {.summary = "This API's documentation, for people",
+                .tags = {"meta"},
+                .operation_id = "getApiDocs",
+                .replies = {{200, Schema::string(), "An HTML page rendering openapi.json", "text/html"}}});
+    for (std::size_t i = 0; i < table->routes().size(); ++i) {
+      if (table->handler(i).operation.access.kind != Access::Kind::kPublic && !routes.auth)
+        throw std::logic_error(table->routes()[i].path_template +
+                               " requires a token, and no AuthService checks it");
+    }
   }
   // Built once, here, with every route (this one included) in its table: requests on any I/O thread only
   // read them, where a lazily filled cache would be written by two threads at once.
-  public_openapi = boost::json::serialize(openapi_document(routes.public_routes, "Tenantry public API"));
-  tenant_openapi = boost::json::serialize(openapi_document(routes.tenant_routes, "Tenantry tenant API"));
+  public_openapi =
+      boost::json::serialize(openapi_document(routes.public_routes, "Tenantry public API", false));
+  tenant_openapi =
+      boost::json::serialize(openapi_document(routes.tenant_routes, "Tenantry tenant API", true));
 }
 
 void Application::Impl::publish_live(std::unique_ptr<const Config> next) {

@@ -1,27 +1,23 @@
 #include <boost/json.hpp>
 #include <variant>
 
+#include "tenantry/auth/auth_service.hpp"
 #include "tenantry/db/errors.hpp"
 #include "tenantry/http/problem.hpp"
 #include "tenantry/tenancy/errors.hpp"
 #include "tenantry/web/constraint_problems.hpp"
 #include "web/detail/application_impl.hpp"
 #include "web/detail/conditional_requests.hpp"
+#include "web/detail/dispatch_problems.hpp"
 
 namespace tenantry::web {
 
 using detail::Dispatched;
 using detail::problem;
+using namespace detail;  // the problem types of dispatch_problems.hpp
 using tenancy::Resolution;
 
 namespace {
-
-// The 503s of dispatch: each says when to retry (Retry-After), since the request may well succeed then.
-constexpr http::ProblemType<503> kDatabaseTimeout{"database-timeout", "Database timeout"};
-constexpr http::ProblemType<503> kDatabaseUnavailable{"database-unavailable", "Database unavailable"};
-constexpr http::ProblemType<503> kDatabaseBusy{"database-busy", "Service busy"};
-constexpr http::ProblemType<503> kTenantMigrating{"tenant-migrating", "Tenant migrating"};
-constexpr http::ProblemType<503> kTenantUnavailable{"tenant-unavailable", "Tenant unavailable"};
 
 http::Problem retry_later(const http::ProblemType<503>& type, std::string detail,
                           std::optional<int> retry_after) {
@@ -40,7 +36,6 @@ http::Problem database_unavailable() {
   return retry_later(kDatabaseUnavailable, "The database cannot be reached; retry shortly.", 5);
 }
 
-/// database.max_connections_per_tenant, 0 meaning half the pool: at least 2, so that a handler holding a
 /// A tenant whose schema is behind the code's migrations (or whose migration failed): its own requests wait
 /// for `tenantry migrate`, the instance stays ready for the others.
 http::Response tenant_migrating() {
@@ -53,15 +48,12 @@ http::Response unserved(Resolution::Kind kind) {
   switch (kind) {
     case Resolution::Kind::kSuspended:
       // The detail names no schema: on a custom domain the schema is an internal name.
-      return problem(403, "tenant-suspended", "Tenant suspended", "This store is suspended.");
-    case Resolution::Kind::kProvisioning: {
-      auto response = problem(503, "tenant-provisioning", "Tenant not ready",
-                              "This store is being created; retry shortly.");
-      response.add_header("Retry-After", "2");
-      return response;
-    }
+      return http::to_response(http::make_problem(kTenantSuspended, "This store is suspended."));
+    case Resolution::Kind::kProvisioning:
+      return http::to_response(
+          retry_later(kTenantProvisioning, "This store is being created; retry shortly.", 2));
     default:
-      return problem(404, "tenant-not-found", "Tenant not found", "No tenant is served at this address.");
+      return http::to_response(http::make_problem(kTenantNotFound, "No tenant is served at this address."));
   }
 }
 
@@ -89,7 +81,26 @@ std::optional<http::Response> slash_redirect(const RouteTable& table, const http
   return response;
 }
 
+std::optional<auth::Principal> authorize(const Access& access, const RequestContext& ctx,
+                                         const auth::AuthService* auth) {
+  if (access.kind == Access::Kind::kPublic) return std::nullopt;
+  // Application's constructor refuses a table with guarded operations and no AuthService.
+  switch (access.kind) {
+    case Access::Kind::kSignedIn:
+      return auth->authenticate(ctx);
+    case Access::Kind::kRole:
+      return auth->require(ctx, access.role);
+    default:
+      return auth->require_platform_admin(ctx);
+  }
+}
+
 }  // namespace
+
+const auth::Principal& RequestContext::who() const {
+  if (!principal) throw std::logic_error("who() on an operation that requires no token");
+  return *principal;
+}
 
 namespace detail {
 
@@ -236,8 +247,9 @@ Task<std::optional<http::Response>> Application::Impl::precondition_failure(cons
   if (shown.failure || (shown.response.status != 200 && shown.response.status != 304)) co_return std::nullopt;
   const auto tag = shown.response.header("ETag");
   if (tag && detail::match_hits(*request.header("If-Match"), *tag)) co_return std::nullopt;
-  co_return problem(412, "precondition-failed", "Precondition Failed",
-                    "The resource changed since it was read (If-Match); read it again and redo the change.");
+  co_return http::to_response(http::make_problem(
+      kPreconditionFailed,
+      "The resource changed since it was read (If-Match); read it again and redo the change."));
 }
 
 Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& found, http::Request& request,
@@ -276,7 +288,15 @@ Task<http::Response> Application::Impl::run_handler(const RouteTable::Found& fou
   std::optional<http::Problem> failure;
   std::exception_ptr missing_relation;
   try {
-    co_return co_await (*found.handler)(context);
+    // The declaration's checks, before the handler: who calls (401/403 first), then what was sent (400).
+    context.principal = authorize(found.handler->operation.access, context, routes.auth.get());
+    const Operation& operation = found.handler->operation;
+    ValidatedInput input = validate_input(operation, request);
+    context.query = std::move(input.query);
+    context.body = std::move(input.body);
+    if (operation.check) co_await operation.check(context, input.errors);
+    if (!input.errors.empty()) throw http::Invalid(std::move(input.errors));
+    co_return co_await found.handler->handler(context);
   } catch (const db::UndefinedTable&) {
     missing_relation = std::current_exception();
   } catch (const db::InvalidSchemaName&) {

@@ -1,53 +1,22 @@
 #include "tenantry/web/list_query.hpp"
 
-#include "tenantry/web/json_input.hpp"
+#include <algorithm>
 
 namespace tenantry::web {
 
-ListQuery::ListQuery(const http::Request& request) : request_(request) {
-  // Page::from stops at its first bad value; its errors join ours so that the client sees all of them.
-  try {
-    page_ = Page::from(request);
-  } catch (const http::ProblemError& e) {
-    errors_ = e.problem().errors;
-  }
+Parameter ordering_parameter(const std::vector<OrderingField>& fields) {
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.emplace_back(f.name);
+  return {"ordering", Schema::ordering(std::move(names)),
+          "Sort by these fields, comma-separated; a leading '-' sorts descending. Ties sort by id."};
 }
 
-// The parameters are read as query_integer() and query_boolean() read them; their errors are collected.
-std::optional<std::string> ListQuery::search() {
+ListQuery::ListQuery(const http::Request& request, const Input& query)
+    : request_(request), query_(query), page_(Page::from(query)) {}
+
+std::optional<std::string> ListQuery::search() const {
   auto text = this->text("search");
-  auto short_form = this->text("q");
-  return text ? text : short_form;
-}
-
-std::optional<std::int64_t> ListQuery::integer(std::string_view name) {
-  known_.push_back(name);
-  try {
-    return query_integer(request_, name);
-  } catch (const http::ProblemError& e) {
-    errors_.insert(errors_.end(), e.problem().errors.begin(), e.problem().errors.end());
-    return std::nullopt;
-  }
-}
-
-std::optional<bool> ListQuery::boolean(std::string_view name) {
-  known_.push_back(name);
-  try {
-    return query_boolean(request_, name);
-  } catch (const http::ProblemError& e) {
-    errors_.insert(errors_.end(), e.problem().errors.begin(), e.problem().errors.end());
-    return std::nullopt;
-  }
-}
-
-std::optional<std::string> ListQuery::choice(std::string_view name,
-                                             const std::vector<std::string_view>& allowed) {
-  auto text = this->text(name);
-  if (!text) return std::nullopt;
-  for (auto a : allowed)
-    if (*text == a) return text;
-  errors_.push_back({std::string(name), must_be_one_of(allowed)});
-  return std::nullopt;
+  return text ? text : this->text("q");
 }
 
 void ListQuery::add_condition(std::string_view condition) {
@@ -76,33 +45,15 @@ void ListQuery::order(const std::vector<OrderingField>& allowed, std::string_vie
     start = comma + 1;
     const bool descending = term.starts_with('-');
     if (descending) term.remove_prefix(1);
-    const OrderingField* field = nullptr;
-    for (const auto& f : allowed)
-      if (f.name == term) field = &f;
-    if (field == nullptr) {
-      std::string names;
-      for (const auto& f : allowed) names += (names.empty() ? "" : ", ") + std::string(f.name);
-      errors_.push_back({"ordering", "Unknown ordering field '" + std::string(term) + "'; allowed: " + names +
-                                         " (each optionally prefixed with '-')."});
-      return;
-    }
+    // The names were validated against the declaration, which lists `allowed`.
+    const auto field =
+        std::find_if(allowed.begin(), allowed.end(), [&](const OrderingField& f) { return f.name == term; });
+    if (field == allowed.end()) continue;
     has_id |= field->name == "id";
     order_by += (order_by.empty() ? "" : ", ") + std::string(field->sql) + (descending ? " DESC" : "");
   }
-  if (!has_id) order_by += ", id";
+  if (!has_id) order_by += order_by.empty() ? "id" : ", id";
   order_by_ = " ORDER BY " + order_by;
-}
-
-void ListQuery::finish() const {
-  std::vector<http::FieldError> errors = errors_;
-  for (const auto& [name, value] : request_.query) {
-    (void)value;
-    if (std::find(known_.begin(), known_.end(), name) == known_.end() &&
-        std::none_of(errors.begin(), errors.end(),
-                     [&](const http::FieldError& e) { return e.field == name; }))
-      errors.push_back({name, "Unknown query parameter."});
-  }
-  if (!errors.empty()) throw http::Invalid(errors);
 }
 
 std::string ListQuery::order_page_sql() const {

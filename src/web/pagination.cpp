@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include "tenantry/web/json_input.hpp"
-
 namespace tenantry::web {
 
 namespace {
@@ -27,10 +25,7 @@ std::string percent_encode(std::string_view s) {
 /// The request's URL with limit and offset replaced, as the client addressed it (also in absolute-form, and
 /// through a trusted reverse proxy: Request::origin).
 std::string link(const http::Request& request, std::int64_t limit, std::int64_t offset) {
-  std::string url =
-      !request.origin.empty()
-          ? request.origin
-          : "http://" + (request.authority.empty() ? std::string("localhost") : request.authority);
+  std::string url = request_origin(request);
   url += request.target_path();
   std::string query;
   for (const auto& [name, value] : request.query)
@@ -43,36 +38,13 @@ std::string link(const http::Request& request, std::int64_t limit, std::int64_t 
 
 }  // namespace
 
-std::optional<std::int64_t> query_integer(const http::Request& request, std::string_view name) {
-  auto text = request.query_param(name);
-  if (!text) return std::nullopt;
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc{} || p != text->data() + text->size() || text->empty())
-    throw http::Invalid(std::string(name), "Must be an integer.");
-  return v;
+std::string request_origin(const http::Request& request) {
+  if (!request.origin.empty()) return request.origin;
+  return "http://" + (request.authority.empty() ? std::string("localhost") : request.authority);
 }
 
-std::optional<bool> query_boolean(const http::Request& request, std::string_view name) {
-  auto text = request.query_param(name);
-  if (!text) return std::nullopt;
-  if (*text == "true" || *text == "1") return true;
-  if (*text == "false" || *text == "0") return false;
-  throw http::Invalid(std::string(name), "Must be true or false.");
-}
-
-Page Page::from(const http::Request& request, std::int64_t default_limit, std::int64_t max_limit) {
-  Page page{default_limit, 0};
-  if (auto limit = query_integer(request, "limit")) {
-    if (*limit < 1 || *limit > max_limit)
-      throw http::Invalid("limit", "Must be between 1 and " + std::to_string(max_limit) + ".");
-    page.limit = *limit;
-  }
-  if (auto offset = query_integer(request, "offset")) {
-    if (*offset < 0) throw http::Invalid("offset", "May not be negative.");
-    page.offset = *offset;
-  }
-  return page;
+Page Page::from(const Input& query) {
+  return Page{query.integer("limit").value_or(20), query.integer("offset").value_or(0)};
 }
 
 http::Response Page::response(const http::Request& request, std::int64_t count,

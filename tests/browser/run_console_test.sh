@@ -3,6 +3,8 @@
 # Usage: run_console_test.sh TENANTRY_BINARY SCREENSHOT_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../support/await_port.sh
+source "$here/../support/await_port.sh"
 tenantry=$1
 shots=$2
 conninfo=${TENANTRY_TEST_DATABASE_URL:-$(cat "$TENANTRY_TEST_CLUSTER_DIR/conninfo")}
@@ -29,14 +31,7 @@ echo "$ADMIN_PASSWORD" | "$tenantry" admin create-user "$ADMIN_EMAIL" --password
 
 TENANTRY_LISTEN=127.0.0.1:0 TENANTRY_SERVER_ACCESS_LOG=false "$tenantry" serve >"$log" 2>&1 &
 server=$!
-port=""
-for _ in $(seq 1 100); do
-  port=$(grep -oE 'serving [0-9]+ tenants on http://127.0.0.1:[0-9]+' "$log" | grep -oE '[0-9]+$' || true)
-  [ -n "$port" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "the server did not start"; cat "$log"; exit 1; }
+await_port "$server" "$log"
 BASE_URL="http://127.0.0.1:$port" SCREENSHOTS="$shots" node "$here/console.test.mjs"
 # The owner named in the console's creation form was invited by mail.
 grep -lq '^To: owner@console.test' "$mail_dir"/*.eml || { echo "no owner invitation was mailed"; exit 1; }

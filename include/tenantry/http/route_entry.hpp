@@ -5,15 +5,6 @@
 
 namespace tenantry::http {
 
-/// Documentation of a route, for the OpenAPI generator; the router itself ignores it.
-struct RouteInfo {
-  std::string summary;
-  std::string description;
-  std::vector<std::string> tags;
-  std::string operation_id;
-  bool deprecated = false;
-};
-
 /// The kind of value a path placeholder accepts.
 enum class PathParamType {
   /// `{name}`: any one non-empty segment.
@@ -35,7 +26,6 @@ struct RouteEntry {
   std::string path_template;
   /// The placeholders in template order.
   std::vector<PathParamSpec> params;
-  RouteInfo info;
 };
 
 }  // namespace tenantry::http

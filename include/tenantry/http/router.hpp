@@ -58,8 +58,8 @@ class Router {
   /// Registers `handler` for `method` (e.g. "GET") and `path_template`. Throws std::invalid_argument for a
   /// malformed template (must start with '/'; placeholders are whole segments `{name}` or `{name:int}`
   /// with unique identifier names, at most PathParams::kMaxParams) or a duplicate route.
-  Router& add(std::string method, std::string_view path_template, Handler handler, RouteInfo info = {}) {
-    table_.add(std::move(method), path_template, std::move(info));
+  Router& add(std::string method, std::string_view path_template, Handler handler) {
+    table_.add(std::move(method), path_template);
     handlers_.push_back(std::move(handler));
     return *this;
   }
@@ -81,6 +81,8 @@ class Router {
 
   /// Every route in registration order, for documentation generators.
   const std::vector<RouteEntry>& routes() const noexcept { return table_.routes(); }
+  /// The handler of routes()[i].
+  const Handler& handler(std::size_t i) const { return handlers_.at(i); }
 
  private:
   detail::RouteTable table_;

@@ -30,11 +30,11 @@ struct AppContext {
   std::shared_ptr<mail::Mailer> mailer;
 };
 
-/// AppDescriptor::register_routes for an app whose routes need only the auth service:
-/// `.register_routes = &web::register_with_auth<&register_routes>`.
-template <void (*Register)(Routes&, std::shared_ptr<auth::AuthService>)>
-void register_with_auth(AppContext& context) {
-  Register(context.routes, context.auth);
+/// AppDescriptor::register_routes for an app whose routes need nothing but the tables (their operations'
+/// Access is checked by dispatch): `.register_routes = &web::register_only<&register_routes>`.
+template <void (*Register)(Routes&)>
+void register_only(AppContext& context) {
+  Register(context.routes);
 }
 
 /// Everything an app declares about itself, exported by the app as `descriptor()` and listed in the

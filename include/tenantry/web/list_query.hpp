@@ -12,6 +12,7 @@
 #include "tenantry/db/session.hpp"
 #include "tenantry/http/problem.hpp"
 #include "tenantry/http/request.hpp"
+#include "tenantry/web/operation.hpp"
 #include "tenantry/web/pagination.hpp"
 
 namespace tenantry::web {
@@ -22,32 +23,27 @@ struct OrderingField {
   std::string_view sql;
 };
 
-/// The filters, ordering and page of a list endpoint, read from the query string: every value becomes a bind
-/// parameter, orderings come from a whitelist, and every bad parameter is reported at once (400 with field
-/// errors) by finish(), like JsonInput does for bodies. Used by the catalog and service lists.
+/// The `?ordering=` parameter of a list that sorts by `fields` (its declaration: names, '-' for descending).
+Parameter ordering_parameter(const std::vector<OrderingField>& fields);
+
+/// The filters, ordering and page of a list endpoint, from the query parameters its Operation declared (so
+/// already validated, typed, and any unknown one refused): every value becomes a bind parameter, and
+/// orderings map to SQL from a whitelist. Used by the catalog and service lists.
 ///
-///   ListQuery q(ctx.request);
+///   ListQuery q(ctx);
 ///   if (auto v = q.integer("min_price")) q.where("price_cents >= $?", *v);
 ///   q.order(kOrderings, "id");
-///   q.finish();
 ///   co_await ctx.db.execute("SELECT count(*) FROM products" + q.where_sql(), q.params());
 class ListQuery {
  public:
-  explicit ListQuery(const http::Request& request);
+  /// `request` for the page links, `query` as validated by dispatch (RequestContext::query).
+  ListQuery(const http::Request& request, const Input& query);
 
-  /// The raw text of a parameter, if present.
-  std::optional<std::string> text(std::string_view name) {
-    known_.push_back(name);
-    return request_.query_param(name);
-  }
+  std::optional<std::string> text(std::string_view name) const { return query_.string(name); }
   /// The search text: `search` (the name DRF's SearchFilter uses) or its short form `q`.
-  std::optional<std::string> search();
-  /// An integer parameter; a non-integer is an error.
-  std::optional<std::int64_t> integer(std::string_view name);
-  /// A boolean parameter ("true"/"false"/"1"/"0"); anything else is an error.
-  std::optional<bool> boolean(std::string_view name);
-  /// A parameter that must be one of `allowed`.
-  std::optional<std::string> choice(std::string_view name, const std::vector<std::string_view>& allowed);
+  std::optional<std::string> search() const;
+  std::optional<std::int64_t> integer(std::string_view name) const { return query_.integer(name); }
+  std::optional<bool> boolean(std::string_view name) const { return query_.boolean(name); }
 
   /// ANDs `condition` into the WHERE clause; each "$?" in it stands for `value`, bound as the next parameter.
   template <typename T>
@@ -56,14 +52,10 @@ class ListQuery {
     add_condition(condition);
   }
 
-  /// Reads `?ordering=a,-b` (a leading '-' sorts descending) against `allowed`; `fallback` (a name from
-  /// `allowed`, possibly with '-') applies without the parameter. `id` always breaks ties, so pages are
-  /// stable.
+  /// Sorts by `?ordering=a,-b` (a leading '-' sorts descending; declared by ordering_parameter(allowed)), or
+  /// by `fallback` (a name from `allowed`, possibly with '-') without it. `id` always breaks ties, so pages
+  /// are stable.
   void order(const std::vector<OrderingField>& allowed, std::string_view fallback);
-
-  /// Throws ProblemError(400) listing every bad parameter seen so far, and every parameter of the request
-  /// that no reader asked for: a misspelt filter is an error, not a silently unfiltered list.
-  void finish() const;
 
   /// Runs the count and the page query on `table` (in the session's schema) and answers with the paginated
   /// list, each row shaped by `to_json`.
@@ -84,10 +76,8 @@ class ListQuery {
   void add_condition(std::string_view condition);
 
   const http::Request& request_;
+  const Input& query_;
   Page page_;
-  std::vector<http::FieldError> errors_;
-  /// The parameters read so far (limit and offset from the start).
-  std::vector<std::string_view> known_{"limit", "offset"};
   db::ParamList params_;
   std::string where_;
   std::string order_by_;

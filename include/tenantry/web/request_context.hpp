@@ -1,9 +1,13 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "tenantry/auth/principal.hpp"
 #include "tenantry/core/config.hpp"
 #include "tenantry/core/task.hpp"
 #include "tenantry/db/session.hpp"
@@ -14,12 +18,16 @@
 #include "tenantry/tenancy/tenant.hpp"
 #include "tenantry/web/constraint_problems.hpp"
 #include "tenantry/web/metrics.hpp"
+#include "tenantry/web/operation.hpp"
 
 namespace boost::asio {
 class io_context;
 }
 namespace tenantry::tenancy {
 class TenantDirectory;
+}
+namespace tenantry::auth {
+class AuthService;
 }
 
 namespace tenantry::web {
@@ -49,16 +57,49 @@ struct RequestContext {
   tenancy::TenantDirectory& tenants;
   /// Request counters (e.g. a tenant's recent request rate for the admin console).
   const Metrics& metrics;
+  /// The caller, checked against the operation's Access before the handler runs (none on public operations).
+  std::optional<auth::Principal> principal = std::nullopt;
+  /// The query parameters and the JSON body, validated against the operation's declaration.
+  Input query = {};
+  Input body = {};
+
+  /// The caller of an operation that requires a token.
+  const auth::Principal& who() const;
 };
 
 using RouteHandler = std::function<Task<http::Response>(RequestContext&)>;
-using RouteTable = http::Router<RouteHandler>;
+
+/// A route's handler with its declaration (see Operation).
+struct Endpoint {
+  RouteHandler handler;
+  Operation operation;
+};
+
+/// A route table of the web layer: each route is registered with its declaration next to its handler.
+class RouteTable : public http::Router<Endpoint> {
+ public:
+  RouteTable& add(std::string method, std::string_view path_template, RouteHandler handler,
+                  Operation operation) {
+    Router::add(std::move(method), path_template, Endpoint{std::move(handler), std::move(operation)});
+    return *this;
+  }
+  /// What the operations tagged `tag` are about, for the document's tag list.
+  void describe_tag(std::string tag, std::string description) {
+    tags_[std::move(tag)] = std::move(description);
+  }
+  const std::map<std::string, std::string>& tag_descriptions() const noexcept { return tags_; }
+
+ private:
+  std::map<std::string, std::string> tags_;
+};
 
 /// The two route tables, like Django's urls_public and urls_tenant: public routes are served on the public
 /// hosts, tenant routes once a tenant is resolved. Apps register into one or the other.
 struct Routes {
   RouteTable public_routes;
   RouteTable tenant_routes;
+  /// Checks the tokens of operations that are not public (Operation::access).
+  std::shared_ptr<const auth::AuthService> auth;
   /// Run once before the server accepts requests (e.g. load keys into memory).
   std::vector<std::function<Task<void>(db::Pool&)>> on_start;
   /// How violations of the apps' constraints answer (see ConstraintProblem), from every app's table.

@@ -24,7 +24,7 @@ class RouteTable {
 
   /// Registers a route and returns its index; throws std::invalid_argument for a malformed template or
   /// a duplicate (method, template).
-  std::size_t add(std::string method, std::string_view path_template, RouteInfo info);
+  std::size_t add(std::string method, std::string_view path_template);
 
   /// On `found`, sets `route` and fills `params`; on `method_not_allowed`, fills `allowed` (sorted, unique,
   /// HEAD included wherever GET is).
