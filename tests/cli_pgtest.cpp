@@ -85,6 +85,28 @@ TEST_F(CliTest, LifecycleWithClearErrorsAndExitCodes) {
   EXPECT_EQ(scalar("SELECT string_agg(schema_name, ',') FROM tenants"), "shop");
 }
 
+TEST_F(CliTest, MaintenanceIsSetShownAndEndedFromTheCommandLine) {
+  ASSERT_EQ(tenantry("migrate").exit_code, 0);
+  ASSERT_EQ(tenantry("tenant create shop --name Shop").exit_code, 0);
+  EXPECT_EQ(tenantry("tenant maintenance shop --retry-after 0").exit_code, 2);
+  EXPECT_EQ(tenantry("tenant maintenance nobody").exit_code, 1);
+  auto on = tenantry("tenant maintenance shop --retry-after 90 --message 'Back soon'");
+  ASSERT_EQ(on.exit_code, 0) << on.output;
+  EXPECT_NE(on.output.find("Retry-After: 90"), std::string::npos) << on.output;
+  EXPECT_EQ(scalar("SELECT maintenance_retry_after || ' ' || maintenance_message FROM tenants"),
+            "90 Back soon");
+  auto shown = tenantry("tenant show shop");
+  EXPECT_NE(shown.output.find("Retry-After 90 s (Back soon)"), std::string::npos) << shown.output;
+  EXPECT_NE(tenantry("tenant list").output.find("active (maintenance)"), std::string::npos);
+  EXPECT_NE(tenantry("tenant show shop --json").output.find("\"retry_after\":90"), std::string::npos);
+  ASSERT_EQ(tenantry("tenant maintenance shop --off").exit_code, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM tenants WHERE maintenance_since IS NOT NULL"), "0");
+  EXPECT_EQ(tenantry("tenant maintenance shop --off").exit_code, 0);  // idempotent
+  EXPECT_EQ(scalar("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE action LIKE "
+                   "'tenant.maintenance%'"),
+            "tenant.maintenance.start,tenant.maintenance.end");
+}
+
 TEST_F(CliTest, FleetMigrateOf50TenantsReportsTheFailureAndARerunCompletesIt) {
   EXPECT_EQ(tenantry("migrate").exit_code, 0);
   migrations::MigrationRunner runner(*pool_, apps::installed());

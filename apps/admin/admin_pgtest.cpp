@@ -88,6 +88,49 @@ TEST_F(AdminTest, SuspendResumeArchiveAndDropWithConfirmation) {
   EXPECT_EQ(drops.at(1).at("outcome"), "error");
 }
 
+TEST_F(AdminTest, MaintenanceAnswers503WithRetryAfterAndLetsPlatformAdminsThrough) {
+  token("owner");  // logged in before the window opens: the login is the store's API too
+  EXPECT_EQ(admin("PUT", "/admin/api/tenants/store/maintenance", R"({"retry_after": 0})").status, 400);
+  auto on = admin("PUT", "/admin/api/tenants/store/maintenance",
+                  R"({"retry_after": 120, "message": "Moving to a bigger server."})");
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_EQ(json(on)["maintenance"].at("retry_after"), 120);
+  EXPECT_EQ(json(on)["state"], "active");
+  auto refused = get("/api/products");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.header("retry-after"), "120");
+  EXPECT_NE(testing::str(json(refused)["type"]).find("tenant-maintenance"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(json(refused)["detail"], "Moving to a bigger server.");
+  EXPECT_EQ(request("GET", "/api/", {"Host: store.localhost"}).status, 503);  // anonymous too
+  EXPECT_EQ(get("/api/products", "owner", "other").status, 200);              // the other store serves
+  EXPECT_EQ(
+      request("GET", "/api/", {"Host: store.localhost", "Authorization: Bearer " + admin_token()}).status,
+      200);
+  // Sent again: the message changes, the window keeps its start.
+  const auto since = json(on)["maintenance"].at("since");
+  auto changed = admin("PUT", "/admin/api/tenants/store/maintenance", "{}");
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(json(changed)["maintenance"].at("since"), since);
+  EXPECT_EQ(json(changed)["maintenance"].at("retry_after"), 300);
+  EXPECT_FALSE(json(changed)["maintenance"].as_object().contains("message"));
+  EXPECT_EQ(
+      json(admin("GET", "/admin/api/tenants?q=store"))["results"].at(0).at("maintenance").at("retry_after"),
+      300);
+  // Only an active tenant serves, so only an active one is put in maintenance.
+  ASSERT_EQ(admin("POST", "/admin/api/tenants/other/suspend").status, 200);
+  EXPECT_EQ(admin("PUT", "/admin/api/tenants/other/maintenance").status, 409);
+  auto off = admin("DELETE", "/admin/api/tenants/store/maintenance");
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_FALSE(json(off).contains("maintenance"));
+  EXPECT_EQ(get("/api/products").status, 200);
+  auto starts = audit("tenant.maintenance.start");  // not the one its declaration refused (400)
+  ASSERT_EQ(starts.size(), 3u);
+  EXPECT_EQ(starts.at(0).at("outcome"), "error");  // the suspended tenant
+  EXPECT_EQ(starts.at(2).at("detail").at("message"), "Moving to a bigger server.");
+  EXPECT_EQ(audit("tenant.maintenance.end").size(), 1u);
+}
+
 TEST_F(AdminTest, UpdatesNameAndPlanAndShowsDetail) {
   EXPECT_EQ(admin("PATCH", "/admin/api/tenants/store", R"({"plan": "nope"})").status, 400);
   auto updated = admin("PATCH", "/admin/api/tenants/store", R"({"name": "Renamed", "plan": "pro"})");

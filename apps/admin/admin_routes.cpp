@@ -72,6 +72,7 @@ void register_routes(web::Routes& routes, std::shared_ptr<auth::AuthService> aut
   register_user_routes(r, state->auth);
   register_tenant_routes(r, state);
   register_domain_routes(r, state);
+  register_maintenance_routes(r, state);
   register_migration_routes(r, state);
   register_audit_routes(r);
 }

@@ -59,6 +59,7 @@ void tenant_change_route(web::RouteTable& routes, const std::shared_ptr<AdminSta
 void register_console_routes(web::RouteTable& routes);
 void register_tenant_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
 void register_domain_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
+void register_maintenance_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
 void register_migration_routes(web::RouteTable& routes, const std::shared_ptr<AdminState>& state);
 void register_audit_routes(web::RouteTable& routes);
 

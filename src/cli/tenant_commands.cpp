@@ -30,8 +30,12 @@ void print_tenant(const tenancy::Tenant& t) {
             << "id:       " << t.id.value << "\n"
             << "state:    " << to_string(t.state) << (t.state_reason ? " (" + *t.state_reason + ")" : "")
             << "\n"
-            << "plan:     " << t.plan << "\n"
-            << "created:  " << db::format_timestamp(t.created_at) << "\n"
+            << "plan:     " << t.plan << "\n";
+  if (t.maintenance)
+    std::cout << "maintenance: since " << db::format_timestamp(t.maintenance->since) << ", Retry-After "
+              << t.maintenance->retry_after_seconds << " s"
+              << (t.maintenance->message ? " (" + *t.maintenance->message + ")" : "") << "\n";
+  std::cout << "created:  " << db::format_timestamp(t.created_at) << "\n"
             << "domains:  ";
   if (t.domains.empty()) std::cout << "(none)";
   for (const auto& d : t.domains)
@@ -162,8 +166,9 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& t : all)
-          rows.push_back({std::to_string(t.id.value), t.schema.str(), t.name, std::string(to_string(t.state)),
-                          t.plan, t.primary_domain().value_or("-"), short_time(t.created_at)});
+          rows.push_back({std::to_string(t.id.value), t.schema.str(), t.name,
+                          std::string(to_string(t.state)) + (t.maintenance ? " (maintenance)" : ""), t.plan,
+                          t.primary_domain().value_or("-"), short_time(t.created_at)});
         print_table({"ID", "SLUG", "NAME", "STATE", "PLAN", "PRIMARY DOMAIN", "CREATED (UTC)"}, rows);
         if (all.empty()) std::cout << "(no tenants: create one with `tenantry tenant create`)\n";
         return 0;
@@ -196,6 +201,33 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx) {
           return 0;
         });
     cmd->add_option("--reason", *reason, "Why (shown to admins)");
+  }
+  {
+    auto off = std::make_shared<bool>(false);
+    auto retry_after = std::make_shared<int>(300);
+    auto message = std::make_shared<std::optional<std::string>>();
+    auto* cmd = slug_command(
+        tenant, ctx, "maintenance",
+        "Put a tenant in maintenance (its API answers 503 with Retry-After; platform admins get through), or "
+        "end it with --off",
+        [off, retry_after, message](CliContext& c, const SchemaName& s) {
+          tenancy::TenantCatalog catalog(c.pool());
+          if (*off) {
+            c.run(catalog.end_maintenance(s, audit_state("tenant.maintenance.end", s)));
+            std::cout << "maintenance ended for " << s.str() << "\n";
+            return 0;
+          }
+          boost::json::object window{{"retry_after", *retry_after}};
+          if (*message) window["message"] = **message;
+          c.run(catalog.start_maintenance(
+              s, *retry_after, *message, audit_hook(cli_entry("tenant.maintenance.start", s.str(), window))));
+          std::cout << s.str() << " is in maintenance (Retry-After: " << *retry_after << ")\n";
+          return 0;
+        });
+    cmd->add_flag("--off", *off, "End the maintenance");
+    cmd->add_option("--retry-after", *retry_after, "Seconds clients are told to wait (Retry-After)")
+        ->check(CLI::Range(1, 86400));
+    cmd->add_option("--message", *message, "Shown to the store's clients in the 503");
   }
   slug_command(tenant, ctx, "resume", "Make a suspended or archived tenant active again",
                [](CliContext& c, const SchemaName& s) {

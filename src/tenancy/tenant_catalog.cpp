@@ -17,7 +17,8 @@ constexpr const char* kSelectTenants =
     "SELECT t.id, t.schema_name, t.name, t.state, t.plan, t.settings::text, t.state_reason, t.created_at, "
     "t.updated_at, coalesce(json_agg(json_build_array(d.domain, d.is_primary) ORDER BY d.is_primary DESC, "
     "d.id) "
-    "FILTER (WHERE d.id IS NOT NULL), '[]')::text, t.migrations_digest "
+    "FILTER (WHERE d.id IS NOT NULL), '[]')::text, t.migrations_digest, t.maintenance_since, "
+    "t.maintenance_retry_after, t.maintenance_message "
     "FROM tenants t LEFT JOIN domains d ON d.tenant_id = t.id ";
 
 // Domains come back as a JSON array of [domain, is_primary] pairs; domains hold no quotes or backslashes.
@@ -47,6 +48,8 @@ Tenant tenant_from(const db::Row& row) {
            {}};
   t.domains = parse_domains(row.text(9));
   t.migrations_digest = row.get<std::optional<std::string>>(10);
+  if (const auto since = row.get<std::optional<db::Timestamp>>(11))
+    t.maintenance = Maintenance{*since, row.get<int>(12), row.get<std::optional<std::string>>(13)};
   return t;
 }
 
@@ -133,6 +136,53 @@ Task<void> TenantCatalog::update(const db::SchemaName& schema, std::optional<std
       "WHERE schema_name = $1",
       schema, name, plan);
   if (r.affected_rows() == 0) throw TenantNotFound("no tenant '" + schema.str() + "'");
+}
+
+Task<void> TenantCatalog::start_maintenance(const db::SchemaName& schema, int retry_after_seconds,
+                                            std::optional<std::string> message, TransactionHook on_change) {
+  if (retry_after_seconds < 1 || retry_after_seconds > 86400)
+    throw ValidationError("retry_after", "retry_after must be 1 to 86400 seconds");
+  if (message && (message->empty() || message->size() > 500 || has_control_characters(*message)))
+    throw ValidationError("message", "message must be 1 to 500 characters without control characters");
+  // A window already open keeps its start: changing the message or the retry hint does not restart it.
+  return set_maintenance(schema,
+                         "UPDATE tenants SET maintenance_since = coalesce(maintenance_since, now()), "
+                         "maintenance_retry_after = $2, maintenance_message = $3, updated_at = now() "
+                         "WHERE schema_name = $1 AND state = 'active'",
+                         retry_after_seconds, std::move(message), std::move(on_change));
+}
+
+Task<void> TenantCatalog::end_maintenance(const db::SchemaName& schema, TransactionHook on_change) {
+  return set_maintenance(schema,
+                         "UPDATE tenants SET maintenance_since = NULL, maintenance_retry_after = NULL, "
+                         "maintenance_message = NULL, updated_at = now() "
+                         "WHERE schema_name = $1 AND maintenance_since IS NOT NULL",
+                         std::nullopt, std::nullopt, std::move(on_change));
+}
+
+Task<void> TenantCatalog::set_maintenance(const db::SchemaName& schema, const char* update,
+                                          std::optional<int> retry_after, std::optional<std::string> message,
+                                          TransactionHook on_change) {
+  db::Transaction tx = co_await pool_.session().begin();
+  auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
+  if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
+  const TenantState state = parse_tenant_state(rows.one().get<std::string_view>(0));
+  std::int64_t changed = 0;
+  if (retry_after) {
+    auto result = co_await tx.query(update, schema, *retry_after, message);
+    changed = result.affected_rows();
+  } else {
+    auto result = co_await tx.query(update, schema);
+    changed = result.affected_rows();
+  }
+  if (changed == 0) {
+    if (retry_after)  // only an active tenant serves, so only an active one has a window to open
+      throw TenantConflict("tenant '" + schema.str() + "' is " + std::string(to_string(state)) +
+                           "; only an active tenant can be put in maintenance");
+    co_return;  // not in maintenance: idempotent
+  }
+  if (on_change) co_await on_change(tx);
+  co_await tx.commit();
 }
 
 Task<void> detail::insert_domain(db::Transaction& tx, const PublicHosts& public_hosts, TenantId tenant,

@@ -19,6 +19,12 @@ boost::json::object to_json(const Tenant& t) {
                         {"updated_at", db::format_rfc3339(t.updated_at)}};
   o["settings"] = boost::json::parse(t.settings_json);
   if (t.state_reason) o["state_reason"] = *t.state_reason;
+  if (t.maintenance) {
+    boost::json::object m{{"since", db::format_rfc3339(t.maintenance->since)},
+                          {"retry_after", t.maintenance->retry_after_seconds}};
+    if (t.maintenance->message) m["message"] = *t.maintenance->message;
+    o["maintenance"] = std::move(m);
+  }
   return o;
 }
 

@@ -43,6 +43,25 @@ http::Response tenant_migrating() {
   return http::to_response(retry_later(kTenantMigrating, "This store is being upgraded; retry shortly.", 5));
 }
 
+/// A tenant in maintenance: its operator's message, and when to come back.
+http::Response in_maintenance(const tenancy::Maintenance& window) {
+  return http::to_response(retry_later(
+      kTenantMaintenance, window.message.value_or("This store is under maintenance; retry later."),
+      window.retry_after_seconds));
+}
+
+/// Platform admins still reach a tenant in maintenance, to look at it before they end the window. Checked in
+/// memory (the token's signature, expiry and revocation), like every token.
+bool from_platform_admin(const auth::AuthService* auth, const http::Request& request) {
+  if (auth == nullptr) return false;
+  try {
+    auth->require_platform_admin(request.header("Authorization"));
+    return true;
+  } catch (const http::ProblemError&) {
+    return false;
+  }
+}
+
 /// The answer of a request that resolved to no tenant it can serve.
 http::Response unserved(Resolution::Kind kind) {
   switch (kind) {
@@ -174,6 +193,8 @@ Task<Dispatched> Application::Impl::dispatch(http::Request& request) {
     // One string comparison: the digest travels with the catalog, no query.
     if (r.tenant->migrations_digest != tenant_plan.digest())
       out.response = tenant_migrating();
+    else if (r.tenant->maintenance && !from_platform_admin(routes.auth.get(), request))
+      out.response = in_maintenance(*r.tenant->maintenance);
     else
       out = co_await route(routes.tenant_routes, request, r.tenant);
   }

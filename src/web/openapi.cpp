@@ -112,8 +112,8 @@ std::map<int, std::vector<ProblemRef>> problems_of(const http::RouteEntry& route
   if (tenant_api) {
     all.push_back(kBadRequest);  // a Host that is no hostname
     for (ProblemRef p : {ProblemRef(detail::kTenantSuspended), ProblemRef(detail::kTenantNotFound),
-                         ProblemRef(detail::kTenantMigrating), ProblemRef(detail::kTenantUnavailable),
-                         ProblemRef(detail::kTenantProvisioning)})
+                         ProblemRef(detail::kTenantMigrating), ProblemRef(detail::kTenantMaintenance),
+                         ProblemRef(detail::kTenantUnavailable), ProblemRef(detail::kTenantProvisioning)})
       all.push_back(p);
   }
   for (ProblemRef p : {ProblemRef(detail::kDatabaseTimeout), ProblemRef(detail::kDatabaseUnavailable),

@@ -30,6 +30,20 @@ const Schema& domain_schema() {
   return schema;
 }
 
+const Schema& maintenance_schema() {
+  static const Schema schema =
+      Schema::object(
+          {{"since", Schema::timestamp()},
+           {"retry_after", Schema::integer(1, 86400).describe("The Retry-After, in seconds, of its 503s.")},
+           {"message", Schema::string(1, 500).describe("Shown to the store's clients in the 503."),
+            Presence::kOptional}})
+          .describe(
+              "Present while the tenant is in maintenance: its API answers 503 tenant-maintenance to "
+              "all but platform admins.")
+          .named("TenantMaintenance");
+  return schema;
+}
+
 const Schema& tenant_schema() {
   static const Schema schema =
       Schema::object({{"id", Schema::integer(1)},
@@ -46,7 +60,8 @@ const Schema& tenant_schema() {
                       {"updated_at", Schema::timestamp()},
                       {"settings", Schema::any_object().describe("Not in /api/me."), Presence::kOptional},
                       {"state_reason", Schema::string().describe("Why it is suspended or archived."),
-                       Presence::kOptional}})
+                       Presence::kOptional},
+                      {"maintenance", maintenance_schema(), Presence::kOptional}})
           .describe("A tenant (a store) of the platform.")
           .named("Tenant");
   return schema;

@@ -110,6 +110,15 @@ try {
     await eventually(async () => (await tenantStatus('browser-shop')) === 200, 'the tenant API to answer 200');
   });
 
+  await step('07-maintenance', async () => {
+    await page.click('[data-action="maintenance"]');
+    await page.waitForSelector('h1 .badge.maintenance');
+    await eventually(async () => (await tenantStatus('browser-shop')) === 503, 'the tenant API to answer 503');
+    await page.click('[data-action="end-maintenance"]');
+    await page.waitForSelector('[data-action="maintenance"]');
+    await eventually(async () => (await tenantStatus('browser-shop')) === 200, 'the tenant API to answer 200');
+  });
+
   await step('08-migrations-run', async () => {
     await page.click('a[data-nav="migrations"]');
     await page.click('#run-migrations');

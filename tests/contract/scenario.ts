@@ -556,6 +556,14 @@ async function main(): Promise<void> {
     check(suspended.state === "suspended", "suspended");
     const resumed = await expectData(platform.POST("/admin/api/tenants/{slug}/resume", { params: { path: { slug: name } } }), 200, "resume");
     check(resumed.state === "active", "resumed");
+    const inMaintenance = await expectData(
+      platform.PUT("/admin/api/tenants/{slug}/maintenance", { params: { path: { slug: name } }, body: { retry_after: 60, message: "contract test" } }),
+      200,
+      "maintenance on",
+    );
+    check(inMaintenance.maintenance?.retry_after === 60 && inMaintenance.maintenance?.message === "contract test", "in maintenance");
+    const ended = await expectData(platform.DELETE("/admin/api/tenants/{slug}/maintenance", { params: { path: { slug: name } } }), 200, "maintenance off");
+    check(ended.maintenance === undefined, "maintenance ended");
     const extraDomain = `${name.replaceAll("_", "-")}.example.test`;
     const withDomain = await expectData(
       platform.POST("/admin/api/tenants/{slug}/domains", { params: { path: { slug: name } }, body: { domain: extraDomain } }),

@@ -115,7 +115,7 @@ async function tenantsPage(params) {
         h('thead', {}, h('tr', {}, h('th', {}, 'Slug'), h('th', {}, 'Name'), h('th', {}, 'State'),
           h('th', { class: 'hide-narrow' }, 'Plan'), h('th', { class: 'hide-narrow' }, 'Primary domain'))),
         h('tbody', {}, data.results.length ? data.results.map((t) => h('tr', { 'data-slug': t.slug },
-          h('td', {}, h('a', { href: '#/tenants/' + t.slug }, t.slug)), h('td', {}, t.name), h('td', {}, badge(t.state)),
+          h('td', {}, h('a', { href: '#/tenants/' + t.slug }, t.slug)), h('td', {}, t.name), h('td', {}, badge(t.state), t.maintenance ? badge('maintenance') : null),
           h('td', { class: 'hide-narrow' }, t.plan), h('td', { class: 'hide-narrow' }, primaryDomain(t))))
           : h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No tenant matches.')))),
       h('div', { class: 'pager' }, h('span', { class: 'muted' }, `${data.count ? offset + 1 : 0}–${offset + data.results.length} of ${data.count}`),
@@ -182,6 +182,14 @@ async function tenantPage(slug) {
   } }, label);
   const actions = [];
   if (t.state === 'active') actions.push(act('Suspend', 'suspend', 'danger', `Suspend ${slug}? Its API will answer 403.`));
+  if (t.state === 'active' && !t.maintenance) actions.push(h('button', { 'data-action': 'maintenance', onclick: async () => {
+    const message = prompt(`Put ${slug} in maintenance? Its API will answer 503 (platform admins get through). Message for its clients (optional):`, '');
+    if (message === null) return;
+    try { await api('PUT', `/tenants/${slug}/maintenance`, message ? { message } : {}); toast('Maintenance: on'); render(); } catch (e) { toast(e.message); }
+  } }, 'Maintenance…'));
+  if (t.maintenance) actions.push(h('button', { class: 'primary', 'data-action': 'end-maintenance', onclick: async () => {
+    try { await api('DELETE', `/tenants/${slug}/maintenance`); toast('Maintenance: ended'); render(); } catch (e) { toast(e.message); }
+  } }, 'End maintenance'));
   if (t.state === 'suspended' || t.state === 'archived') actions.push(act('Resume', 'resume', 'primary', `Resume ${slug}?`));
   if (t.state === 'active' || t.state === 'suspended') actions.push(act('Archive', 'archive', 'danger', `Archive ${slug}? It will no longer be served; data is kept.`));
   actions.push(h('button', { class: 'danger', onclick: async () => {
@@ -192,13 +200,15 @@ async function tenantPage(slug) {
   const newDomain = h('input', { placeholder: 'new.example.com', 'aria-label': 'New domain' });
   const domainError = h('span', { class: 'error muted' });
   return h('div', {},
-    h('h1', {}, t.name, badge(t.state), h('span', { class: 'muted' }, t.slug)),
+    h('h1', {}, t.name, badge(t.state), t.maintenance ? badge('maintenance') : null, h('span', { class: 'muted' }, t.slug)),
     h('div', { class: 'toolbar', id: 'tenant-actions' }, actions),
     h('div', { class: 'grid' },
       h('div', { class: 'panel' }, h('h2', {}, 'Overview'),
         h('dl', { class: 'kv' }, h('dt', {}, 'Plan'), h('dd', {}, t.plan), h('dt', {}, 'Members'), h('dd', {}, t.member_count),
           h('dt', {}, 'Schema size'), h('dd', {}, bytes(t.schema_size_bytes)), h('dt', {}, 'Requests'), h('dd', {}, t.requests.total),
-          h('dt', {}, 'Created'), h('dd', {}, t.created_at.slice(0, 16)), t.state_reason ? [h('dt', {}, 'Reason'), h('dd', {}, t.state_reason)] : null)),
+          h('dt', {}, 'Created'), h('dd', {}, t.created_at.slice(0, 16)), t.state_reason ? [h('dt', {}, 'Reason'), h('dd', {}, t.state_reason)] : null,
+          t.maintenance ? [h('dt', {}, 'Maintenance'), h('dd', {}, `since ${t.maintenance.since.slice(0, 16)}, Retry-After ${t.maintenance.retry_after} s` +
+            (t.maintenance.message ? ` (${t.maintenance.message})` : ''))] : null)),
       h('div', { class: 'panel' }, h('h2', {}, 'Domains'),
         h('ul', { class: 'plain' }, t.domains.map((d) => h('li', {}, h('span', {}, d.domain), d.is_primary ? badge('primary') : null, h('span', { class: 'spacer' }),
           d.is_primary ? null : h('button', { onclick: async () => { await api('POST', `/tenants/${slug}/domains/${d.domain}/primary`).catch((e) => toast(e.message)); render(); } }, 'Make primary'),

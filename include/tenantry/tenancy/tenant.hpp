@@ -27,6 +27,13 @@ struct Domain {
   bool is_primary = false;
 };
 
+/// A tenant's maintenance window: its API answers 503 with Retry-After to all but platform admins.
+struct Maintenance {
+  db::Timestamp since{};
+  int retry_after_seconds = 300;
+  std::optional<std::string> message;
+};
+
 /// A row of the tenant catalog with its domains.
 struct Tenant {
   TenantId id;
@@ -41,6 +48,8 @@ struct Tenant {
   /// The digest of the migrations applied to its schema (null: never recorded); a tenant whose digest is not
   /// the code's is behind (or its migration failed).
   std::optional<std::string> migrations_digest;
+  /// Set while the tenant is in maintenance (TenantCatalog::start_maintenance).
+  std::optional<Maintenance> maintenance;
 
   std::optional<std::string> primary_domain() const;
 };

@@ -34,6 +34,12 @@ class TenantCatalog {
                      TransactionHook on_change = {});
   Task<void> resume(const db::SchemaName& schema, TransactionHook on_change = {});
   Task<void> archive(const db::SchemaName& schema, TransactionHook on_change = {});
+  /// Opens (or changes) an active tenant's maintenance window; a tenant in another state is a
+  /// TenantConflict. `retry_after_seconds` (1 to 86400) is the Retry-After of its 503s.
+  Task<void> start_maintenance(const db::SchemaName& schema, int retry_after_seconds,
+                               std::optional<std::string> message = {}, TransactionHook on_change = {});
+  /// Closes the window; `on_change` runs only when there was one.
+  Task<void> end_maintenance(const db::SchemaName& schema, TransactionHook on_change = {});
   Task<void> update(const db::SchemaName& schema, std::optional<std::string> name,
                     std::optional<std::string> plan);
 
@@ -47,6 +53,8 @@ class TenantCatalog {
  private:
   Task<void> change_state(const db::SchemaName& schema, TenantState to, std::vector<TenantState> from,
                           std::optional<std::string> reason, TransactionHook on_change);
+  Task<void> set_maintenance(const db::SchemaName& schema, const char* update, std::optional<int> retry_after,
+                             std::optional<std::string> message, TransactionHook on_change);
   db::Pool& pool_;
   const Config::Tenancy& tenancy_;
 };

@@ -15,6 +15,7 @@ inline constexpr http::ProblemType<503> kDatabaseTimeout{"database-timeout", "Da
 inline constexpr http::ProblemType<503> kDatabaseUnavailable{"database-unavailable", "Database unavailable"};
 inline constexpr http::ProblemType<503> kDatabaseBusy{"database-busy", "Service busy"};
 inline constexpr http::ProblemType<503> kTenantMigrating{"tenant-migrating", "Tenant migrating"};
+inline constexpr http::ProblemType<503> kTenantMaintenance{"tenant-maintenance", "Tenant in maintenance"};
 inline constexpr http::ProblemType<503> kTenantUnavailable{"tenant-unavailable", "Tenant unavailable"};
 inline constexpr http::ProblemType<503> kTenantProvisioning{"tenant-provisioning", "Tenant not ready"};
 
