@@ -53,6 +53,13 @@ Tenant tenant_from(const db::Row& row) {
   return t;
 }
 
+/// The tenant's state, its row locked for the rest of `tx`; TenantNotFound when there is none.
+Task<TenantState> locked_state(db::Transaction& tx, const db::SchemaName& schema) {
+  auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
+  if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
+  co_return parse_tenant_state(rows.one().get<std::string_view>(0));
+}
+
 }  // namespace
 
 std::string_view to_string(TenantState state) {
@@ -97,9 +104,7 @@ Task<void> TenantCatalog::change_state(const db::SchemaName& schema, TenantState
                                        std::vector<TenantState> from, std::optional<std::string> reason,
                                        TransactionHook on_change) {
   db::Transaction tx = co_await pool_.session().begin();
-  auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
-  if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
-  const TenantState current = parse_tenant_state(rows.one().get<std::string_view>(0));
+  const TenantState current = co_await locked_state(tx, schema);
   if (current == to) co_return;  // already there: idempotent
   if (std::find(from.begin(), from.end(), current) == from.end())
     throw TenantConflict("tenant '" + schema.str() + "' is " + std::string(to_string(current)) +
@@ -164,9 +169,7 @@ Task<void> TenantCatalog::set_maintenance(const db::SchemaName& schema, const ch
                                           std::optional<int> retry_after, std::optional<std::string> message,
                                           TransactionHook on_change) {
   db::Transaction tx = co_await pool_.session().begin();
-  auto rows = co_await tx.query("SELECT state FROM tenants WHERE schema_name = $1 FOR UPDATE", schema);
-  if (rows.empty()) throw TenantNotFound("no tenant '" + schema.str() + "'");
-  const TenantState state = parse_tenant_state(rows.one().get<std::string_view>(0));
+  const TenantState state = co_await locked_state(tx, schema);
   std::int64_t changed = 0;
   if (retry_after) {
     auto result = co_await tx.query(update, schema, *retry_after, message);
